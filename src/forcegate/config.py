@@ -1,0 +1,64 @@
+"""Settings, read once from the environment (and command-line flags, which override it).
+
+Every setting is documented in the README's configuration table; names are ``FORCEGATE_*``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings", "default_database_url"]
+
+
+def _home() -> Path:
+    return Path(os.environ.get("FORCEGATE_HOME", "var")).resolve()
+
+
+def default_database_url() -> str:
+    """``FORCEGATE_DATABASE_URL``, else the SQLite file that ``make serve`` uses."""
+    url = os.environ.get("FORCEGATE_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{_home() / 'forcegate.db'}"
+
+
+def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    # The origin clients are told about (issuer, instance_url, identity URLs). None: the listen address.
+    public_url: str | None = field(default_factory=lambda: os.environ.get("FORCEGATE_PUBLIC_URL") or None)
+    # Comma-separated Fernet keys; the first encrypts, all decrypt (see forcegate.secrets_box).
+    server_keys: str | None = field(default_factory=lambda: os.environ.get("FORCEGATE_SERVER_KEYS") or None)
+    server_key_file: Path = field(
+        default_factory=lambda: Path(os.environ.get("FORCEGATE_SERVER_KEY_FILE", str(_home() / "server.key")))
+    )
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe; everyone else's are ignored.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
+        default_factory=lambda: _parse_networks(os.environ.get("FORCEGATE_TRUSTED_PROXIES", ""))
+    )
+    # argon2id cost. Defaults are OWASP's minimum for argon2id (19 MiB, t=2, p=1): ~30 ms a hash here.
+    argon2_time_cost: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_ARGON2_TIME_COST", "2"))
+    )
+    argon2_memory_kib: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_ARGON2_MEMORY_KIB", "19456"))
+    )
+    argon2_parallelism: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_ARGON2_PARALLELISM", "1"))
+    )
+    # Browser session (login cookie) lifetime for the authorize pages.
+    browser_session_seconds: int = 2 * 3600
+
+    def with_overrides(self, **changes: object) -> Settings:
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values.update({k: v for k, v in changes.items() if v is not None})
+        return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""The org's records as plain values, shared by the flows, the storage layer and the web layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AccessTokenGrant",
+    "AuthorizationCode",
+    "ConnectedApp",
+    "LoginAttempt",
+    "Org",
+    "Profile",
+    "User",
+]
+
+DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 2 * 3600
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    name: str
+    instance_name: str
+    is_sandbox: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    org_id: str
+    name: str
+    manage_connected_apps: bool
+    manage_users: bool
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    org_id: str
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_active: bool
+    profile_id: str
+    password_hash: str
+    created_ms: int
+    modified_ms: int
+    last_login_ms: int | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    id: str
+    org_id: str
+    name: str
+    consumer_key: str
+    consumer_secret_encrypted: str
+    callback_urls: tuple[str, ...]
+    scopes: tuple[str, ...]
+    is_enabled: bool
+    require_secret_for_web_server: bool
+    require_pkce: bool
+    access_token_lifetime_seconds: int
+    created_ms: int
+    modified_ms: int
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    code_hash: str
+    org_id: str
+    app_id: str
+    user_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str | None
+    nonce: str | None
+    auth_time_ms: int
+    expires_ms: int
+    consumed_ms: int | None
+    authorization_id: str | None
+
+
+@dataclass(frozen=True)
+class AccessTokenGrant:
+    """What a valid bearer token stands for: the result of bearer validation."""
+
+    org_id: str
+    user_id: str
+    app_id: str
+    authorization_id: str
+    scopes: frozenset[str]
+    issued_ms: int
+    expires_ms: int
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One row of login history, as the flows report it."""
+
+    org_id: str
+    username: str
+    user_id: str | None
+    app_id: str | None
+    app_name: str | None
+    flow: str
+    source_ip: str
+    user_agent: str
+    status: str
+    login_type: str = "Remote Access 2.0"

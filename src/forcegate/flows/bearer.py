@@ -1,0 +1,31 @@
+"""Bearer token validation: the hot path of every protected call.
+
+One SHA-256 and one indexed lookup (joined with the user and the app, so deactivation and disabling
+take effect at once). Nothing is cached in process memory: any server process answers the same.
+"""
+
+from __future__ import annotations
+
+from forcegate.context import Context
+from forcegate.domain import AccessTokenGrant
+from forcegate.secrets_box import token_hash
+from forcegate.storage import repositories as repo
+
+__all__ = ["bearer_token", "validate_access_token"]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` (or Salesforce's older ``OAuth``) header."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() not in ("bearer", "oauth") or not token.strip():
+        return None
+    return token.strip()
+
+
+def validate_access_token(ctx: Context, token: str | None) -> AccessTokenGrant | None:
+    if not token or len(token) > 4096:
+        return None
+    with ctx.db.read() as conn:
+        return repo.active_access_token(conn, token_hash(token), ctx.now_ms())

@@ -1,0 +1,141 @@
+"""What the flows share: who is calling, login history, client authentication and token issuance."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from forcegate.context import Context
+from forcegate.domain import ConnectedApp, LoginAttempt, User
+from forcegate.protocol.errors import AppBlocked, InvalidClient, InvalidClientId, OAuthError
+from forcegate.protocol.scopes import grants_refresh_token
+from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refresh_token
+from forcegate.secrets_box import constant_time_equals, token_hash
+from forcegate.storage import repositories as repo
+
+__all__ = ["Caller", "authenticate_client", "issue_tokens", "record_login"]
+
+log = logging.getLogger("forcegate.flows")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The request's origin as the web layer determined it (trusted-proxy aware)."""
+
+    origin: str  # public URL: issuer, instance_url, identity URLs
+    ip: str
+    user_agent: str
+
+
+def record_login(
+    ctx: Context,
+    caller: Caller,
+    *,
+    org_id: str,
+    status: str,
+    flow: str,
+    username: str = "",
+    user: User | None = None,
+    app: ConnectedApp | None = None,
+) -> None:
+    """One row of login history, in its own transaction so a refused attempt is recorded too."""
+    attempt = LoginAttempt(
+        org_id=org_id,
+        username=user.username if user else username,
+        user_id=user.id if user else None,
+        app_id=app.id if app else None,
+        app_name=app.name if app else None,
+        flow=flow,
+        source_ip=caller.ip,
+        user_agent=caller.user_agent,
+        status=status,
+    )
+    with ctx.db.write() as conn:
+        repo.insert_login(conn, attempt, ctx.now_ms())
+    log.info(
+        "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
+    )
+
+
+def authenticate_client(
+    ctx: Context,
+    conn: Connection,
+    client_id: str | None,
+    client_secret: str | None,
+    *,
+    secret_required: Callable[[ConnectedApp], bool],
+) -> tuple[ConnectedApp, str]:
+    """The app a token request names, with its decrypted consumer secret.
+
+    ``secret_required`` is the flow's policy for this app. A secret, when sent, is always checked
+    (even if the app does not require one), in constant time.
+    """
+    app = repo.app_by_consumer_key(conn, client_id) if client_id else None
+    if app is None:
+        raise InvalidClientId.with_reason("unknown consumer key")
+    if not app.is_enabled:
+        raise AppBlocked.with_reason("connected app disabled")
+    secret = ctx.box.decrypt(app.consumer_secret_encrypted)
+    if client_secret is None:
+        if secret_required(app):
+            raise InvalidClient.with_reason("client secret missing")
+    elif not constant_time_equals(client_secret, secret):
+        raise InvalidClient.with_reason("wrong client secret")
+    return app, secret
+
+
+def issue_tokens(
+    ctx: Context,
+    conn: Connection,
+    *,
+    app: ConnectedApp,
+    user: User,
+    scopes: list[str],
+    flow: str,
+    authorization_id: str | None = None,
+) -> IssuedTokens:
+    """Mint an access token (and a refresh token when the scopes grant one) under one authorization.
+
+    Only hashes are stored. Returns the clear tokens, which exist nowhere else afterwards.
+    """
+    now = ctx.now_ms()
+    if authorization_id is None:
+        authorization_id = repo.insert_authorization(conn, user.org_id, app.id, user.id, flow, scopes, now)
+    common = {
+        "org_id": user.org_id,
+        "authorization_id": authorization_id,
+        "app_id": app.id,
+        "user_id": user.id,
+        "scopes": " ".join(scopes),
+        "issued_ms": now,
+    }
+    access_token = new_access_token(user.org_id)
+    repo.insert_access_token(
+        conn,
+        {
+            **common,
+            "token_hash": token_hash(access_token),
+            "expires_ms": now + app.access_token_lifetime_seconds * 1000,
+        },
+    )
+    refresh_token = None
+    if grants_refresh_token(scopes):
+        refresh_token = new_refresh_token()
+        repo.insert_refresh_token(conn, {**common, "token_hash": token_hash(refresh_token)})
+    return IssuedTokens(access_token, refresh_token, scopes, now, user.org_id, user.id)
+
+
+def failure_status(error: OAuthError) -> str:
+    """Login-history status for a refused token request."""
+    return _STATUS_BY_REASON.get(error.reason, "Failed: " + error.description)
+
+
+_STATUS_BY_REASON = {
+    "unknown consumer key": "Failed: Invalid Client Id",
+    "wrong client secret": "Failed: Invalid Client Credentials",
+    "client secret missing": "Failed: Invalid Client Credentials",
+    "connected app disabled": "Failed: App Blocked",
+}

@@ -1,0 +1,292 @@
+"""The Web Server flow (OAuth 2.0 authorization code, with optional PKCE), Salesforce's dialect.
+
+Authorize: ``GET /services/oauth2/authorize?response_type=code&client_id&redirect_uri[&scope][&state]
+[&code_challenge[&code_challenge_method]][&prompt][&login_hint][&nonce]``, then login, consent and a
+302 back with ``code`` and ``state``. Token: ``grant_type=authorization_code`` with the code, the
+same redirect_uri, the client's credentials and the PKCE verifier. salesforce-wire.md §3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import Connection
+
+from forcegate.context import Context
+from forcegate.domain import ConnectedApp, User
+from forcegate.flows.common import Caller, authenticate_client, failure_status, issue_tokens, record_login
+from forcegate.protocol.errors import (
+    AccessDenied,
+    AppBlocked,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    OAuthError,
+    RedirectUriMismatch,
+    UnsupportedResponseType,
+)
+from forcegate.protocol.pkce import normalize_challenge_method, verify_code_verifier
+from forcegate.protocol.requests import AuthorizeRequest, TokenRequest
+from forcegate.protocol.scopes import parse_scope, unknown_scopes
+from forcegate.protocol.tokens import new_authorization_code, token_response
+from forcegate.secrets_box import token_hash
+from forcegate.storage import repositories as repo
+
+__all__ = [
+    "AuthorizeRedirect",
+    "ErrorPage",
+    "ValidatedAuthorization",
+    "approve",
+    "consent_needed",
+    "deny",
+    "exchange_code",
+    "validate_authorize_request",
+]
+
+FLOW = "web_server"
+CODE_LIFETIME_MS = 15 * 60 * 1000
+
+
+class ErrorPage(Exception):
+    """A request we cannot safely redirect back from (unknown client, unregistered redirect_uri)."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+class AuthorizeRedirect(Exception):
+    """Send the browser back to the client with an error."""
+
+    def __init__(self, url: str, error: OAuthError) -> None:
+        super().__init__(url)
+        self.url = url
+        self.error = error
+
+
+@dataclass(frozen=True)
+class ValidatedAuthorization:
+    request: AuthorizeRequest
+    app: ConnectedApp
+    scopes: list[str]
+    code_challenge: str | None
+
+
+def redirect_url(redirect_uri: str, params: dict[str, str | None]) -> str:
+    """Add parameters to the client's redirect URI, keeping any query it already has."""
+    parts = urlsplit(redirect_uri)
+    extra = urlencode({k: v for k, v in params.items() if v is not None})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def error_redirect(request: AuthorizeRequest, error: OAuthError) -> AuthorizeRedirect:
+    url = redirect_url(
+        request.redirect_uri,
+        {"error": error.error, "error_description": error.description, "state": request.state},
+    )
+    return AuthorizeRedirect(url, error)
+
+
+# --- the authorize checks, in order -----------------------------------------------------------
+# The first two cannot redirect: until the client and its redirect URI are known good, sending the
+# browser anywhere would make us an open redirector. Every later check redirects with an error.
+
+
+def _check_client(conn: Connection, request: AuthorizeRequest) -> ConnectedApp:
+    if "client_id" in request.duplicated or not request.client_id:
+        raise ErrorPage("invalid_client_id", "client identifier invalid")
+    app = repo.app_by_consumer_key(conn, request.client_id)
+    if app is None:
+        raise ErrorPage("invalid_client_id", "client identifier invalid")
+    return app
+
+
+def _check_redirect_uri(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    if "redirect_uri" in request.duplicated or not request.redirect_uri:
+        raise ErrorPage("redirect_uri_missing", "redirect_uri must match configuration")
+    if request.redirect_uri not in app.callback_urls:  # exact match, character for character
+        raise ErrorPage("redirect_uri_mismatch", "redirect_uri must match configuration")
+
+
+def _check_unique_parameters(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    if request.duplicated:
+        raise InvalidRequest.with_description(f"duplicate parameter: {request.duplicated[0]}")
+
+
+def _check_app_enabled(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    if not app.is_enabled:
+        raise AppBlocked
+
+
+def _check_response_type(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    if request.response_type != "code":
+        raise UnsupportedResponseType
+
+
+def _check_scope(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    requested = parse_scope(request.scope)
+    if unknown_scopes(requested) or not set(requested) <= set(app.scopes):
+        raise InvalidScope
+
+
+def _check_pkce(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    normalize_challenge_method(request.code_challenge, request.code_challenge_method)
+    if app.require_pkce and not request.code_challenge:
+        raise InvalidRequest.with_description("missing required code challenge")
+
+
+REDIRECTING_CHECKS = (
+    _check_unique_parameters,
+    _check_app_enabled,
+    _check_response_type,
+    _check_scope,
+    _check_pkce,
+)
+
+
+def validate_authorize_request(conn: Connection, request: AuthorizeRequest) -> ValidatedAuthorization:
+    app = _check_client(conn, request)
+    _check_redirect_uri(app, request)
+    try:
+        for check in REDIRECTING_CHECKS:
+            check(app, request)
+    except OAuthError as error:
+        raise error_redirect(request, error) from None
+    # No scope parameter: every scope the app has, as Salesforce does.
+    scopes = parse_scope(request.scope) or list(app.scopes)
+    return ValidatedAuthorization(request, app, scopes, request.code_challenge)
+
+
+# --- after login ------------------------------------------------------------------------------
+
+
+def consent_needed(conn: Connection, user: User, auth: ValidatedAuthorization) -> bool:
+    """Consent is remembered per user and app; asked again for new scopes or prompt=consent."""
+    if "consent" in auth.request.prompt:
+        return True
+    approved = repo.approved_scopes(conn, user.id, auth.app.id)
+    return approved is None or not set(auth.scopes) <= approved
+
+
+def approve(
+    ctx: Context, conn: Connection, user: User, auth: ValidatedAuthorization, auth_time_ms: int
+) -> str:
+    """Remember the approval, mint a single-use code and return the redirect back to the client."""
+    now = ctx.now_ms()
+    repo.save_approval(conn, user.org_id, user.id, auth.app.id, auth.scopes, now)
+    code = new_authorization_code()
+    repo.insert_code(
+        conn,
+        {
+            "code_hash": token_hash(code),
+            "org_id": user.org_id,
+            "app_id": auth.app.id,
+            "user_id": user.id,
+            "redirect_uri": auth.request.redirect_uri,
+            "scopes": " ".join(auth.scopes),
+            "code_challenge": auth.code_challenge,
+            "nonce": auth.request.nonce,
+            "auth_time_ms": auth_time_ms,
+            "created_ms": now,
+            "expires_ms": now + CODE_LIFETIME_MS,
+        },
+    )
+    return redirect_url(auth.request.redirect_uri, {"code": code, "state": auth.request.state})
+
+
+def deny(auth: ValidatedAuthorization) -> str:
+    return error_redirect(auth.request, AccessDenied).url
+
+
+# --- the code exchange ------------------------------------------------------------------------
+
+InvalidCode = InvalidGrant.with_description("invalid authorization code")
+ExpiredCode = InvalidGrant.with_description("expired authorization code")
+
+
+@dataclass
+class _Attempt:
+    """What the exchange learned before it succeeded or failed: for login history."""
+
+    app: ConnectedApp | None = None
+    user: User | None = None
+    revoke_authorization_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def exchange_code(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
+    attempt = _Attempt()
+    try:
+        with ctx.db.write() as conn:
+            body = _exchange(ctx, conn, request, caller, attempt)
+    except OAuthError as error:
+        if attempt.revoke_authorization_id is not None:
+            # A code presented twice: someone else may hold it. Revoke everything it produced.
+            with ctx.db.write() as conn:
+                repo.revoke_authorization(conn, attempt.revoke_authorization_id, ctx.now_ms())
+        record_login(
+            ctx,
+            caller,
+            org_id=attempt.app.org_id if attempt.app else org_id,
+            status=failure_status(error),
+            flow=FLOW,
+            user=attempt.user,
+            app=attempt.app,
+        )
+        raise
+    record_login(
+        ctx,
+        caller,
+        org_id=attempt.app.org_id if attempt.app else org_id,
+        status="Success",
+        flow=FLOW,
+        user=attempt.user,
+        app=attempt.app,
+    )
+    return body
+
+
+def _exchange(
+    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
+) -> dict[str, Any]:
+    app, secret = authenticate_client(
+        ctx,
+        conn,
+        request.client_id,
+        request.client_secret,
+        secret_required=lambda a: a.require_secret_for_web_server,
+    )
+    attempt.app = app
+    if not request.code:
+        raise InvalidCode.with_reason("code missing")
+    code = repo.code_by_hash(conn, token_hash(request.code))
+    if code is None or code.app_id != app.id:
+        raise InvalidCode.with_reason("unknown authorization code")
+    attempt.user = repo.user_by_id(conn, code.user_id)
+    if code.consumed_ms is not None:
+        attempt.revoke_authorization_id = code.authorization_id
+        raise InvalidCode.with_reason("authorization code reused")
+    now = ctx.now_ms()
+    if code.expires_ms <= now:
+        raise ExpiredCode.with_reason("authorization code expired")
+    if request.redirect_uri != code.redirect_uri:
+        raise RedirectUriMismatch.with_reason("redirect_uri differs from the authorize request")
+    verify_code_verifier(code.code_challenge, request.code_verifier)
+    user = attempt.user
+    if user is None or not user.is_active:
+        raise InvalidGrant.with_description("inactive user").with_reason("user inactive")
+    scopes = list(code.scopes)
+    authorization_id = repo.insert_authorization(conn, user.org_id, app.id, user.id, FLOW, scopes, now)
+    if not repo.consume_code(conn, code.code_hash, authorization_id, now):
+        # Another request consumed it between our read and our write: a reuse like any other.
+        winner = repo.code_by_hash(conn, code.code_hash)
+        attempt.revoke_authorization_id = winner.authorization_id if winner else None
+        raise InvalidCode.with_reason("authorization code reused")
+    tokens = issue_tokens(
+        ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, authorization_id=authorization_id
+    )
+    return token_response(tokens, caller.origin, secret)

@@ -1,0 +1,78 @@
+"""A new org: the org record, its standard profiles and Salesforce's built-in PlatformCLI app; and,
+for ``make serve`` on an empty database, a demo admin user and a demo connected app."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from forcegate.context import Context
+from forcegate.domain import Org
+from forcegate.org.connected_apps import PLATFORM_CLI, create_app
+from forcegate.org.users import STANDARD_USER, SYSTEM_ADMINISTRATOR, create_user
+from forcegate.storage import repositories as repo
+
+__all__ = ["DemoOrg", "ensure_demo", "ensure_org"]
+
+DEMO_CALLBACK = "http://localhost:1717/OauthRedirect"
+DEMO_SCOPES = "api refresh_token openid"
+
+
+def ensure_org(ctx: Context, conn: Connection) -> Org:
+    """The deployment's org, created with its standard records on first use."""
+    org = repo.first_org(conn)
+    if org is not None:
+        return org
+    now = ctx.now_ms()
+    org = repo.insert_org(conn, name="forcegate", instance_name="FG1", now_ms=now)
+    repo.insert_profile(
+        conn, org.id, SYSTEM_ADMINISTRATOR, manage_connected_apps=True, manage_users=True, now_ms=now
+    )
+    repo.insert_profile(
+        conn, org.id, STANDARD_USER, manage_connected_apps=False, manage_users=False, now_ms=now
+    )
+    create_app(
+        ctx,
+        conn,
+        org.id,
+        name=PLATFORM_CLI["name"],
+        consumer_key=PLATFORM_CLI["consumer_key"],
+        callback_urls=PLATFORM_CLI["callback_urls"],
+        scopes=PLATFORM_CLI["scopes"],
+        require_secret_for_web_server=PLATFORM_CLI["require_secret_for_web_server"],
+        require_pkce=PLATFORM_CLI["require_pkce"],
+    )
+    return org
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    org_id: str
+    admin_username: str
+    admin_password: str
+    consumer_key: str
+    consumer_secret: str
+
+
+def ensure_demo(ctx: Context, conn: Connection) -> DemoOrg | None:
+    """On a database with no users, create the demo admin and app; None when the org already has users."""
+    org = ensure_org(ctx, conn)
+    if repo.count_users(conn) > 0:
+        return None
+    password = "Demo-" + secrets.token_urlsafe(12) + "1"
+    admin, _ = create_user(
+        ctx,
+        conn,
+        org.id,
+        username="admin@forcegate.demo",
+        password=password,
+        profile=SYSTEM_ADMINISTRATOR,
+        first_name="Ada",
+        last_name="Admin",
+    )
+    app, secret = create_app(
+        ctx, conn, org.id, name="Demo App", callback_urls=[DEMO_CALLBACK], scopes=DEMO_SCOPES
+    )
+    return DemoOrg(org.id, admin.username, password, app.consumer_key, secret)

@@ -1,0 +1,154 @@
+"""Users: creation, lookup, update. Usernames are email-shaped and unique, compared case-insensitively."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from typing import Any
+
+from sqlalchemy import Connection
+
+from forcegate.context import Context
+from forcegate.domain import User
+from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
+from forcegate.org.errors import Conflict, NotFound, ValidationFailed
+from forcegate.secrets_box import token_hash
+from forcegate.storage import repositories as repo
+
+__all__ = ["STANDARD_USER", "create_user", "find_user", "update_user", "user_view"]
+
+STANDARD_USER = "Standard User"
+SYSTEM_ADMINISTRATOR = "System Administrator"
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+
+
+def _validated_username(username: str) -> str:
+    username = username.strip().lower()
+    if not _EMAIL.match(username) or len(username) > 255:
+        raise ValidationFailed(
+            "username must be in the form of an email address, e.g. ada@acme.com", "username"
+        )
+    return username
+
+
+def _validated_password(password: str) -> str:
+    # Salesforce's default org password policy: 8 characters, letters and numbers.
+    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationFailed(
+            "password must be at least 8 characters and mix letters and numbers", "password"
+        )
+    return password
+
+
+def new_security_token() -> str:
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(25))
+
+
+def create_user(
+    ctx: Context,
+    conn: Connection,
+    org_id: str,
+    *,
+    username: str,
+    password: str,
+    profile: str | None = None,
+    email: str | None = None,
+    first_name: str = "",
+    last_name: str | None = None,
+) -> tuple[User, str]:
+    """Create a user; returns it with its security token (shown once, stored hashed)."""
+    username = _validated_username(username)
+    _validated_password(password)
+    if repo.user_by_username(conn, username) is not None:
+        raise Conflict(f"username {username!r} is already taken", "username")
+    found = repo.profile_by_name(conn, org_id, profile or STANDARD_USER)
+    if found is None:
+        raise ValidationFailed(f"no profile named {profile!r}", "profile")
+    email = (email or username).strip()
+    if not _EMAIL.match(email):
+        raise ValidationFailed("email is not a valid address", "email")
+    security_token = new_security_token()
+    now = ctx.now_ms()
+    user = repo.insert_user(
+        conn,
+        {
+            "id": new_id(KeyPrefix.USER),
+            "org_id": org_id,
+            "username": username,
+            "email": email,
+            "first_name": first_name.strip(),
+            "last_name": (last_name or username.split("@")[0]).strip(),
+            "is_active": True,
+            "profile_id": found.id,
+            "password_hash": ctx.passwords.hash(password),
+            "security_token_hash": token_hash(security_token),
+            "created_ms": now,
+            "modified_ms": now,
+        },
+    )
+    return user, security_token
+
+
+def find_user(conn: Connection, org_id: str, ref: str) -> User:
+    """A user by record ID (either form) or username."""
+    user = None
+    try:
+        user = repo.user_by_id(conn, normalize_id(ref, KeyPrefix.USER))
+    except InvalidId:
+        user = repo.user_by_username(conn, ref)
+    if user is None or user.org_id != org_id:
+        raise NotFound(f"no user {ref!r}")
+    return user
+
+
+def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, Any]) -> User:
+    allowed = {"is_active", "profile", "password", "email", "first_name", "last_name"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    if "is_active" in changes:
+        if not isinstance(changes["is_active"], bool):
+            raise ValidationFailed("is_active must be a boolean", "is_active")
+        values["is_active"] = changes["is_active"]
+    if "profile" in changes:
+        found = repo.profile_by_name(conn, user.org_id, str(changes["profile"]))
+        if found is None:
+            raise ValidationFailed(f"no profile named {changes['profile']!r}", "profile")
+        values["profile_id"] = found.id
+    if "password" in changes:
+        values["password_hash"] = ctx.passwords.hash(_validated_password(str(changes["password"])))
+    if "email" in changes:
+        if not _EMAIL.match(str(changes["email"])):
+            raise ValidationFailed("email is not a valid address", "email")
+        values["email"] = str(changes["email"])
+    for name in ("first_name", "last_name"):
+        if name in changes:
+            values[name] = str(changes[name]).strip()
+    values["modified_ms"] = ctx.now_ms()
+    repo.update_user(conn, user.id, values)
+    updated = repo.user_by_id(conn, user.id)
+    assert updated is not None
+    return updated
+
+
+def user_view(conn: Connection, user: User, security_token: str | None = None) -> dict[str, Any]:
+    profile = repo.profile_by_id(conn, user.profile_id)
+    view: dict[str, Any] = {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "profile": profile.name if profile else None,
+        "permission_sets": repo.permission_set_names_for_user(conn, user.id),
+        "created_ms": user.created_ms,
+        "last_login_ms": user.last_login_ms,
+    }
+    if security_token is not None:
+        view["security_token"] = security_token
+    return view

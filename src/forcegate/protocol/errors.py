@@ -1,0 +1,64 @@
+"""One error taxonomy for the OAuth endpoints.
+
+An ``OAuthError`` carries what goes on the wire (Salesforce's ``error`` code, its safe description and
+the HTTP status) and, separately, ``reason``: the precise cause for login history and logs, never sent
+to the client. Refine an error with ``with_reason``, which returns a copy; shared instances are never
+mutated.
+
+Wire strings follow ``shared/reference/salesforce-wire.md`` §2 and §3.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "AccessDenied",
+    "AppBlocked",
+    "InvalidClient",
+    "InvalidClientId",
+    "InvalidGrant",
+    "InvalidRequest",
+    "InvalidScope",
+    "OAuthError",
+    "RedirectUriMismatch",
+    "UnsupportedGrantType",
+    "UnsupportedResponseType",
+]
+
+
+@dataclass(frozen=True)
+class OAuthError(Exception):
+    error: str
+    description: str
+    status: int = 400
+    reason: str = ""
+
+    def with_reason(self, reason: str) -> OAuthError:
+        return replace(self, reason=reason)
+
+    def with_description(self, description: str) -> OAuthError:
+        return replace(self, description=description)
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.description}" + (f" ({self.reason})" if self.reason else "")
+
+
+def _error(code: str, description: str, status: int = 400) -> OAuthError:
+    return OAuthError(code, description, status)
+
+
+# The canonical instances. Use them as they are, or refine with with_reason()/with_description().
+InvalidClientId = _error("invalid_client_id", "client identifier invalid")
+InvalidClient = _error("invalid_client", "invalid client credentials")
+InvalidGrant = _error("invalid_grant", "authentication failure")
+InvalidRequest = _error("invalid_request", "invalid request")
+InvalidScope = _error("invalid_scope", "the requested scope is not allowed")
+RedirectUriMismatch = _error("redirect_uri_mismatch", "redirect_uri must match configuration")
+UnsupportedGrantType = _error("unsupported_grant_type", "grant type not supported")
+UnsupportedResponseType = _error("unsupported_response_type", "response type not supported")
+AccessDenied = _error("access_denied", "end-user denied authorization")
+AppBlocked = _error("app_blocked", "this app is blocked by admin")

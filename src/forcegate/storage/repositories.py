@@ -1,0 +1,522 @@
+"""The repository layer: every SQL statement forcegate runs lives here, one small section per aggregate.
+
+Functions take an open ``Connection`` so callers decide the transaction (see ``Database.read`` and
+``Database.write``); they return the plain values of ``forcegate.domain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+
+from forcegate.domain import (
+    AccessTokenGrant,
+    AuthorizationCode,
+    ConnectedApp,
+    LoginAttempt,
+    Org,
+    Profile,
+    User,
+)
+from forcegate.ids import KeyPrefix, new_id
+from forcegate.storage.schema import (
+    access_tokens,
+    app_approvals,
+    authorization_codes,
+    authorizations,
+    browser_sessions,
+    connected_apps,
+    login_history,
+    orgs,
+    permission_set_assignments,
+    permission_sets,
+    profiles,
+    refresh_tokens,
+    users,
+)
+
+# --- orgs ---------------------------------------------------------------------------------------
+
+
+def _org(row: Row[Any]) -> Org:
+    return Org(id=row.id, name=row.name, instance_name=row.instance_name, is_sandbox=row.is_sandbox)
+
+
+def first_org(conn: Connection) -> Org | None:
+    row = conn.execute(select(orgs).order_by(orgs.c.created_ms).limit(1)).first()
+    return _org(row) if row else None
+
+
+def insert_org(conn: Connection, name: str, instance_name: str, now_ms: int) -> Org:
+    org_id = new_id(KeyPrefix.ORGANIZATION)
+    conn.execute(
+        insert(orgs).values(
+            id=org_id, name=name, instance_name=instance_name, is_sandbox=False, created_ms=now_ms
+        )
+    )
+    return Org(id=org_id, name=name, instance_name=instance_name, is_sandbox=False)
+
+
+# --- profiles and permission sets ---------------------------------------------------------------
+
+
+def _profile(row: Row[Any]) -> Profile:
+    return Profile(
+        id=row.id,
+        org_id=row.org_id,
+        name=row.name,
+        manage_connected_apps=row.manage_connected_apps,
+        manage_users=row.manage_users,
+    )
+
+
+def insert_profile(
+    conn: Connection, org_id: str, name: str, *, manage_connected_apps: bool, manage_users: bool, now_ms: int
+) -> Profile:
+    profile_id = new_id(KeyPrefix.PROFILE)
+    conn.execute(
+        insert(profiles).values(
+            id=profile_id,
+            org_id=org_id,
+            name=name,
+            manage_connected_apps=manage_connected_apps,
+            manage_users=manage_users,
+            created_ms=now_ms,
+        )
+    )
+    return Profile(profile_id, org_id, name, manage_connected_apps, manage_users)
+
+
+def profile_by_name(conn: Connection, org_id: str, name: str) -> Profile | None:
+    row = conn.execute(
+        select(profiles).where(profiles.c.org_id == org_id, func.lower(profiles.c.name) == name.lower())
+    ).first()
+    return _profile(row) if row else None
+
+
+def profile_by_id(conn: Connection, profile_id: str) -> Profile | None:
+    row = conn.execute(select(profiles).where(profiles.c.id == profile_id)).first()
+    return _profile(row) if row else None
+
+
+def list_profiles(conn: Connection, org_id: str) -> list[Profile]:
+    rows = conn.execute(select(profiles).where(profiles.c.org_id == org_id).order_by(profiles.c.name))
+    return [_profile(r) for r in rows]
+
+
+def insert_permission_set(conn: Connection, org_id: str, name: str, label: str, now_ms: int) -> str:
+    ps_id = new_id(KeyPrefix.PERMISSION_SET)
+    conn.execute(
+        insert(permission_sets).values(id=ps_id, org_id=org_id, name=name, label=label, created_ms=now_ms)
+    )
+    return ps_id
+
+
+def permission_set_by_name(conn: Connection, org_id: str, name: str) -> Row[Any] | None:
+    return conn.execute(
+        select(permission_sets).where(permission_sets.c.org_id == org_id, permission_sets.c.name == name)
+    ).first()
+
+
+def assign_permission_set(
+    conn: Connection, org_id: str, permission_set_id: str, user_id: str, now_ms: int
+) -> None:
+    conn.execute(
+        insert(permission_set_assignments).values(
+            id=new_id(KeyPrefix.PERMISSION_SET_ASSIGNMENT),
+            org_id=org_id,
+            permission_set_id=permission_set_id,
+            user_id=user_id,
+            created_ms=now_ms,
+        )
+    )
+
+
+def permission_set_names_for_user(conn: Connection, user_id: str) -> list[str]:
+    rows = conn.execute(
+        select(permission_sets.c.name)
+        .join(
+            permission_set_assignments, permission_set_assignments.c.permission_set_id == permission_sets.c.id
+        )
+        .where(permission_set_assignments.c.user_id == user_id)
+        .order_by(permission_sets.c.name)
+    )
+    return [r.name for r in rows]
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        org_id=row.org_id,
+        username=row.username,
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        is_active=row.is_active,
+        profile_id=row.profile_id,
+        password_hash=row.password_hash,
+        created_ms=row.created_ms,
+        modified_ms=row.modified_ms,
+        last_login_ms=row.last_login_ms,
+    )
+
+
+def insert_user(conn: Connection, values: dict[str, Any]) -> User:
+    conn.execute(insert(users).values(**values))
+    user = user_by_id(conn, values["id"])
+    assert user is not None
+    return user
+
+
+def user_by_username(conn: Connection, username: str) -> User | None:
+    row = conn.execute(select(users).where(users.c.username == username.lower())).first()
+    return _user(row) if row else None
+
+
+def user_by_id(conn: Connection, user_id: str) -> User | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return _user(row) if row else None
+
+
+def list_users(conn: Connection, org_id: str) -> list[User]:
+    return [
+        _user(r)
+        for r in conn.execute(select(users).where(users.c.org_id == org_id).order_by(users.c.username))
+    ]
+
+
+def update_user(conn: Connection, user_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def count_users(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+# --- connected apps -----------------------------------------------------------------------------
+
+
+def _app(row: Row[Any]) -> ConnectedApp:
+    return ConnectedApp(
+        id=row.id,
+        org_id=row.org_id,
+        name=row.name,
+        consumer_key=row.consumer_key,
+        consumer_secret_encrypted=row.consumer_secret_encrypted,
+        callback_urls=tuple(u for u in row.callback_urls.split("\n") if u),
+        scopes=tuple(row.scopes.split()),
+        is_enabled=row.is_enabled,
+        require_secret_for_web_server=row.require_secret_for_web_server,
+        require_pkce=row.require_pkce,
+        access_token_lifetime_seconds=row.access_token_lifetime_seconds,
+        created_ms=row.created_ms,
+        modified_ms=row.modified_ms,
+    )
+
+
+def app_columns(app: ConnectedApp) -> dict[str, Any]:
+    """The row form of an app (callback URLs newline-separated, scopes space-separated)."""
+    return {
+        "id": app.id,
+        "org_id": app.org_id,
+        "name": app.name,
+        "consumer_key": app.consumer_key,
+        "consumer_secret_encrypted": app.consumer_secret_encrypted,
+        "callback_urls": "\n".join(app.callback_urls),
+        "scopes": " ".join(app.scopes),
+        "is_enabled": app.is_enabled,
+        "require_secret_for_web_server": app.require_secret_for_web_server,
+        "require_pkce": app.require_pkce,
+        "access_token_lifetime_seconds": app.access_token_lifetime_seconds,
+        "created_ms": app.created_ms,
+        "modified_ms": app.modified_ms,
+    }
+
+
+def insert_app(conn: Connection, app: ConnectedApp) -> None:
+    conn.execute(insert(connected_apps).values(**app_columns(app)))
+
+
+def replace_app(conn: Connection, app: ConnectedApp) -> None:
+    conn.execute(update(connected_apps).where(connected_apps.c.id == app.id).values(**app_columns(app)))
+
+
+def app_by_consumer_key(conn: Connection, consumer_key: str) -> ConnectedApp | None:
+    row = conn.execute(select(connected_apps).where(connected_apps.c.consumer_key == consumer_key)).first()
+    return _app(row) if row else None
+
+
+def app_by_id(conn: Connection, app_id: str) -> ConnectedApp | None:
+    row = conn.execute(select(connected_apps).where(connected_apps.c.id == app_id)).first()
+    return _app(row) if row else None
+
+
+def app_by_name(conn: Connection, org_id: str, name: str) -> ConnectedApp | None:
+    row = conn.execute(
+        select(connected_apps).where(connected_apps.c.org_id == org_id, connected_apps.c.name == name)
+    ).first()
+    return _app(row) if row else None
+
+
+def list_apps(conn: Connection, org_id: str) -> list[ConnectedApp]:
+    rows = conn.execute(
+        select(connected_apps).where(connected_apps.c.org_id == org_id).order_by(connected_apps.c.name)
+    )
+    return [_app(r) for r in rows]
+
+
+def delete_app(conn: Connection, app_id: str) -> None:
+    # Children first: SQLite enforces ON DELETE CASCADE only with foreign_keys=ON, PostgreSQL always;
+    # deleting explicitly keeps both backends identical.
+    for table in (access_tokens, refresh_tokens, authorization_codes):
+        conn.execute(delete(table).where(table.c.app_id == app_id))
+    conn.execute(delete(authorizations).where(authorizations.c.app_id == app_id))
+    conn.execute(delete(app_approvals).where(app_approvals.c.app_id == app_id))
+    conn.execute(update(login_history).where(login_history.c.app_id == app_id).values(app_id=None))
+    conn.execute(delete(connected_apps).where(connected_apps.c.id == app_id))
+
+
+def all_app_secrets(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(connected_apps.c.id, connected_apps.c.consumer_secret_encrypted)).all()
+
+
+def set_app_secret(conn: Connection, app_id: str, encrypted: str) -> None:
+    conn.execute(
+        update(connected_apps)
+        .where(connected_apps.c.id == app_id)
+        .values(consumer_secret_encrypted=encrypted)
+    )
+
+
+# --- approvals (remembered consent) ----------------------------------------------------------------
+
+
+def approved_scopes(conn: Connection, user_id: str, app_id: str) -> frozenset[str] | None:
+    row = conn.execute(
+        select(app_approvals.c.scopes).where(
+            app_approvals.c.user_id == user_id, app_approvals.c.app_id == app_id
+        )
+    ).first()
+    return frozenset(row.scopes.split()) if row else None
+
+
+def save_approval(
+    conn: Connection, org_id: str, user_id: str, app_id: str, scopes: Iterable[str], now_ms: int
+) -> None:
+    previous = approved_scopes(conn, user_id, app_id)
+    merged = " ".join(sorted(set(scopes) | (previous or frozenset())))
+    if previous is None:
+        conn.execute(
+            insert(app_approvals).values(
+                user_id=user_id, app_id=app_id, org_id=org_id, scopes=merged, approved_ms=now_ms
+            )
+        )
+    else:
+        conn.execute(
+            update(app_approvals)
+            .where(app_approvals.c.user_id == user_id, app_approvals.c.app_id == app_id)
+            .values(scopes=merged, approved_ms=now_ms)
+        )
+
+
+# --- authorization codes ------------------------------------------------------------------------
+
+
+def insert_code(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(insert(authorization_codes).values(**values))
+
+
+def code_by_hash(conn: Connection, code_hash: str) -> AuthorizationCode | None:
+    row = conn.execute(
+        select(authorization_codes).where(authorization_codes.c.code_hash == code_hash)
+    ).first()
+    if row is None:
+        return None
+    return AuthorizationCode(
+        code_hash=row.code_hash,
+        org_id=row.org_id,
+        app_id=row.app_id,
+        user_id=row.user_id,
+        redirect_uri=row.redirect_uri,
+        scopes=tuple(row.scopes.split()),
+        code_challenge=row.code_challenge,
+        nonce=row.nonce,
+        auth_time_ms=row.auth_time_ms,
+        expires_ms=row.expires_ms,
+        consumed_ms=row.consumed_ms,
+        authorization_id=row.authorization_id,
+    )
+
+
+def consume_code(conn: Connection, code_hash: str, authorization_id: str, now_ms: int) -> bool:
+    """Mark a code used; False when another request consumed it first (single use, race-free)."""
+    result = conn.execute(
+        update(authorization_codes)
+        .where(authorization_codes.c.code_hash == code_hash, authorization_codes.c.consumed_ms.is_(None))
+        .values(consumed_ms=now_ms, authorization_id=authorization_id)
+    )
+    return result.rowcount == 1
+
+
+# --- authorizations and tokens --------------------------------------------------------------------
+
+
+def insert_authorization(
+    conn: Connection, org_id: str, app_id: str, user_id: str, flow: str, scopes: Iterable[str], now_ms: int
+) -> str:
+    authorization_id = new_id(KeyPrefix.OAUTH_TOKEN)
+    conn.execute(
+        insert(authorizations).values(
+            id=authorization_id,
+            org_id=org_id,
+            app_id=app_id,
+            user_id=user_id,
+            flow=flow,
+            scopes=" ".join(scopes),
+            created_ms=now_ms,
+        )
+    )
+    return authorization_id
+
+
+def insert_access_token(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(insert(access_tokens).values(**values))
+
+
+def insert_refresh_token(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(insert(refresh_tokens).values(**values))
+
+
+def revoke_authorization(conn: Connection, authorization_id: str, now_ms: int) -> None:
+    """Revoke a whole token family: the authorization and every token issued under it."""
+    conn.execute(
+        update(authorizations)
+        .where(authorizations.c.id == authorization_id, authorizations.c.revoked_ms.is_(None))
+        .values(revoked_ms=now_ms)
+    )
+    for table in (access_tokens, refresh_tokens):
+        conn.execute(
+            update(table)
+            .where(table.c.authorization_id == authorization_id, table.c.revoked_ms.is_(None))
+            .values(revoked_ms=now_ms)
+        )
+
+
+# The hot path of every protected call: one indexed lookup joined with the user and the app, so a
+# deactivated user or a disabled app loses access at once.
+_bearer_query = (
+    select(
+        access_tokens.c.org_id,
+        access_tokens.c.user_id,
+        access_tokens.c.app_id,
+        access_tokens.c.authorization_id,
+        access_tokens.c.scopes,
+        access_tokens.c.issued_ms,
+        access_tokens.c.expires_ms,
+    )
+    .join(users, users.c.id == access_tokens.c.user_id)
+    .join(connected_apps, connected_apps.c.id == access_tokens.c.app_id)
+    .where(
+        and_(
+            access_tokens.c.revoked_ms.is_(None),
+            users.c.is_active.is_(True),
+            connected_apps.c.is_enabled.is_(True),
+        )
+    )
+)
+
+
+def active_access_token(conn: Connection, token_hash: str, now_ms: int) -> AccessTokenGrant | None:
+    row = conn.execute(
+        _bearer_query.where(access_tokens.c.token_hash == token_hash, access_tokens.c.expires_ms > now_ms)
+    ).first()
+    if row is None:
+        return None
+    return AccessTokenGrant(
+        org_id=row.org_id,
+        user_id=row.user_id,
+        app_id=row.app_id,
+        authorization_id=row.authorization_id,
+        scopes=frozenset(row.scopes.split()),
+        issued_ms=row.issued_ms,
+        expires_ms=row.expires_ms,
+    )
+
+
+def access_token_is_revoked(conn: Connection, token_hash: str) -> bool:
+    row = conn.execute(
+        select(access_tokens.c.revoked_ms).where(access_tokens.c.token_hash == token_hash)
+    ).first()
+    return row is not None and row.revoked_ms is not None
+
+
+# --- browser sessions ---------------------------------------------------------------------------
+
+
+def insert_browser_session(
+    conn: Connection, session_hash: str, org_id: str, user_id: str, now_ms: int, expires_ms: int
+) -> None:
+    conn.execute(
+        insert(browser_sessions).values(
+            session_hash=session_hash,
+            org_id=org_id,
+            user_id=user_id,
+            created_ms=now_ms,
+            expires_ms=expires_ms,
+        )
+    )
+
+
+def browser_session(conn: Connection, session_hash: str, now_ms: int) -> tuple[User, int] | None:
+    """The active user of a login session and when they logged in."""
+    row = conn.execute(
+        select(users, browser_sessions.c.created_ms.label("session_created_ms"))
+        .join(browser_sessions, browser_sessions.c.user_id == users.c.id)
+        .where(
+            browser_sessions.c.session_hash == session_hash,
+            browser_sessions.c.expires_ms > now_ms,
+            users.c.is_active.is_(True),
+        )
+    ).first()
+    return (_user(row), row.session_created_ms) if row else None
+
+
+def delete_browser_session(conn: Connection, session_hash: str) -> None:
+    conn.execute(delete(browser_sessions).where(browser_sessions.c.session_hash == session_hash))
+
+
+# --- login history ------------------------------------------------------------------------------
+
+
+def insert_login(conn: Connection, attempt: LoginAttempt, now_ms: int) -> None:
+    conn.execute(
+        insert(login_history).values(
+            id=new_id(KeyPrefix.LOGIN_HISTORY),
+            org_id=attempt.org_id,
+            user_id=attempt.user_id,
+            username=attempt.username[:255],
+            app_id=attempt.app_id,
+            app_name=attempt.app_name,
+            login_type=attempt.login_type,
+            flow=attempt.flow,
+            source_ip=attempt.source_ip[:45],
+            user_agent=attempt.user_agent[:512],
+            login_ms=now_ms,
+            status=attempt.status,
+        )
+    )
+
+
+def recent_logins(conn: Connection, org_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(login_history)
+        .where(login_history.c.org_id == org_id)
+        .order_by(login_history.c.login_ms.desc(), login_history.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]

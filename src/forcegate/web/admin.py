@@ -1,0 +1,229 @@
+"""The admin JSON API: connected apps, users and login history, for users whose profile may manage
+them (System Administrator). Described by ``openapi.py``; errors use the data-API array shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forcegate.context import Context
+from forcegate.domain import AccessTokenGrant, Profile
+from forcegate.org import connected_apps as apps
+from forcegate.org import users
+from forcegate.org.errors import AdminError, ValidationFailed
+from forcegate.storage import repositories as repo
+from forcegate.web.common import api_error, json_response
+from forcegate.web.identity import INVALID_SESSION, require_grant
+from forcegate.web.openapi import OPENAPI
+
+__all__ = ["ROUTES"]
+
+MAX_JSON_BYTES = 64 * 1024
+Handler = Callable[[Context, Connection, AccessTokenGrant, dict[str, Any], Any], tuple[int, Any]]
+
+
+def _may(profile: Profile | None, what: str) -> bool:
+    return profile is not None and bool(getattr(profile, what))
+
+
+def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        body: Any = None
+        if request.method in ("POST", "PATCH"):
+            raw = await request.body()
+            if len(raw) > MAX_JSON_BYTES:
+                return api_error(413, "JSON_PARSER_ERROR", "request body too large")
+            try:
+                body = json.loads(raw or b"null")
+            except (ValueError, UnicodeDecodeError):
+                return api_error(400, "JSON_PARSER_ERROR", "the request body is not valid JSON")
+            if not isinstance(body, dict):
+                return api_error(400, "JSON_PARSER_ERROR", "the request body must be a JSON object")
+        return await run_in_threadpool(_run, request, handler, permission, write, body)
+
+    return endpoint
+
+
+def _run(request: Request, handler: Handler, permission: str, write: bool, body: Any) -> Response:
+    ctx: Context = request.app.state.ctx
+    grant = require_grant(request)
+    if grant is None:
+        return api_error(401, *INVALID_SESSION)
+    if not grant.scopes & {"api", "full"}:
+        return api_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+    transaction = ctx.db.write if write else ctx.db.read
+    try:
+        with transaction() as conn:
+            user = repo.user_by_id(conn, grant.user_id)
+            profile = repo.profile_by_id(conn, user.profile_id) if user else None
+            if not _may(profile, permission):
+                return api_error(
+                    403,
+                    "INSUFFICIENT_ACCESS",
+                    "insufficient access rights: the user's profile may not do this",
+                )
+            status, result = handler(ctx, conn, grant, dict(request.path_params), body)
+    except AdminError as error:
+        problem: dict[str, Any] = {"message": error.message, "errorCode": error.error_code}
+        if error.field:
+            problem["fields"] = [error.field]
+        return json_response([problem], status=error.status)
+    if status == 204:
+        return Response(status_code=204)
+    return json_response(result, status=status)
+
+
+def _strings(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationFailed(f"{name} must be a list of strings", name)
+    return value
+
+
+def _string(body: dict[str, Any], name: str, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be a string", name)
+    return value
+
+
+# --- connected apps ---
+
+
+def list_apps(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, [apps.app_view(a) for a in repo.list_apps(conn, grant.org_id)]
+
+
+def create_app(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    options = {
+        k: body[k]
+        for k in (
+            "is_enabled",
+            "require_secret_for_web_server",
+            "require_pkce",
+            "access_token_lifetime_seconds",
+        )
+        if k in body
+    }
+    unknown = set(body) - {"name", "callback_urls", "scopes", *options}
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for key, value in options.items():
+        expected = int if key == "access_token_lifetime_seconds" else bool
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ValidationFailed(f"{key} must be a {expected.__name__}", key)
+    app, secret = apps.create_app(
+        ctx,
+        conn,
+        grant.org_id,
+        name=_string(body, "name") or "",
+        callback_urls=_strings(body, "callback_urls"),
+        scopes=_string(body, "scopes") or "",
+        **options,
+    )
+    return 201, apps.app_view(app, consumer_secret=secret)
+
+
+def show_app(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, apps.app_view(apps.find_app(conn, grant.org_id, params["ref"]))
+
+
+def update_app(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    app = apps.find_app(conn, grant.org_id, params["ref"])
+    return 200, apps.app_view(apps.update_app(ctx, conn, app, body))
+
+
+def delete_app(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    repo.delete_app(conn, apps.find_app(conn, grant.org_id, params["ref"]).id)
+    return 204, None
+
+
+# --- users ---
+
+
+def list_users(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, [users.user_view(conn, u) for u in repo.list_users(conn, grant.org_id)]
+
+
+def create_user(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    unknown = set(body) - {"username", "password", "profile", "email", "first_name", "last_name"}
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
+    user, token = users.create_user(
+        ctx,
+        conn,
+        grant.org_id,
+        username=_string(body, "username") or "",
+        password=_string(body, "password") or "",
+        profile=_string(body, "profile", required=False),
+        email=_string(body, "email", required=False),
+        first_name=_string(body, "first_name", required=False) or "",
+        last_name=_string(body, "last_name", required=False),
+    )
+    return 201, users.user_view(conn, user, security_token=token)
+
+
+def show_user(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, users.user_view(conn, users.find_user(conn, grant.org_id, params["ref"]))
+
+
+def update_user(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    user = users.find_user(conn, grant.org_id, params["ref"])
+    return 200, users.user_view(conn, users.update_user(ctx, conn, user, body))
+
+
+def login_history(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, repo.recent_logins(conn, grant.org_id, limit=200)
+
+
+async def openapi(request: Request) -> Response:
+    return json_response(OPENAPI)
+
+
+PREFIX = "/admin/api/v1"
+# (path, method, handler, profile permission, writes?)
+ROUTES: list[tuple[str, str, Callable[[Request], Any]]] = [
+    (f"{PREFIX}/openapi.json", "GET", openapi),
+    (f"{PREFIX}/connected-apps", "GET", _endpoint(list_apps, "manage_connected_apps", write=False)),
+    (f"{PREFIX}/connected-apps", "POST", _endpoint(create_app, "manage_connected_apps", write=True)),
+    (f"{PREFIX}/connected-apps/{{ref}}", "GET", _endpoint(show_app, "manage_connected_apps", write=False)),
+    (f"{PREFIX}/connected-apps/{{ref}}", "PATCH", _endpoint(update_app, "manage_connected_apps", write=True)),
+    (
+        f"{PREFIX}/connected-apps/{{ref}}",
+        "DELETE",
+        _endpoint(delete_app, "manage_connected_apps", write=True),
+    ),
+    (f"{PREFIX}/users", "GET", _endpoint(list_users, "manage_users", write=False)),
+    (f"{PREFIX}/users", "POST", _endpoint(create_user, "manage_users", write=True)),
+    (f"{PREFIX}/users/{{ref}}", "GET", _endpoint(show_user, "manage_users", write=False)),
+    (f"{PREFIX}/users/{{ref}}", "PATCH", _endpoint(update_user, "manage_users", write=True)),
+    (f"{PREFIX}/login-history", "GET", _endpoint(login_history, "manage_users", write=False)),
+]

@@ -1,0 +1,108 @@
+"""The Starlette application: routes, error shapes and a token-free access log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from forcegate.context import Context
+from forcegate.org.bootstrap import ensure_org
+from forcegate.web import admin, identity, pages, token
+from forcegate.web.common import api_error
+
+__all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
+
+DEFAULT_MAX_API_VERSION = 66
+access_log = logging.getLogger("forcegate.access")
+
+
+class AccessLog:
+    """Logs method, path, status and time: never the query string, which can carry tokens
+    (``/id/...?oauth_token=``) or secrets (token requests with parameters in the URL)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client") or ("-", 0)
+                access_log.info(
+                    '%s "%s %s" %d %.1fms',
+                    client[0],
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed")
+    return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logging.getLogger("forcegate").exception("unhandled error on %s %s", request.method, request.url.path)
+    return api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
+
+
+def routes() -> list[Route]:
+    table: list[Route] = [
+        Route("/services/oauth2/authorize", pages.authorize, methods=["GET"]),
+        Route("/services/oauth2/authorize/consent", pages.consent_submit, methods=["POST"]),
+        Route("/login", pages.login_submit, methods=["POST"]),
+        Route("/services/oauth2/token", token.token_endpoint, methods=["POST"]),
+        Route("/services/oauth2/token", token.token_get, methods=["GET"]),
+        Route("/services/oauth2/userinfo", identity.userinfo, methods=["GET", "POST"]),
+        Route("/id/{org_id}/{user_id}", identity.identity, methods=["GET", "POST"]),
+        Route("/services/data", identity.versions, methods=["GET"]),
+        Route("/services/data/", identity.versions, methods=["GET"]),
+    ]
+    table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
+    return table
+
+
+def create_app(ctx: Context, public_url: str, max_api_version: int = DEFAULT_MAX_API_VERSION) -> Starlette:
+    """The ASGI app for ``ctx``'s database, which must be migrated. ``public_url`` is the origin
+    clients are told about: issuer, instance_url and identity URLs."""
+    with ctx.db.write() as conn:
+        org = ensure_org(ctx, conn)
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(AccessLog)],
+        exception_handlers={HTTPException: _not_found, Exception: _unexpected},
+    )
+    state: Any = app.state
+    state.ctx = ctx
+    state.public_url = public_url.rstrip("/")
+    state.org_id = org.id
+    state.org_name = org.name
+    state.api_versions = [f"{v}.0" for v in range(31, max_api_version + 1)]
+    state.versions_document = identity.versions_document(max_api_version)
+    return app

@@ -1,0 +1,193 @@
+"""Protected endpoints for now: userinfo, the identity URL and the REST versions list.
+
+A missing, unknown, expired or revoked token gets 401 with Salesforce's data-API error array
+(``INVALID_SESSION_ID``), which simple-salesforce and jsforce read to decide to log in again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forcegate.context import Context
+from forcegate.domain import AccessTokenGrant, User
+from forcegate.flows.bearer import bearer_token, validate_access_token
+from forcegate.ids import InvalidId, normalize_id, to15
+from forcegate.storage import repositories as repo
+from forcegate.web.common import api_error, json_response
+
+__all__ = ["INVALID_SESSION", "identity", "require_grant", "userinfo", "versions"]
+
+INVALID_SESSION = ("INVALID_SESSION_ID", "Session expired or invalid")
+_WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def _unauthorized() -> Response:
+    return api_error(401, *INVALID_SESSION, headers=_WWW_AUTHENTICATE)
+
+
+def require_grant(request: Request, *, allow_query_token: bool = False) -> AccessTokenGrant | None:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None and allow_query_token:
+        token = request.query_params.get("oauth_token")
+    return validate_access_token(request.app.state.ctx, token)
+
+
+def _identity_document(origin: str, user: User, org_id: str, version: str = "{version}") -> dict[str, Any]:
+    org15 = to15(org_id)
+    data = f"{origin}/services/data/v{version}"
+    return {
+        "id": f"{origin}/id/{org_id}/{user.id}",
+        "asserted_user": True,
+        "user_id": user.id,
+        "organization_id": org_id,
+        "username": user.username,
+        "nick_name": user.username.split("@")[0],
+        "display_name": user.name,
+        "email": user.email,
+        "email_verified": True,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "timezone": "GMT",
+        "photos": {"picture": None, "thumbnail": None},
+        "addr_street": None,
+        "addr_city": None,
+        "addr_state": None,
+        "addr_country": None,
+        "addr_zip": None,
+        "mobile_phone": None,
+        "mobile_phone_verified": False,
+        "is_lightning_login_user": False,
+        "status": {"created_date": None, "body": None},
+        "urls": {
+            "enterprise": f"{origin}/services/Soap/c/{version}/{org15}",
+            "metadata": f"{origin}/services/Soap/m/{version}/{org15}",
+            "partner": f"{origin}/services/Soap/u/{version}/{org15}",
+            "rest": f"{data}/",
+            "sobjects": f"{data}/sobjects/",
+            "search": f"{data}/search/",
+            "query": f"{data}/query/",
+            "recent": f"{data}/recent/",
+            "tooling_soap": f"{origin}/services/Soap/T/{version}/{org15}",
+            "tooling_rest": f"{data}/tooling/",
+            "profile": f"{origin}/{user.id}",
+            "custom_domain": origin,
+        },
+        "active": user.is_active,
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": 0,
+        "last_modified_date": _iso(user.modified_ms),
+        "is_app_installed": True,
+    }
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user_of(ctx: Context, grant: AccessTokenGrant) -> User | None:
+    with ctx.db.read() as conn:
+        return repo.user_by_id(conn, grant.user_id)
+
+
+def _userinfo(request: Request) -> Response:
+    grant = require_grant(request)
+    if grant is None:
+        return _unauthorized()
+    user = _user_of(request.app.state.ctx, grant)
+    if user is None:
+        return _unauthorized()
+    origin = request.app.state.public_url
+    doc = _identity_document(origin, user, grant.org_id)
+    claims = {
+        "sub": doc["id"],
+        "user_id": user.id,
+        "organization_id": grant.org_id,
+        "preferred_username": user.username,
+        "nickname": doc["nick_name"],
+        "name": user.name,
+        "email": user.email,
+        "email_verified": True,
+        "given_name": user.first_name,
+        "family_name": user.last_name,
+        "zoneinfo": doc["timezone"],
+        "photos": doc["photos"],
+        "profile": doc["urls"]["profile"],
+        "picture": None,
+        "address": {},
+        "is_salesforce_integration_user": False,
+        "urls": doc["urls"],
+        "active": user.is_active,
+        "user_type": doc["user_type"],
+        "language": doc["language"],
+        "locale": doc["locale"],
+        "utcOffset": 0,
+        "updated_at": doc["last_modified_date"],
+        "is_app_installed": True,
+    }
+    return json_response(claims)
+
+
+async def userinfo(request: Request) -> Response:
+    """GET or POST /services/oauth2/userinfo"""
+    return await run_in_threadpool(_userinfo, request)
+
+
+def _identity(request: Request) -> Response:
+    grant = require_grant(request, allow_query_token=True)
+    if grant is None:
+        return _unauthorized()
+    try:
+        org_id = normalize_id(request.path_params["org_id"])
+        user_id = normalize_id(request.path_params["user_id"])
+    except InvalidId:
+        return api_error(404, "NOT_FOUND", "The requested resource does not exist")
+    if org_id != grant.org_id or user_id != grant.user_id:
+        # Another user's identity needs rights no user has yet (they arrive with permissions).
+        return api_error(403, "INSUFFICIENT_ACCESS", "insufficient access rights on cross-reference id")
+    user = _user_of(request.app.state.ctx, grant)
+    if user is None:
+        return _unauthorized()
+    version = request.query_params.get("version")
+    max_version = request.app.state.api_versions[-1]
+    if version == "latest":
+        version = max_version
+    elif version not in request.app.state.api_versions:
+        version = "{version}"
+    return json_response(_identity_document(request.app.state.public_url, user, grant.org_id, version))
+
+
+async def identity(request: Request) -> Response:
+    """GET or POST /id/{org_id}/{user_id}: token by Bearer header or ?oauth_token= (jsforce)."""
+    return await run_in_threadpool(_identity, request)
+
+
+def release_label(version: int) -> str:
+    """API version -> release name: 31.0 was Summer '14, and three releases a year since."""
+    steps = version - 31
+    season = ("Summer", "Winter", "Spring")[steps % 3]
+    return f"{season} '{14 + (steps + 2) // 3:02d}"
+
+
+def versions_document(max_version: int) -> list[dict[str, str]]:
+    return [
+        {"label": release_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+        for v in range(31, max_version + 1)
+    ]
+
+
+def _versions(request: Request) -> Response:
+    if require_grant(request) is None:
+        return _unauthorized()
+    return json_response(request.app.state.versions_document)
+
+
+async def versions(request: Request) -> Response:
+    """GET /services/data[/]: the REST API versions list."""
+    return await run_in_threadpool(_versions, request)

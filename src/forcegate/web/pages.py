@@ -1,0 +1,236 @@
+"""The browser side of the Web Server flow: authorize, login and consent pages.
+
+Plain HTML forms that work without JavaScript. The authorize request travels through the login and
+consent forms as its original query string and is validated again at every step, so no server
+process keeps state between pages: the login session and remembered consent live in the database,
+and CSRF tokens are HMACs under the server key (the same in every process).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from forcegate.context import Context
+from forcegate.flows import web_server
+from forcegate.flows.login import BrowserLogin, log_in, session_login
+from forcegate.protocol.requests import parse_authorize_request
+from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
+from forcegate.secrets_box import constant_time_equals, random_token
+from forcegate.web.common import caller_of, read_form_pairs
+
+__all__ = ["authorize", "consent_submit", "login_submit"]
+
+SESSION_COOKIE = "fg_sid"
+CSRF_COOKIE = "fg_csrf"
+LOGIN_FAILED = (
+    "Please check your username and password. If you still can't log in, contact your administrator."
+)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def _render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(
+        _templates.get_template(name).render(**values), status_code=status, headers=PAGE_HEADERS
+    )
+
+
+def _error_page(error: web_server.ErrorPage) -> HTMLResponse:
+    return _render("error.html", status=400, error=error.error, description=error.description)
+
+
+def _secure_cookies(request: Request) -> bool:
+    return str(request.app.state.public_url).startswith("https://")
+
+
+def _login_page(
+    request: Request,
+    authorize_query: str,
+    *,
+    username: str = "",
+    error: str | None = None,
+    app_name: str | None = None,
+) -> Response:
+    ctx: Context = request.app.state.ctx
+    csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
+    response = _render(
+        "login.html",
+        status=200 if error is None else 401,
+        org_name=request.app.state.org_name,
+        app_name=app_name,
+        error=error,
+        username=username,
+        authorize_query=authorize_query,
+        csrf_token=ctx.box.sign("login:" + csrf_cookie),
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=_secure_cookies(request)
+    )
+    return response
+
+
+def _redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: BrowserLogin) -> Response:
+    """After a login (fresh or remembered): the consent page, or straight back to the client."""
+    ctx: Context = request.app.state.ctx
+    with ctx.db.write() as conn:
+        if web_server.consent_needed(conn, login.user, auth):
+            return _render(
+                "consent.html",
+                app_name=auth.app.name,
+                username=login.user.username,
+                scope_descriptions=list(dict.fromkeys(SCOPE_DESCRIPTIONS[s] for s in auth.scopes)),
+                authorize_query=request.state.authorize_query,
+                csrf_token=ctx.box.sign("consent:" + login.session_token),
+            )
+        return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+
+
+def _validated(request: Request, authorize_query: str) -> web_server.ValidatedAuthorization:
+    ctx: Context = request.app.state.ctx
+    request.state.authorize_query = authorize_query
+    authorize_request = parse_authorize_request(parse_qsl(authorize_query, keep_blank_values=True))
+    with ctx.db.read() as conn:
+        return web_server.validate_authorize_request(conn, authorize_request)
+
+
+def _authorize(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    try:
+        auth = _validated(request, request.url.query)
+    except web_server.ErrorPage as error:
+        return _error_page(error)
+    except web_server.AuthorizeRedirect as redirect:
+        return _redirect(redirect.url)
+    login = session_login(ctx, request.cookies.get(SESSION_COOKIE))
+    if login is None or "login" in auth.request.prompt:
+        return _login_page(
+            request, request.url.query, username=auth.request.login_hint or "", app_name=auth.app.name
+        )
+    return _continue(request, auth, login)
+
+
+async def authorize(request: Request) -> Response:
+    """GET /services/oauth2/authorize"""
+    return await run_in_threadpool(_authorize, request)
+
+
+def _csrf_ok(request: Request, purpose: str, secret: str | None, submitted: str | None) -> bool:
+    ctx: Context = request.app.state.ctx
+    if not secret or not submitted:
+        return False
+    return constant_time_equals(ctx.box.sign(f"{purpose}:{secret}"), submitted)
+
+
+def _forbidden() -> Response:
+    return _render(
+        "error.html",
+        status=403,
+        error="invalid_request",
+        description="Your session expired or the form was tampered with. Go back and try again.",
+    )
+
+
+def _login_submit(request: Request, form: dict[str, str]) -> Response:
+    ctx: Context = request.app.state.ctx
+    if not _csrf_ok(request, "login", request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
+        return _forbidden()
+    authorize_query = form.get("authorize_query", "")
+    try:
+        auth = _validated(request, authorize_query)
+    except web_server.ErrorPage as error:
+        return _error_page(error)
+    except web_server.AuthorizeRedirect as redirect:
+        return _redirect(redirect.url)
+    username = form.get("username", "")
+    login = log_in(
+        ctx,
+        caller_of(request),
+        org_id=auth.app.org_id,
+        username=username,
+        password=form.get("password", ""),
+        app=auth.app,
+        flow=web_server.FLOW,
+    )
+    if login is None:
+        return _login_page(
+            request, authorize_query, username=username, error=LOGIN_FAILED, app_name=auth.app.name
+        )
+    response = _continue(request, auth, login)
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.session_token,
+        max_age=ctx.settings.browser_session_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=_secure_cookies(request),
+    )
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return dict(await read_form_pairs(request))
+
+
+async def login_submit(request: Request) -> Response:
+    """POST /login: username, password, csrf_token, authorize_query."""
+    try:
+        form = await _form(request)
+    except Exception:
+        return _forbidden()
+    return await run_in_threadpool(_login_submit, request, form)
+
+
+def _consent_submit(request: Request, form: dict[str, str]) -> Response:
+    ctx: Context = request.app.state.ctx
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if not _csrf_ok(request, "consent", session_token, form.get("csrf_token")):
+        return _forbidden()
+    authorize_query = form.get("authorize_query", "")
+    try:
+        auth = _validated(request, authorize_query)
+    except web_server.ErrorPage as error:
+        return _error_page(error)
+    except web_server.AuthorizeRedirect as redirect:
+        return _redirect(redirect.url)
+    login = session_login(ctx, session_token)
+    if login is None:
+        return _login_page(request, authorize_query, app_name=auth.app.name)
+    decision = form.get("decision")
+    if decision == "deny":
+        return _redirect(web_server.deny(auth))
+    if decision != "allow":
+        return _forbidden()
+    with ctx.db.write() as conn:
+        return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+
+
+async def consent_submit(request: Request) -> Response:
+    """POST /services/oauth2/authorize/consent: decision=allow|deny, csrf_token, authorize_query."""
+    try:
+        form = await _form(request)
+    except Exception:
+        return _forbidden()
+    return await run_in_threadpool(_consent_submit, request, form)

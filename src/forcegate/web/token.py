@@ -1,0 +1,40 @@
+"""POST /services/oauth2/token: parse once, dispatch by grant type, answer in Salesforce's shapes."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forcegate.flows import GRANTS
+from forcegate.protocol.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from forcegate.protocol.requests import parse_token_request
+from forcegate.web.common import NO_STORE, caller_of, json_response, oauth_error_response, read_form_pairs
+
+__all__ = ["token_endpoint", "token_get"]
+
+log = logging.getLogger("forcegate.token")
+
+
+async def token_endpoint(request: Request) -> Response:
+    try:
+        token_request = parse_token_request(
+            await read_form_pairs(request), request.headers.get("authorization")
+        )
+        grant = GRANTS.get(token_request.grant_type)
+        if grant is None:
+            raise UnsupportedGrantType.with_reason(f"grant_type={token_request.grant_type[:64]!r}")
+        body = await run_in_threadpool(
+            grant, request.app.state.ctx, token_request, caller_of(request), request.app.state.org_id
+        )
+    except OAuthError as error:
+        # error.reason is for us; the client gets Salesforce's code and description only.
+        log.info("token request refused: %s %s", error.error, error.reason)
+        return oauth_error_response(error)
+    return json_response(body, headers=NO_STORE)
+
+
+async def token_get(request: Request) -> Response:
+    return oauth_error_response(InvalidRequest.with_description("must use HTTP POST"))
