@@ -119,18 +119,18 @@ def _check_unique_parameters(app: ConnectedApp, request: AuthorizeRequest) -> No
 
 def _check_app_enabled(app: ConnectedApp, request: AuthorizeRequest) -> None:
     if not app.is_enabled:
-        raise AppBlocked
+        raise AppBlocked.with_reason("connected app disabled")
 
 
 def _check_response_type(app: ConnectedApp, request: AuthorizeRequest) -> None:
     if request.response_type != "code":
-        raise UnsupportedResponseType
+        raise UnsupportedResponseType.with_reason(f"response_type={request.response_type[:40]!r}")
 
 
 def _check_scope(app: ConnectedApp, request: AuthorizeRequest) -> None:
     requested = parse_scope(request.scope)
     if unknown_scopes(requested) or not set(requested) <= set(app.scopes):
-        raise InvalidScope
+        raise InvalidScope.with_reason(f"scope={request.scope!r}")
 
 
 def _check_pkce(app: ConnectedApp, request: AuthorizeRequest) -> None:

@@ -10,8 +10,6 @@ Wire strings follow ``shared/reference/salesforce-wire.md`` §2 and §3.2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 __all__ = [
     "AccessDenied",
     "AppBlocked",
@@ -27,18 +25,25 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class OAuthError(Exception):
-    error: str
-    description: str
-    status: int = 400
-    reason: str = ""
+    """Raise a fresh copy (``with_reason``/``with_description``/``copy``), never a shared instance:
+    raising sets ``__traceback__``, and the module-level instances below are shared by all threads."""
+
+    def __init__(self, error: str, description: str, status: int = 400, reason: str = "") -> None:
+        super().__init__(error, description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.reason = reason
+
+    def copy(self) -> OAuthError:
+        return OAuthError(self.error, self.description, self.status, self.reason)
 
     def with_reason(self, reason: str) -> OAuthError:
-        return replace(self, reason=reason)
+        return OAuthError(self.error, self.description, self.status, reason)
 
     def with_description(self, description: str) -> OAuthError:
-        return replace(self, description=description)
+        return OAuthError(self.error, description, self.status, self.reason)
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}

@@ -84,10 +84,10 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidBasicAuthHeader from exc
+        raise InvalidBasicAuthHeader.copy() from exc
     client_id, sep, client_secret = decoded.partition(":")
     if not sep or not client_id:
-        raise InvalidBasicAuthHeader
+        raise InvalidBasicAuthHeader.copy()
     # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
     return unquote_plus(client_id), unquote_plus(client_secret)
 
