@@ -58,7 +58,10 @@ def submit(client: httpx.Client, page: httpx.Response, **fields: str) -> httpx.R
 
 
 def authorize(
-    client: httpx.Client, params: dict[str, str], username: str | None, password: str | None,
+    client: httpx.Client,
+    params: dict[str, str],
+    username: str | None,
+    password: str | None,
     decision: str | None = "allow",
 ) -> Outcome:
     """GET authorize; log in if asked; answer consent if asked; stop at the redirect (or a page)."""

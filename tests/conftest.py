@@ -30,7 +30,9 @@ from forcegate.storage import repositories as repo
 from forcegate.storage.migrate import upgrade
 from forcegate.web.app import create_app
 
-POSTGRES_ADMIN_URL = os.environ.get("FORCEGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FORCEGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PASSWORD = "Passw0rd-for-tests"
 
@@ -90,7 +92,10 @@ class Server:
     def create_app(self, **options: object) -> tuple[ConnectedApp, str]:
         values: dict[str, object] = {
             "name": f"app-{secrets.token_hex(4)}",
-            "callback_urls": ["http://localhost:1717/OauthRedirect", "https://app.example.com/oauth/callback"],
+            "callback_urls": [
+                "http://localhost:1717/OauthRedirect",
+                "https://app.example.com/oauth/callback",
+            ],
             "scopes": "api refresh_token openid web id",
         }
         values.update(options)
@@ -104,8 +109,14 @@ class Server:
     def create_user(self, profile: str | None = None, password: str = PASSWORD) -> User:
         with self.ctx.db.write() as conn:
             user, _ = users.create_user(
-                self.ctx, conn, self.org_id, username=f"user-{secrets.token_hex(4)}@example.com",
-                password=password, profile=profile, first_name="Test", last_name="User",
+                self.ctx,
+                conn,
+                self.org_id,
+                username=f"user-{secrets.token_hex(4)}@example.com",
+                password=password,
+                profile=profile,
+                first_name="Test",
+                last_name="User",
             )
         return user
 
@@ -138,7 +149,9 @@ def start_server(settings: Settings, backend: str) -> Iterator[Server]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     app = create_app(ctx, settings.public_url or url)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -155,7 +168,9 @@ def start_server(settings: Settings, backend: str) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     """(backend name, database URL): every storage test runs once per backend."""
     if request.param == "sqlite":
         yield "sqlite", f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'forcegate.db'}"

@@ -23,7 +23,13 @@ REFRESH_TOKEN = re.compile(r"^[A-Za-z0-9._]+$")
 
 
 def _code(server: Server, client_id: str, username: str, **extra: str) -> str:
-    params = {"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "state": "st-1", **extra}
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "state": "st-1",
+        **extra,
+    }
     with server.client() as browser:
         outcome = authorize(browser, params, username, PASSWORD)
     assert outcome.response.status_code == 302, outcome.response.text
@@ -36,20 +42,32 @@ def _exchange(server: Server, **form: str) -> httpx.Response:
         return client.post("/services/oauth2/token", data={"grant_type": "authorization_code", **form})
 
 
-def test_when_code_exchanged_then_salesforce_token_response_and_protected_endpoints_work(server: Server) -> None:
+def test_when_code_exchanged_then_salesforce_token_response_and_protected_endpoints_work(
+    server: Server,
+) -> None:
     app, secret = server.create_app()
     user = server.create_user()
     code = _code(server, app.consumer_key, user.username, scope="api refresh_token")
     assert len(code) > 4
 
-    response = _exchange(server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK)
+    response = _exchange(
+        server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK
+    )
 
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
-    assert set(body) == {"access_token", "refresh_token", "signature", "scope", "instance_url", "id",
-                         "token_type", "issued_at"}
+    assert set(body) == {
+        "access_token",
+        "refresh_token",
+        "signature",
+        "scope",
+        "instance_url",
+        "id",
+        "token_type",
+        "issued_at",
+    }
     assert ACCESS_TOKEN.match(body["access_token"])
     assert ACCESS_TOKEN.match(body["access_token"]).group(1) == server.org_id[:15]  # type: ignore[union-attr]
     assert REFRESH_TOKEN.match(body["refresh_token"])
@@ -84,7 +102,9 @@ def test_when_only_api_scope_granted_then_no_refresh_token(server: Server) -> No
     app, secret = server.create_app()
     user = server.create_user()
     code = _code(server, app.consumer_key, user.username, scope="api")
-    body = _exchange(server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK).json()
+    body = _exchange(
+        server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK
+    ).json()
     assert "refresh_token" not in body
     assert body["scope"] == "api"
 
@@ -99,7 +119,9 @@ def test_when_pkce_verifier_matches_then_tokens_issued(server: Server, method: s
     if method:
         extra["code_challenge_method"] = method
     code = _code(server, app.consumer_key, user.username, **extra)
-    response = _exchange(server, code=code, client_id=app.consumer_key, redirect_uri=CALLBACK, code_verifier=verifier)
+    response = _exchange(
+        server, code=code, client_id=app.consumer_key, redirect_uri=CALLBACK, code_verifier=verifier
+    )
     assert response.status_code == 200, response.text
     assert "signature" in response.json()
 
@@ -109,17 +131,23 @@ def test_when_authlib_client_runs_the_flow_then_it_gets_tokens_and_userinfo(serv
     user = server.create_user()
     verifier = secrets.token_urlsafe(64)
     oauth = OAuth2Client(
-        client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK, scope="api refresh_token openid",
-        code_challenge_method="S256", token_endpoint_auth_method="client_secret_post",
+        client_id=app.consumer_key,
+        client_secret=secret,
+        redirect_uri=CALLBACK,
+        scope="api refresh_token openid",
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_post",
     )
     url, state = oauth.create_authorization_url(
         f"{server.url}/services/oauth2/authorize", code_verifier=verifier
     )
     with server.client() as browser:
-        path = url[len(server.url):]
+        path = url[len(server.url) :]
         outcome = authorize(browser, dict(httpx.URL(path).params), user.username, PASSWORD)
     token = oauth.fetch_token(
-        f"{server.url}/services/oauth2/token", authorization_response=outcome.location, code_verifier=verifier,
+        f"{server.url}/services/oauth2/token",
+        authorization_response=outcome.location,
+        code_verifier=verifier,
         state=state,
     )
     assert token["token_type"] == "Bearer"
@@ -140,8 +168,10 @@ def test_when_requests_oauthlib_runs_the_flow_then_scope_check_passes(
     with server.client() as browser:
         outcome = authorize(browser, dict(httpx.URL(url).params), user.username, PASSWORD)
     token = session.fetch_token(
-        f"{server.url}/services/oauth2/token", authorization_response=outcome.location,
-        client_secret=secret, include_client_id=True,
+        f"{server.url}/services/oauth2/token",
+        authorization_response=outcome.location,
+        client_secret=secret,
+        include_client_id=True,
     )
     assert token["scope"] == ["api", "refresh_token"]
     assert session.get(f"{server.url}/services/oauth2/userinfo").json()["user_id"] == user.id
@@ -150,7 +180,12 @@ def test_when_requests_oauthlib_runs_the_flow_then_scope_check_passes(
 def test_when_consent_given_once_then_later_authorizations_skip_it(server: Server) -> None:
     app, _ = server.create_app()
     user = server.create_user()
-    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK, "scope": "api"}
+    params = {
+        "response_type": "code",
+        "client_id": app.consumer_key,
+        "redirect_uri": CALLBACK,
+        "scope": "api",
+    }
     with server.client() as browser:
         first = authorize(browser, params, user.username, PASSWORD)
         assert first.pages == ["login", "consent"]
@@ -167,18 +202,30 @@ def test_when_consent_given_once_then_later_authorizations_skip_it(server: Serve
 def test_when_user_denies_then_access_denied_redirect(server: Server) -> None:
     app, _ = server.create_app()
     user = server.create_user()
-    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK, "state": "xyz"}
+    params = {
+        "response_type": "code",
+        "client_id": app.consumer_key,
+        "redirect_uri": CALLBACK,
+        "state": "xyz",
+    }
     with server.client() as browser:
         outcome = authorize(browser, params, user.username, PASSWORD, decision="deny")
     assert outcome.response.status_code == 302
-    assert outcome.query == {"error": "access_denied", "error_description": "end-user denied authorization",
-                             "state": "xyz"}
+    assert outcome.query == {
+        "error": "access_denied",
+        "error_description": "end-user denied authorization",
+        "state": "xyz",
+    }
 
 
 def test_when_login_hint_given_then_login_page_prefills_username(server: Server) -> None:
     app, _ = server.create_app()
-    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK,
-              "login_hint": "ada@<b>acme</b>.com"}
+    params = {
+        "response_type": "code",
+        "client_id": app.consumer_key,
+        "redirect_uri": CALLBACK,
+        "login_hint": "ada@<b>acme</b>.com",
+    }
     with server.client() as browser:
         page = browser.get("/services/oauth2/authorize", params=params)
     assert page.status_code == 200

@@ -44,7 +44,13 @@ def _setup(server: Server, **app_options: object) -> tuple[str, str, str]:
 def test_when_secret_is_wrong_then_invalid_client(server: Server) -> None:
     key, secret, username = _setup(server)
     code = _code(server, key, username)
-    response = _token(server, code=code, client_id=key, client_secret=secret[:-1] + "0", redirect_uri=CALLBACK)
+    response = _token(
+        server,
+        code=code,
+        client_id=key,
+        client_secret=secret[:-1] + ("1" if secret.endswith("0") else "0"),
+        redirect_uri=CALLBACK,
+    )
     _assert_error(response, "invalid_client", "invalid client credentials")
     # The code was not spent by the failed attempt.
     ok = _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK)
@@ -54,28 +60,39 @@ def test_when_secret_is_wrong_then_invalid_client(server: Server) -> None:
 def test_when_secret_missing_and_required_then_invalid_client(server: Server) -> None:
     key, _, username = _setup(server)
     code = _code(server, key, username)
-    _assert_error(_token(server, code=code, client_id=key, redirect_uri=CALLBACK), "invalid_client",
-                  "invalid client credentials")
+    _assert_error(
+        _token(server, code=code, client_id=key, redirect_uri=CALLBACK),
+        "invalid_client",
+        "invalid client credentials",
+    )
 
 
 def test_when_client_id_unknown_at_token_endpoint_then_invalid_client_id(server: Server) -> None:
-    _assert_error(_token(server, code="aPrxNOPE", client_id="3MVG9nope", client_secret="x", redirect_uri=CALLBACK),
-                  "invalid_client_id", "client identifier invalid")
+    _assert_error(
+        _token(server, code="aPrxNOPE", client_id="3MVG9nope", client_secret="x", redirect_uri=CALLBACK),
+        "invalid_client_id",
+        "client identifier invalid",
+    )
 
 
 def test_when_redirect_uri_differs_at_token_endpoint_then_redirect_uri_mismatch(server: Server) -> None:
     key, secret, username = _setup(server)
     code = _code(server, key, username)
     other = "https://app.example.com/oauth/callback"  # registered, but not the one the code was issued for
-    _assert_error(_token(server, code=code, client_id=key, client_secret=secret, redirect_uri=other),
-                  "redirect_uri_mismatch", "redirect_uri must match configuration")
+    _assert_error(
+        _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=other),
+        "redirect_uri_mismatch",
+        "redirect_uri must match configuration",
+    )
 
 
 def test_when_redirect_uri_unregistered_at_authorize_then_error_page_without_redirect(server: Server) -> None:
     key, _, _ = _setup(server)
     for redirect in ("https://evil.example.com/cb", CALLBACK + "/", CALLBACK.upper(), ""):
         with server.client() as browser:
-            page = browser.get("/services/oauth2/authorize", params={**_params(key), "redirect_uri": redirect})
+            page = browser.get(
+                "/services/oauth2/authorize", params={**_params(key), "redirect_uri": redirect}
+            )
         assert page.status_code == 400
         assert "location" not in page.headers
         assert "redirect_uri" in page.text and "<form" not in page.text
@@ -111,8 +128,11 @@ def test_when_code_older_than_15_minutes_then_expired(server: Server) -> None:
     key, secret, username = _setup(server)
     code = _code(server, key, username)
     server.clock.advance(15 * 60 + 1)
-    _assert_error(_token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
-                  "invalid_grant", "expired authorization code")
+    _assert_error(
+        _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
+        "invalid_grant",
+        "expired authorization code",
+    )
 
 
 def test_when_code_unknown_or_from_another_app_then_invalid_grant(server: Server) -> None:
@@ -120,23 +140,35 @@ def test_when_code_unknown_or_from_another_app_then_invalid_grant(server: Server
     other_key, _, _ = _setup(server)
     foreign = _code(server, other_key, username)
     for code in ("aPrxDoesNotExist", foreign):
-        _assert_error(_token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
-                      "invalid_grant", "invalid authorization code")
+        _assert_error(
+            _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
+            "invalid_grant",
+            "invalid authorization code",
+        )
 
 
 def test_when_pkce_verifier_wrong_then_invalid_request(server: Server) -> None:
     key, secret, username = _setup(server)
     code = _code(server, key, username, code_challenge=create_s256_code_challenge(VERIFIER))
-    response = _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK,
-                      code_verifier=VERIFIER + "x")
+    response = _token(
+        server,
+        code=code,
+        client_id=key,
+        client_secret=secret,
+        redirect_uri=CALLBACK,
+        code_verifier=VERIFIER + "x",
+    )
     _assert_error(response, "invalid_request", "invalid code verifier")
 
 
 def test_when_pkce_verifier_missing_then_invalid_grant(server: Server) -> None:
     key, secret, username = _setup(server)
     code = _code(server, key, username, code_challenge=create_s256_code_challenge(VERIFIER))
-    _assert_error(_token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
-                  "invalid_grant", "invalid code verifier")
+    _assert_error(
+        _token(server, code=code, client_id=key, client_secret=secret, redirect_uri=CALLBACK),
+        "invalid_grant",
+        "invalid code verifier",
+    )
 
 
 def test_when_pkce_required_but_missing_then_redirect_with_invalid_request(server: Server) -> None:
@@ -145,15 +177,19 @@ def test_when_pkce_required_but_missing_then_redirect_with_invalid_request(serve
         outcome = authorize(browser, _params(key), username, PASSWORD)
     assert outcome.response.status_code == 302
     assert outcome.location.startswith(CALLBACK + "?")
-    assert outcome.query == {"error": "invalid_request", "error_description": "missing required code challenge",
-                             "state": "s1"}
+    assert outcome.query == {
+        "error": "invalid_request",
+        "error_description": "missing required code challenge",
+        "state": "s1",
+    }
 
 
 def test_when_pkce_method_plain_then_refused(server: Server) -> None:
     key, _, username = _setup(server)
     with server.client() as browser:
-        outcome = authorize(browser, _params(key, code_challenge="p" * 43, code_challenge_method="plain"),
-                            username, PASSWORD)
+        outcome = authorize(
+            browser, _params(key, code_challenge="p" * 43, code_challenge_method="plain"), username, PASSWORD
+        )
     assert outcome.query["error"] == "invalid_request"
 
 
@@ -166,8 +202,11 @@ def test_when_app_disabled_then_authorize_and_token_refuse(server: Server) -> No
         outcome = authorize(browser, _params(app.consumer_key), username, PASSWORD)
     assert outcome.response.status_code == 302
     assert outcome.query["error"] == "app_blocked"
-    _assert_error(_token(server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK),
-                  "app_blocked", "this app is blocked by admin")
+    _assert_error(
+        _token(server, code=code, client_id=app.consumer_key, client_secret=secret, redirect_uri=CALLBACK),
+        "app_blocked",
+        "this app is blocked by admin",
+    )
 
 
 def _login_answer(server: Server, key: str, username: str, password: str) -> httpx.Response:
@@ -187,9 +226,9 @@ def test_when_password_wrong_then_same_answer_as_unknown_user(server: Server) ->
         assert answer.status_code == 401
         assert "location" not in answer.headers
         assert "Please check your username and password" in answer.text
-    assert _without_csrf(wrong_password.text).replace(username, "U") == _without_csrf(unknown_user.text).replace(
-        "nobody-" + username, "U"
-    )
+    assert _without_csrf(wrong_password.text).replace(username, "U") == _without_csrf(
+        unknown_user.text
+    ).replace("nobody-" + username, "U")
     statuses = {(e["username"], e["status"]) for e in server.login_history()}
     assert (username, "Invalid Password") in statuses
     assert ("nobody-" + username, "Invalid Password") in statuses
@@ -205,10 +244,16 @@ def test_when_user_inactive_then_login_refused_like_a_wrong_password(server: Ser
     answer = _login_answer(server, key, user.username, PASSWORD)
 
     assert answer.status_code == 401 and "Please check your username and password" in answer.text
-    assert (user.username, "User is Inactive") in {(e["username"], e["status"]) for e in server.login_history()}
+    assert (user.username, "User is Inactive") in {
+        (e["username"], e["status"]) for e in server.login_history()
+    }
     with server.client() as client:
-        assert client.get("/services/oauth2/userinfo",
-                          headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 401
+        assert (
+            client.get(
+                "/services/oauth2/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}
+            ).status_code
+            == 401
+        )
 
 
 def test_when_scope_unknown_or_not_granted_to_app_then_invalid_scope(server: Server) -> None:
@@ -217,8 +262,11 @@ def test_when_scope_unknown_or_not_granted_to_app_then_invalid_scope(server: Ser
         with server.client() as browser:
             outcome = authorize(browser, _params(key, scope=scope), username, PASSWORD)
         assert outcome.response.status_code == 302
-        assert outcome.query == {"error": "invalid_scope", "error_description": "the requested scope is not allowed",
-                                 "state": "s1"}
+        assert outcome.query == {
+            "error": "invalid_scope",
+            "error_description": "the requested scope is not allowed",
+            "state": "s1",
+        }
 
 
 def test_when_response_type_unsupported_then_redirect_error(server: Server) -> None:
@@ -257,16 +305,24 @@ def test_when_consent_posted_without_csrf_then_forbidden(server: Server) -> None
 
 def test_when_grant_type_unknown_or_token_endpoint_gets_get_then_refused(server: Server) -> None:
     with server.client() as client:
-        _assert_error(client.post("/services/oauth2/token", data={"grant_type": "magic"}),
-                      "unsupported_grant_type", "grant type not supported")
-        _assert_error(client.post("/services/oauth2/token", data={}), "unsupported_grant_type",
-                      "grant type not supported")
+        _assert_error(
+            client.post("/services/oauth2/token", data={"grant_type": "magic"}),
+            "unsupported_grant_type",
+            "grant type not supported",
+        )
+        _assert_error(
+            client.post("/services/oauth2/token", data={}),
+            "unsupported_grant_type",
+            "grant type not supported",
+        )
         _assert_error(client.get("/services/oauth2/token"), "invalid_request", "must use HTTP POST")
 
 
 def test_when_parameter_duplicated_then_invalid_request(server: Server) -> None:
     with server.client() as client:
-        response = client.post("/services/oauth2/token",
-                               content="grant_type=authorization_code&code=a&code=b",
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+        response = client.post(
+            "/services/oauth2/token",
+            content="grant_type=authorization_code&code=a&code=b",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
     _assert_error(response, "invalid_request", "duplicate parameter: code")

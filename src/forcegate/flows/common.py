@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -16,7 +15,7 @@ from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refres
 from forcegate.secrets_box import constant_time_equals, token_hash
 from forcegate.storage import repositories as repo
 
-__all__ = ["Caller", "authenticate_client", "issue_tokens", "record_login"]
+__all__ = ["Caller", "check_client_secret", "find_client", "issue_tokens", "record_login"]
 
 log = logging.getLogger("forcegate.flows")
 
@@ -60,31 +59,28 @@ def record_login(
     )
 
 
-def authenticate_client(
-    ctx: Context,
-    conn: Connection,
-    client_id: str | None,
-    client_secret: str | None,
-    *,
-    secret_required: Callable[[ConnectedApp], bool],
-) -> tuple[ConnectedApp, str]:
-    """The app a token request names, with its decrypted consumer secret.
-
-    ``secret_required`` is the flow's policy for this app. A secret, when sent, is always checked
-    (even if the app does not require one), in constant time.
-    """
+def find_client(conn: Connection, client_id: str | None) -> ConnectedApp:
+    """The enabled app a token request names."""
     app = repo.app_by_consumer_key(conn, client_id) if client_id else None
     if app is None:
         raise InvalidClientId.with_reason("unknown consumer key")
     if not app.is_enabled:
         raise AppBlocked.with_reason("connected app disabled")
+    return app
+
+
+def check_client_secret(ctx: Context, app: ConnectedApp, client_secret: str | None, *, required: bool) -> str:
+    """The app's decrypted consumer secret, after checking the one the client sent.
+
+    A secret, when sent, is always checked (even if the flow does not require one), in constant time.
+    """
     secret = ctx.box.decrypt(app.consumer_secret_encrypted)
     if client_secret is None:
-        if secret_required(app):
+        if required:
             raise InvalidClient.with_reason("client secret missing")
     elif not constant_time_equals(client_secret, secret):
         raise InvalidClient.with_reason("wrong client secret")
-    return app, secret
+    return secret
 
 
 def issue_tokens(

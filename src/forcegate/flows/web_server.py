@@ -16,7 +16,14 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
-from forcegate.flows.common import Caller, authenticate_client, failure_status, issue_tokens, record_login
+from forcegate.flows.common import (
+    Caller,
+    check_client_secret,
+    failure_status,
+    find_client,
+    issue_tokens,
+    record_login,
+)
 from forcegate.protocol.errors import (
     AccessDenied,
     AppBlocked,
@@ -253,14 +260,8 @@ def exchange_code(ctx: Context, request: TokenRequest, caller: Caller, org_id: s
 def _exchange(
     ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
 ) -> dict[str, Any]:
-    app, secret = authenticate_client(
-        ctx,
-        conn,
-        request.client_id,
-        request.client_secret,
-        secret_required=lambda a: a.require_secret_for_web_server,
-    )
-    attempt.app = app
+    app = attempt.app = find_client(conn, request.client_id)
+    secret = check_client_secret(ctx, app, request.client_secret, required=app.require_secret_for_web_server)
     if not request.code:
         raise InvalidCode.with_reason("code missing")
     code = repo.code_by_hash(conn, token_hash(request.code))
