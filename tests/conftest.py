@@ -26,6 +26,7 @@ from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
 from forcegate.org import connected_apps, users
+from forcegate.server import uvicorn_config
 from forcegate.storage import repositories as repo
 from forcegate.storage.migrate import upgrade
 from forcegate.web.app import create_app
@@ -129,7 +130,7 @@ class Server:
             return repo.recent_logins(conn, self.org_id, limit)
 
 
-def test_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     return Settings(
         database_url=database_url,
         public_url=None,
@@ -149,9 +150,7 @@ def start_server(settings: Settings, backend: str) -> Iterator[Server]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     app = create_app(ctx, settings.public_url or url)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -181,7 +180,7 @@ def backend(
 @pytest.fixture(scope="session")
 def server(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     name, url = backend
-    yield from start_server(test_settings(url, tmp_path_factory.mktemp("keys")), name)
+    yield from start_server(make_settings(url, tmp_path_factory.mktemp("keys")), name)
 
 
 @pytest.fixture(autouse=True)

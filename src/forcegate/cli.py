@@ -111,6 +111,7 @@ def serve(
     """Run the server."""
     import uvicorn
 
+    from forcegate.server import uvicorn_config
     from forcegate.web.app import create_app
 
     if bool(tls_cert) != bool(tls_key):
@@ -133,15 +134,7 @@ def serve(
     origin = (public_url or ctx.settings.public_url or listen_url).rstrip("/")
     app = create_app(ctx, origin)
     click.echo(f"forcegate listening on {listen_url} (public URL {origin})", err=True)
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=False,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        proxy_headers=False,
-        server_header=False,
-    )
+    config = uvicorn_config(app, log_level=log_level, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     uvicorn.Server(config).run(sockets=[sock])
 
 

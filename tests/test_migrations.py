@@ -1,0 +1,29 @@
+"""The migrations build exactly the schema the code queries, on every backend."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from forcegate.storage.schema import metadata
+from tests.conftest import Server
+
+
+def test_when_migrated_then_database_matches_schema_module(server: Server) -> None:
+    with server.ctx.db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_when_org_created_then_standard_profiles_and_platform_cli_exist(server: Server) -> None:
+    from forcegate.org.connected_apps import find_app
+    from forcegate.storage import repositories as repo
+
+    with server.ctx.db.read() as conn:
+        names = {p.name for p in repo.list_profiles(conn, server.org_id)}
+        cli = find_app(conn, server.org_id, "PlatformCLI")
+    assert {"System Administrator", "Standard User"} <= names
+    assert cli.consumer_key == "PlatformCLI"
+    assert cli.callback_urls == ("http://localhost:1717/OauthRedirect",)
+    assert cli.scopes == ("refresh_token", "api", "web")
+    assert cli.require_pkce and not cli.require_secret_for_web_server
