@@ -12,7 +12,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from tests.browser import authorize
-from tests.conftest import PASSWORD, Server, start_server, make_settings
+from tests.conftest import PASSWORD, Server, make_settings, start_server
 
 CLI_CALLBACK = "http://localhost:1717/OauthRedirect"
 

@@ -405,8 +405,8 @@ def server_key_reencrypt(database: str | None) -> None:
     """Re-encrypt every stored secret under the first configured key (after adding a new one)."""
     with _org_transaction(database) as (ctx, conn, _org_id):
         rows = repo.all_app_secrets(conn)
-        for row in rows:
-            repo.set_app_secret(conn, row.id, ctx.box.reencrypt(row.consumer_secret_encrypted))
+        for app_id, encrypted in rows:
+            repo.set_app_secret(conn, app_id, ctx.box.reencrypt(encrypted))
         _print({"reencrypted_connected_apps": len(rows)})
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Settings", "default_database_url"]
 
@@ -58,7 +59,5 @@ class Settings:
     # Browser session (login cookie) lifetime for the authorize pages.
     browser_session_seconds: int = 2 * 3600
 
-    def with_overrides(self, **changes: object) -> Settings:
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values.update({k: v for k, v in changes.items() if v is not None})
-        return Settings(**values)  # type: ignore[arg-type]
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -6,7 +6,7 @@ Functions take an open ``Connection`` so callers decide the transaction (see ``D
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
@@ -281,8 +281,10 @@ def delete_app(conn: Connection, app_id: str) -> None:
     conn.execute(delete(connected_apps).where(connected_apps.c.id == app_id))
 
 
-def all_app_secrets(conn: Connection) -> Sequence[Row[Any]]:
-    return conn.execute(select(connected_apps.c.id, connected_apps.c.consumer_secret_encrypted)).all()
+def all_app_secrets(conn: Connection) -> list[tuple[str, str]]:
+    """(app id, encrypted consumer secret) of every app: for re-encryption under a new server key."""
+    rows = conn.execute(select(connected_apps.c.id, connected_apps.c.consumer_secret_encrypted))
+    return [(r.id, r.consumer_secret_encrypted) for r in rows]
 
 
 def set_app_secret(conn: Connection, app_id: str, encrypted: str) -> None:

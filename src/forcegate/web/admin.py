@@ -21,7 +21,6 @@ from forcegate.storage import repositories as repo
 from forcegate.web.common import api_error, json_response
 from forcegate.web.identity import INVALID_SESSION, require_grant
 
-
 __all__ = ["ROUTES"]
 
 MAX_JSON_BYTES = 64 * 1024

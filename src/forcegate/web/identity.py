@@ -154,12 +154,10 @@ def _identity(request: Request) -> Response:
     user = _user_of(request.app.state.ctx, grant)
     if user is None:
         return _unauthorized()
-    version = request.query_params.get("version")
-    max_version = request.app.state.api_versions[-1]
-    if version == "latest":
-        version = max_version
-    elif version not in request.app.state.api_versions:
-        version = "{version}"
+    # ?version=latest or a known version fills the {version} placeholder in "urls".
+    asked = request.query_params.get("version", "")
+    versions: list[str] = request.app.state.api_versions
+    version = versions[-1] if asked == "latest" else asked if asked in versions else "{version}"
     return json_response(_identity_document(request.app.state.public_url, user, grant.org_id, version))
 
 
