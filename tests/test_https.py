@@ -51,7 +51,6 @@ def test_when_served_with_dev_certificate_then_https_works_and_urls_are_https(tm
             found = re.search(r"listening on (https://127\.0\.0\.1:\d+)", line)
             url = found.group(1) if found else None
         assert url is not None
-        url = url.replace("127.0.0.1", "localhost")
         with httpx.Client(verify=ssl.create_default_context(cafile=certs.ca_cert), timeout=10) as client:
             response = client.get(f"{url}/services/data/")
             assert response.status_code == 401  # TLS handshake done; the endpoint wants a token
