@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from forcegate.context import Context
 from forcegate.flows import web_server
 from forcegate.flows.login import BrowserLogin, log_in, session_login
+from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.secrets_box import constant_time_equals, random_token
@@ -116,14 +117,23 @@ def _validated(request: Request, authorize_query: str) -> web_server.ValidatedAu
         return web_server.validate_authorize_request(conn, authorize_request)
 
 
-def _authorize(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
+def _validated_or_answer(
+    request: Request, authorize_query: str
+) -> web_server.ValidatedAuthorization | Response:
+    """The validated authorize request, or the answer to a bad one (error page or error redirect)."""
     try:
-        auth = _validated(request, request.url.query)
+        return _validated(request, authorize_query)
     except web_server.ErrorPage as error:
         return _error_page(error)
     except web_server.AuthorizeRedirect as redirect:
         return _redirect(redirect.url)
+
+
+def _authorize(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    auth = _validated_or_answer(request, request.url.query)
+    if isinstance(auth, Response):
+        return auth
     login = session_login(ctx, request.cookies.get(SESSION_COOKIE))
     if login is None or "login" in auth.request.prompt:
         return _login_page(
@@ -158,12 +168,9 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
     if not _csrf_ok(request, "login", request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
         return _forbidden()
     authorize_query = form.get("authorize_query", "")
-    try:
-        auth = _validated(request, authorize_query)
-    except web_server.ErrorPage as error:
-        return _error_page(error)
-    except web_server.AuthorizeRedirect as redirect:
-        return _redirect(redirect.url)
+    auth = _validated_or_answer(request, authorize_query)
+    if isinstance(auth, Response):
+        return auth
     username = form.get("username", "")
     login = log_in(
         ctx,
@@ -198,7 +205,7 @@ async def login_submit(request: Request) -> Response:
     """POST /login: username, password, csrf_token, authorize_query."""
     try:
         form = await _form(request)
-    except Exception:
+    except OAuthError:
         return _forbidden()
     return await run_in_threadpool(_login_submit, request, form)
 
@@ -209,12 +216,9 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
     if not _csrf_ok(request, "consent", session_token, form.get("csrf_token")):
         return _forbidden()
     authorize_query = form.get("authorize_query", "")
-    try:
-        auth = _validated(request, authorize_query)
-    except web_server.ErrorPage as error:
-        return _error_page(error)
-    except web_server.AuthorizeRedirect as redirect:
-        return _redirect(redirect.url)
+    auth = _validated_or_answer(request, authorize_query)
+    if isinstance(auth, Response):
+        return auth
     login = session_login(ctx, session_token)
     if login is None:
         return _login_page(request, authorize_query, app_name=auth.app.name)
@@ -231,6 +235,6 @@ async def consent_submit(request: Request) -> Response:
     """POST /services/oauth2/authorize/consent: decision=allow|deny, csrf_token, authorize_query."""
     try:
         form = await _form(request)
-    except Exception:
+    except OAuthError:
         return _forbidden()
     return await run_in_threadpool(_consent_submit, request, form)
