@@ -122,11 +122,14 @@ def serve(
         with ctx.db.write() as conn:
             created = ensure_demo(ctx, conn)
         if created is not None:
-            _print_demo(created)
+            _print_demo(created, ctx.settings.database_url)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listen before announcing the address: connections made as soon as it is printed queue in the
+    # backlog until uvicorn accepts them, instead of being refused.
+    sock.listen(2048)
     bound_port = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{host}]" if ":" in host else host
@@ -138,7 +141,7 @@ def serve(
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _print_demo(demo: Any) -> None:
+def _print_demo(demo: Any, database: str) -> None:
     click.echo(
         "\nDemo org created:\n"
         f"  admin username:   {demo.admin_username}\n"
@@ -146,7 +149,7 @@ def _print_demo(demo: Any) -> None:
         f"  demo app consumer key:    {demo.consumer_key}\n"
         f"  demo app consumer secret: {demo.consumer_secret}\n"
         "  demo app callback: http://localhost:1717/OauthRedirect  scopes: api refresh_token openid\n"
-        "These are shown once; keep them. (The database is var/forcegate.db.)\n",
+        f"These are shown once; keep them. (The database is {database}.)\n",
         err=True,
     )
 

@@ -20,6 +20,7 @@ from forcegate.org.errors import AdminError, ValidationFailed
 from forcegate.storage import repositories as repo
 from forcegate.web.common import api_error, json_response
 from forcegate.web.identity import INVALID_SESSION, require_grant
+from forcegate.web.openapi import OPENAPI
 
 __all__ = ["ROUTES"]
 
@@ -204,8 +205,6 @@ def login_history(
 
 
 async def openapi(request: Request) -> Response:
-    from forcegate.web.openapi import OPENAPI  # TEMP until module lands
-
     return json_response(OPENAPI)
 
 

@@ -1,0 +1,361 @@
+"""The OpenAPI 3.1 description of the admin JSON API (``admin.py``), served at
+``/admin/api/v1/openapi.json``. Kept by hand; ``tests/test_openapi.py`` checks it against ``ROUTES``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["OPENAPI"]
+
+PREFIX = "/admin/api/v1"
+Schema = dict[str, Any]
+
+
+def _ref(name: str, kind: str = "schemas") -> Schema:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _ok(description: str, schema: Schema | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema is not None:
+        response["content"] = _json(schema)
+    return response
+
+
+def _error(description: str, *codes: str) -> dict[str, Any]:
+    example = [{"message": description, "errorCode": codes[0]}]
+    return {
+        "description": f"{description} (errorCode: {', '.join(codes)})",
+        "content": {"application/json": {"schema": _ref("Error"), "example": example}},
+    }
+
+
+def _operation(
+    operation_id: str,
+    tag: str,
+    summary: str,
+    description: str,
+    responses: dict[str, Any],
+    *,
+    body: str | None = None,
+    errors: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An authenticated operation: 401 and 403 always; ``errors`` names further shared responses."""
+    op: dict[str, Any] = {
+        "operationId": operation_id,
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    all_errors = {"401": _ref("Unauthorized", "responses"), "403": _ref("Forbidden", "responses")}
+    for status in errors:
+        all_errors[status] = _ref(_SHARED_ERRORS[status][0], "responses")
+    op["responses"] = {**responses, **dict(sorted(all_errors.items()))}
+    return op
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _object(properties: dict[str, Schema], required: list[str] | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+# Shared error responses, by status: (component name, description, error codes).
+_SHARED_ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "400": (
+        "BadRequest",
+        "The body is not a JSON object, or a field is missing, unknown or invalid",
+        ("FIELD_INTEGRITY_EXCEPTION", "JSON_PARSER_ERROR"),
+    ),
+    "401": (
+        "Unauthorized",
+        "No valid bearer token, or the token lacks the api/full scope",
+        ("INVALID_SESSION_ID",),
+    ),
+    "403": ("Forbidden", "The token's user's profile may not do this", ("INSUFFICIENT_ACCESS",)),
+    "404": ("NotFound", "No such record in the token's org", ("NOT_FOUND",)),
+    "409": ("Conflict", "A record with that name or username already exists", ("DUPLICATE_VALUE",)),
+    "413": ("PayloadTooLarge", "The request body is larger than 64 KiB", ("JSON_PARSER_ERROR",)),
+}
+
+_ID = {"type": "string", "minLength": 18, "maxLength": 18, "description": "18-character record ID"}
+_MS = {"type": "integer", "description": "milliseconds since the Unix epoch"}
+_STR = {"type": "string"}
+_BOOL = {"type": "boolean"}
+
+# The settable fields of a connected app (creation and ``UPDATABLE_FIELDS``).
+_APP_FIELDS: dict[str, Schema] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255, "description": "unique in the org"},
+    "callback_urls": {
+        "type": "array",
+        "items": {"type": "string", "format": "uri"},
+        "minItems": 1,
+        "description": "allowed redirect URIs",
+    },
+    "scopes": {
+        "type": "string",
+        "description": "space-separated OAuth scopes, e.g. `api refresh_token openid`",
+        "examples": ["api refresh_token"],
+    },
+    "is_enabled": {**_BOOL, "default": True},
+    "require_secret_for_web_server": {
+        **_BOOL,
+        "default": True,
+        "description": "the web-server flow's token request must carry the consumer secret",
+    },
+    "require_pkce": {**_BOOL, "default": False, "description": "the authorization request needs PKCE"},
+    "access_token_lifetime_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 7200},
+}
+
+_USER_NAMES: dict[str, Schema] = {
+    "email": {"type": "string", "format": "email"},
+    "first_name": _STR,
+    "last_name": _STR,
+}
+_PASSWORD = {
+    "type": "string",
+    "minLength": 8,
+    "writeOnly": True,
+    "description": "at least 8 characters, mixing letters and numbers",
+}
+_PROFILE = {"type": "string", "description": "profile name, e.g. `Standard User`, `System Administrator`"}
+
+_SCHEMAS: dict[str, Schema] = {
+    "Error": {
+        "type": "array",
+        "description": "Salesforce's data-API error shape",
+        "items": _object(
+            {
+                "message": _STR,
+                "errorCode": {"type": "string", "examples": ["NOT_FOUND"]},
+                "fields": {"type": "array", "items": _STR, "description": "the offending field, if any"},
+            },
+            ["message", "errorCode"],
+        ),
+    },
+    "ConnectedApp": _object(
+        {
+            "id": {**_ID, "description": "record ID (key prefix 0H4)"},
+            **{k: {key: v for key, v in s.items() if key != "default"} for k, s in _APP_FIELDS.items()},
+            "consumer_key": {"type": "string", "description": "the OAuth client_id"},
+            "created_ms": _MS,
+            "modified_ms": _MS,
+        },
+        ["id", "consumer_key", *_APP_FIELDS, "created_ms", "modified_ms"],
+    ),
+    "ConnectedAppCreate": _object(
+        _APP_FIELDS, ["name", "callback_urls", "scopes"], additionalProperties=False
+    ),
+    "ConnectedAppCreated": {
+        "allOf": [
+            _ref("ConnectedApp"),
+            _object(
+                {"consumer_secret": {"type": "string", "description": "the client secret; shown only once"}},
+                ["consumer_secret"],
+            ),
+        ]
+    },
+    "ConnectedAppUpdate": _object(
+        {k: {key: v for key, v in s.items() if key != "default"} for k, s in _APP_FIELDS.items()},
+        additionalProperties=False,
+        minProperties=1,
+        description="any subset of the updatable fields",
+    ),
+    "User": _object(
+        {
+            "id": {**_ID, "description": "record ID (key prefix 005)"},
+            "username": {"type": "string", "format": "email"},
+            **_USER_NAMES,
+            "is_active": _BOOL,
+            "profile": _nullable(_PROFILE),
+            "permission_sets": {"type": "array", "items": _STR},
+            "created_ms": _MS,
+            "last_login_ms": _nullable(_MS),
+        },
+        ["id", "username", *_USER_NAMES, "is_active", "profile", "permission_sets", "created_ms"],
+    ),
+    "UserCreate": _object(
+        {
+            "username": {"type": "string", "format": "email", "maxLength": 255},
+            "password": _PASSWORD,
+            "profile": {**_PROFILE, "default": "Standard User"},
+            "email": {**_USER_NAMES["email"], "description": "defaults to the username"},
+            "first_name": {**_STR, "default": ""},
+            "last_name": {**_STR, "description": "defaults to the username's local part"},
+        },
+        ["username", "password"],
+        additionalProperties=False,
+    ),
+    "UserCreated": {
+        "allOf": [
+            _ref("User"),
+            _object(
+                {"security_token": {"type": "string", "description": "the API security token; shown once"}},
+                ["security_token"],
+            ),
+        ]
+    },
+    "UserUpdate": _object(
+        {"is_active": _BOOL, "profile": _PROFILE, "password": _PASSWORD, **_USER_NAMES},
+        additionalProperties=False,
+    ),
+    "LoginHistoryEntry": _object(
+        {
+            "id": {**_ID, "description": "record ID (key prefix 0Ya)"},
+            "org_id": _ID,
+            "user_id": _nullable(_ID),
+            "username": {"type": "string", "description": "as typed, even when no such user exists"},
+            "app_id": _nullable(_ID),
+            "app_name": _nullable(_STR),
+            "login_type": {"type": "string", "examples": ["Remote Access 2.0"]},
+            "flow": _STR,
+            "source_ip": _STR,
+            "user_agent": _STR,
+            "login_ms": _MS,
+            "status": {"type": "string", "examples": ["Success"]},
+        },
+        [
+            "id", "org_id", "user_id", "username", "app_id", "app_name",
+            "login_type", "flow", "source_ip", "user_agent", "login_ms", "status",
+        ],
+    ),
+}
+
+_REF_PARAMETER = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "description": "record ID (15- or 18-character form), consumer key or name for an app; "
+    "record ID or username for a user",
+    "schema": _STR,
+}
+
+
+def _list(name: str) -> Schema:
+    return {"type": "array", "items": _ref(name)}
+
+
+_APP = ("connected-apps",)
+_USER = ("users",)
+_WRITE = ("400", "413")
+
+_PATHS: dict[str, Any] = {
+    f"{PREFIX}/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "tags": ["meta"],
+            "summary": "This document",
+            "description": "The OpenAPI description of the admin API. Needs no token.",
+            "security": [],
+            "responses": {"200": _ok("The OpenAPI document", {"type": "object"})},
+        }
+    },
+    f"{PREFIX}/connected-apps": {
+        "get": _operation(
+            "listConnectedApps", *_APP, "List connected apps",
+            "All connected apps of the token's org.",
+            {"200": _ok("The apps", _list("ConnectedApp"))},
+        ),
+        "post": _operation(
+            "createConnectedApp", *_APP, "Register a connected app",
+            "Creates an app with a new consumer key and secret; the secret is returned only here.",
+            {"201": _ok("The app, with its consumer secret", _ref("ConnectedAppCreated"))},
+            body="ConnectedAppCreate", errors=(*_WRITE, "409"),
+        ),
+    },
+    f"{PREFIX}/connected-apps/{{ref}}": {
+        "parameters": [_ref("Ref", "parameters")],
+        "get": _operation(
+            "getConnectedApp", *_APP, "Show a connected app", "One app, without its secret.",
+            {"200": _ok("The app", _ref("ConnectedApp"))}, errors=("404",),
+        ),
+        "patch": _operation(
+            "updateConnectedApp", *_APP, "Update a connected app",
+            "Changes the given fields; the others keep their values.",
+            {"200": _ok("The updated app", _ref("ConnectedApp"))},
+            body="ConnectedAppUpdate", errors=(*_WRITE, "404", "409"),
+        ),
+        "delete": _operation(
+            "deleteConnectedApp", *_APP, "Delete a connected app",
+            "Deletes the app; its tokens stop working.",
+            {"204": _ok("Deleted")}, errors=("404",),
+        ),
+    },
+    f"{PREFIX}/users": {
+        "get": _operation(
+            "listUsers", *_USER, "List users", "All users of the token's org.",
+            {"200": _ok("The users", _list("User"))},
+        ),
+        "post": _operation(
+            "createUser", *_USER, "Create a user",
+            "Creates an active user; the security token is returned only here.",
+            {"201": _ok("The user, with its security token", _ref("UserCreated"))},
+            body="UserCreate", errors=(*_WRITE, "409"),
+        ),
+    },
+    f"{PREFIX}/users/{{ref}}": {
+        "parameters": [_ref("Ref", "parameters")],
+        "get": _operation(
+            "getUser", *_USER, "Show a user", "One user.",
+            {"200": _ok("The user", _ref("User"))}, errors=("404",),
+        ),
+        "patch": _operation(
+            "updateUser", *_USER, "Update a user",
+            "Changes the given fields, e.g. deactivates the user or resets the password.",
+            {"200": _ok("The updated user", _ref("User"))},
+            body="UserUpdate", errors=(*_WRITE, "404"),
+        ),
+    },
+    f"{PREFIX}/login-history": {
+        "get": _operation(
+            "listLoginHistory", "login-history", "Recent logins",
+            "The org's 200 most recent login attempts, successful or not, newest first. "
+            "Needs the manage-users permission.",
+            {"200": _ok("The logins", _list("LoginHistoryEntry"))},
+        ),
+    },
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "forcegate admin API",
+        "version": "1",
+        "description": "Manage the connected apps and users of an org, and read its login history. "
+        "Authenticate with an OAuth access token (scope `api` or `full`) of a user whose profile may "
+        "manage connected apps or users, e.g. System Administrator. Errors are JSON arrays of "
+        "`{message, errorCode, fields?}`, like Salesforce's data API.",
+    },
+    "tags": [
+        {"name": "connected-apps", "description": "OAuth clients (profile permission: manage connected apps)"},
+        {"name": "users", "description": "Users (profile permission: manage users)"},
+        {"name": "login-history", "description": "Login attempts (profile permission: manage users)"},
+        {"name": "meta", "description": "About the API"},
+    ],
+    "security": [{"bearerAuth": []}],
+    "paths": _PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An OAuth access token with the `api` or `full` scope, of a user whose "
+                "profile may manage connected apps / users (e.g. System Administrator).",
+            }
+        },
+        "parameters": {"Ref": _REF_PARAMETER},
+        "schemas": _SCHEMAS,
+        "responses": {name: _error(text, *codes) for name, text, codes in _SHARED_ERRORS.values()},
+    },
+}
