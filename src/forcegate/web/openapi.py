@@ -117,6 +117,8 @@ _APP_FIELDS: dict[str, Schema] = {
     "require_pkce": {**_BOOL, "default": False, "description": "the authorization request needs PKCE"},
     "access_token_lifetime_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 7200},
 }
+# In responses and updates, where no default applies.
+_APP_FIELDS_NO_DEFAULTS = {k: {a: v for a, v in s.items() if a != "default"} for k, s in _APP_FIELDS.items()}
 
 _USER_NAMES: dict[str, Schema] = {
     "email": {"type": "string", "format": "email"},
@@ -130,6 +132,22 @@ _PASSWORD = {
     "description": "at least 8 characters, mixing letters and numbers",
 }
 _PROFILE = {"type": "string", "description": "profile name, e.g. `Standard User`, `System Administrator`"}
+
+# A ``login_history`` row, all columns present (nullable where the table allows).
+_LOGIN_FIELDS: dict[str, Schema] = {
+    "id": {**_ID, "description": "record ID (key prefix 0Ya)"},
+    "org_id": _ID,
+    "user_id": _nullable(_ID),
+    "username": {"type": "string", "description": "as typed, even when no such user exists"},
+    "app_id": _nullable(_ID),
+    "app_name": _nullable(_STR),
+    "login_type": {"type": "string", "examples": ["Remote Access 2.0"]},
+    "flow": _STR,
+    "source_ip": _STR,
+    "user_agent": _STR,
+    "login_ms": _MS,
+    "status": {"type": "string", "examples": ["Success"]},
+}
 
 _SCHEMAS: dict[str, Schema] = {
     "Error": {
@@ -147,7 +165,7 @@ _SCHEMAS: dict[str, Schema] = {
     "ConnectedApp": _object(
         {
             "id": {**_ID, "description": "record ID (key prefix 0H4)"},
-            **{k: {key: v for key, v in s.items() if key != "default"} for k, s in _APP_FIELDS.items()},
+            **_APP_FIELDS_NO_DEFAULTS,
             "consumer_key": {"type": "string", "description": "the OAuth client_id"},
             "created_ms": _MS,
             "modified_ms": _MS,
@@ -167,7 +185,7 @@ _SCHEMAS: dict[str, Schema] = {
         ]
     },
     "ConnectedAppUpdate": _object(
-        {k: {key: v for key, v in s.items() if key != "default"} for k, s in _APP_FIELDS.items()},
+        _APP_FIELDS_NO_DEFAULTS,
         additionalProperties=False,
         minProperties=1,
         description="any subset of the updatable fields",
@@ -210,26 +228,7 @@ _SCHEMAS: dict[str, Schema] = {
         {"is_active": _BOOL, "profile": _PROFILE, "password": _PASSWORD, **_USER_NAMES},
         additionalProperties=False,
     ),
-    "LoginHistoryEntry": _object(
-        {
-            "id": {**_ID, "description": "record ID (key prefix 0Ya)"},
-            "org_id": _ID,
-            "user_id": _nullable(_ID),
-            "username": {"type": "string", "description": "as typed, even when no such user exists"},
-            "app_id": _nullable(_ID),
-            "app_name": _nullable(_STR),
-            "login_type": {"type": "string", "examples": ["Remote Access 2.0"]},
-            "flow": _STR,
-            "source_ip": _STR,
-            "user_agent": _STR,
-            "login_ms": _MS,
-            "status": {"type": "string", "examples": ["Success"]},
-        },
-        [
-            "id", "org_id", "user_id", "username", "app_id", "app_name",
-            "login_type", "flow", "source_ip", "user_agent", "login_ms", "status",
-        ],
-    ),
+    "LoginHistoryEntry": _object(_LOGIN_FIELDS, list(_LOGIN_FIELDS)),
 }
 
 _REF_PARAMETER = {
@@ -263,63 +262,93 @@ _PATHS: dict[str, Any] = {
     },
     f"{PREFIX}/connected-apps": {
         "get": _operation(
-            "listConnectedApps", *_APP, "List connected apps",
+            "listConnectedApps",
+            *_APP,
+            "List connected apps",
             "All connected apps of the token's org.",
             {"200": _ok("The apps", _list("ConnectedApp"))},
         ),
         "post": _operation(
-            "createConnectedApp", *_APP, "Register a connected app",
+            "createConnectedApp",
+            *_APP,
+            "Register a connected app",
             "Creates an app with a new consumer key and secret; the secret is returned only here.",
             {"201": _ok("The app, with its consumer secret", _ref("ConnectedAppCreated"))},
-            body="ConnectedAppCreate", errors=(*_WRITE, "409"),
+            body="ConnectedAppCreate",
+            errors=(*_WRITE, "409"),
         ),
     },
     f"{PREFIX}/connected-apps/{{ref}}": {
         "parameters": [_ref("Ref", "parameters")],
         "get": _operation(
-            "getConnectedApp", *_APP, "Show a connected app", "One app, without its secret.",
-            {"200": _ok("The app", _ref("ConnectedApp"))}, errors=("404",),
+            "getConnectedApp",
+            *_APP,
+            "Show a connected app",
+            "One app, without its secret.",
+            {"200": _ok("The app", _ref("ConnectedApp"))},
+            errors=("404",),
         ),
         "patch": _operation(
-            "updateConnectedApp", *_APP, "Update a connected app",
+            "updateConnectedApp",
+            *_APP,
+            "Update a connected app",
             "Changes the given fields; the others keep their values.",
             {"200": _ok("The updated app", _ref("ConnectedApp"))},
-            body="ConnectedAppUpdate", errors=(*_WRITE, "404", "409"),
+            body="ConnectedAppUpdate",
+            errors=(*_WRITE, "404", "409"),
         ),
         "delete": _operation(
-            "deleteConnectedApp", *_APP, "Delete a connected app",
+            "deleteConnectedApp",
+            *_APP,
+            "Delete a connected app",
             "Deletes the app; its tokens stop working.",
-            {"204": _ok("Deleted")}, errors=("404",),
+            {"204": _ok("Deleted")},
+            errors=("404",),
         ),
     },
     f"{PREFIX}/users": {
         "get": _operation(
-            "listUsers", *_USER, "List users", "All users of the token's org.",
+            "listUsers",
+            *_USER,
+            "List users",
+            "All users of the token's org.",
             {"200": _ok("The users", _list("User"))},
         ),
         "post": _operation(
-            "createUser", *_USER, "Create a user",
+            "createUser",
+            *_USER,
+            "Create a user",
             "Creates an active user; the security token is returned only here.",
             {"201": _ok("The user, with its security token", _ref("UserCreated"))},
-            body="UserCreate", errors=(*_WRITE, "409"),
+            body="UserCreate",
+            errors=(*_WRITE, "409"),
         ),
     },
     f"{PREFIX}/users/{{ref}}": {
         "parameters": [_ref("Ref", "parameters")],
         "get": _operation(
-            "getUser", *_USER, "Show a user", "One user.",
-            {"200": _ok("The user", _ref("User"))}, errors=("404",),
+            "getUser",
+            *_USER,
+            "Show a user",
+            "One user.",
+            {"200": _ok("The user", _ref("User"))},
+            errors=("404",),
         ),
         "patch": _operation(
-            "updateUser", *_USER, "Update a user",
+            "updateUser",
+            *_USER,
+            "Update a user",
             "Changes the given fields, e.g. deactivates the user or resets the password.",
             {"200": _ok("The updated user", _ref("User"))},
-            body="UserUpdate", errors=(*_WRITE, "404"),
+            body="UserUpdate",
+            errors=(*_WRITE, "404"),
         ),
     },
     f"{PREFIX}/login-history": {
         "get": _operation(
-            "listLoginHistory", "login-history", "Recent logins",
+            "listLoginHistory",
+            "login-history",
+            "Recent logins",
             "The org's 200 most recent login attempts, successful or not, newest first. "
             "Needs the manage-users permission.",
             {"200": _ok("The logins", _list("LoginHistoryEntry"))},
@@ -338,9 +367,9 @@ OPENAPI: dict[str, Any] = {
         "`{message, errorCode, fields?}`, like Salesforce's data API.",
     },
     "tags": [
-        {"name": "connected-apps", "description": "OAuth clients (profile permission: manage connected apps)"},
-        {"name": "users", "description": "Users (profile permission: manage users)"},
-        {"name": "login-history", "description": "Login attempts (profile permission: manage users)"},
+        {"name": "connected-apps", "description": "OAuth clients (permission: manage connected apps)"},
+        {"name": "users", "description": "Users (permission: manage users)"},
+        {"name": "login-history", "description": "Login attempts (permission: manage users)"},
         {"name": "meta", "description": "About the API"},
     ],
     "security": [{"bearerAuth": []}],
