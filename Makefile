@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint chromium bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Debian's Chromium, for the browser tests (Playwright never downloads a browser of its own).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # Lint, types, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 bench: $(STAMP)

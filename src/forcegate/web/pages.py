@@ -8,9 +8,10 @@ and CSRF tokens are HMACs under the server key (the same in every process).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -33,15 +34,16 @@ CSRF_COOKIE = "fg_csrf"
 LOGIN_FAILED = (
     "Please check your username and password. If you still can't log in, contact your administrator."
 )
+CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action {}; frame-ancestors 'none'"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": CSP.format("'self'"),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+_CSP_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+_CSP_HOST = re.compile(r"[a-z0-9.-]+\Z")
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
@@ -49,10 +51,30 @@ _templates = Environment(
 )
 
 
-def _render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(
-        _templates.get_template(name).render(**values), status_code=status, headers=PAGE_HEADERS
-    )
+def callback_source(redirect_uri: str) -> str | None:
+    """The CSP source of a client's callback URL: scheme, host and port, or just the scheme."""
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if not _CSP_SCHEME.match(scheme):
+        return None
+    host = (parts.hostname or "").lower()
+    if scheme in ("http", "https") and _CSP_HOST.match(host):
+        try:
+            port = parts.port
+        except ValueError:
+            return None
+        return f"{scheme}://{host}" + (f":{port}" if port else "")
+    return f"{scheme}:"
+
+
+def _render(name: str, status: int = 200, redirect_uri: str | None = None, **values: Any) -> HTMLResponse:
+    """A page; one whose form may end in a redirect to the client names its callback in form-action,
+    as browsers check form-action against every redirect that follows a form submission."""
+    headers = PAGE_HEADERS
+    source = callback_source(redirect_uri) if redirect_uri else None
+    if source:
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(f"'self' {source}")}
+    return HTMLResponse(_templates.get_template(name).render(**values), status_code=status, headers=headers)
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:
@@ -70,12 +92,14 @@ def _login_page(
     username: str = "",
     error: str | None = None,
     app_name: str | None = None,
+    redirect_uri: str | None = None,
 ) -> Response:
     ctx: Context = request.app.state.ctx
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
     response = _render(
         "login.html",
         status=200 if error is None else 401,
+        redirect_uri=redirect_uri,
         org_name=request.app.state.org_name,
         app_name=app_name,
         error=error,
@@ -100,6 +124,7 @@ def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: 
         if web_server.consent_needed(conn, login.user, auth):
             return _render(
                 "consent.html",
+                redirect_uri=auth.request.redirect_uri,
                 app_name=auth.app.name,
                 username=login.user.username,
                 scope_descriptions=list(dict.fromkeys(SCOPE_DESCRIPTIONS[s] for s in auth.scopes)),
@@ -137,7 +162,11 @@ def _authorize(request: Request) -> Response:
     login = session_login(ctx, request.cookies.get(SESSION_COOKIE))
     if login is None or "login" in auth.request.prompt:
         return _login_page(
-            request, request.url.query, username=auth.request.login_hint or "", app_name=auth.app.name
+            request,
+            request.url.query,
+            username=auth.request.login_hint or "",
+            app_name=auth.app.name,
+            redirect_uri=auth.request.redirect_uri,
         )
     return _continue(request, auth, login)
 
@@ -183,7 +212,12 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
     )
     if login is None:
         return _login_page(
-            request, authorize_query, username=username, error=LOGIN_FAILED, app_name=auth.app.name
+            request,
+            authorize_query,
+            username=username,
+            error=LOGIN_FAILED,
+            app_name=auth.app.name,
+            redirect_uri=auth.request.redirect_uri,
         )
     response = _continue(request, auth, login)
     response.set_cookie(
@@ -221,7 +255,9 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
         return auth
     login = session_login(ctx, session_token)
     if login is None:
-        return _login_page(request, authorize_query, app_name=auth.app.name)
+        return _login_page(
+            request, authorize_query, app_name=auth.app.name, redirect_uri=auth.request.redirect_uri
+        )
     decision = form.get("decision")
     if decision == "deny":
         return _redirect(web_server.deny(auth))
