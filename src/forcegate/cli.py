@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
+from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES
 from forcegate.org import connected_apps as apps
 from forcegate.org import users
 from forcegate.org.bootstrap import ensure_demo, ensure_org
@@ -179,29 +180,85 @@ def apps_group() -> None:
     """Connected apps."""
 
 
+def _policy_options(func: F) -> F:
+    """The app policy flags shared by ``apps create`` and ``apps update`` (unset: unchanged/default)."""
+    options = [
+        click.option("--require-pkce/--no-require-pkce", default=None, help="[default: off]"),
+        click.option(
+            "--require-secret/--no-require-secret",
+            default=None,
+            help="Require the consumer secret in the Web Server flow. [default: on]",
+        ),
+        click.option("--access-token-lifetime", type=int, help="Seconds. [default: 7200]"),
+        click.option("--user-agent-flow/--no-user-agent-flow", default=None, help="[default: on]"),
+        click.option("--device-flow/--no-device-flow", default=None, help="[default: off]"),
+        click.option(
+            "--client-credentials/--no-client-credentials",
+            default=None,
+            help="[default: off; needs --run-as]",
+        ),
+        click.option("--run-as", "run_as", metavar="USER", help="The client credentials flow's run-as user."),
+        click.option(
+            "--certificate",
+            type=click.Path(exists=True, dir_okay=False),
+            help="X.509 certificate (PEM) verifying JWT bearer assertions; enables that flow.",
+        ),
+        click.option(
+            "--permitted-users",
+            type=click.Choice(PERMITTED_USERS_POLICIES),
+            help="[default: all_self_authorize]",
+        ),
+        click.option(
+            "--refresh-token-policy",
+            type=click.Choice(REFRESH_TOKEN_POLICIES),
+            help="[default: until_revoked]",
+        ),
+        click.option(
+            "--refresh-token-validity", type=int, metavar="SECONDS", help="N of the refresh token policy."
+        ),
+        click.option(
+            "--refresh-token-rotation/--no-refresh-token-rotation", default=None, help="[default: off]"
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _policy_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """Flag values -> the service's field names, leaving out flags not given."""
+    certificate = values.pop("certificate", None)
+    renamed = {
+        "require_pkce": values.get("require_pkce"),
+        "require_secret_for_web_server": values.get("require_secret"),
+        "access_token_lifetime_seconds": values.get("access_token_lifetime"),
+        "user_agent_flow_enabled": values.get("user_agent_flow"),
+        "device_flow_enabled": values.get("device_flow"),
+        "client_credentials_enabled": values.get("client_credentials"),
+        "client_credentials_user": values.get("run_as"),
+        "certificate_pem": Path(certificate).read_text() if certificate else None,
+        "permitted_users": values.get("permitted_users"),
+        "refresh_token_policy": values.get("refresh_token_policy"),
+        "refresh_token_validity_seconds": values.get("refresh_token_validity"),
+        "refresh_token_rotation": values.get("refresh_token_rotation"),
+    }
+    return {k: v for k, v in renamed.items() if v is not None}
+
+
 @apps_group.command("create")
 @click.option("--name", required=True)
 @click.option("--callback-url", "callback_urls", multiple=True, required=True, help="Repeat for several.")
 @click.option("--scopes", required=True, help='Space-separated, e.g. "api refresh_token openid".')
-@click.option("--require-pkce/--no-require-pkce", default=False, show_default=True)
-@click.option(
-    "--require-secret/--no-require-secret",
-    default=True,
-    show_default=True,
-    help="Require the consumer secret in the Web Server flow.",
-)
-@click.option("--access-token-lifetime", type=int, default=7200, show_default=True, help="Seconds.")
 @click.option("--disabled", is_flag=True, help="Create the app disabled.")
+@_policy_options
 @database_option
 def apps_create(
     name: str,
     callback_urls: tuple[str, ...],
     scopes: str,
-    require_pkce: bool,
-    require_secret: bool,
-    access_token_lifetime: int,
     disabled: bool,
     database: str | None,
+    **policies: Any,
 ) -> None:
     """Register a connected app; prints its consumer key and (once only) its consumer secret."""
     with _org_transaction(database) as (ctx, conn, org_id):
@@ -212,10 +269,8 @@ def apps_create(
             name=name,
             callback_urls=list(callback_urls),
             scopes=scopes,
-            require_pkce=require_pkce,
-            require_secret_for_web_server=require_secret,
-            access_token_lifetime_seconds=access_token_lifetime,
             is_enabled=not disabled,
+            **_policy_changes(policies),
         )
         _print(apps.app_view(app, consumer_secret=secret))
 
@@ -243,9 +298,11 @@ def apps_show(app: str, database: str | None) -> None:
 @click.option("--callback-url", "callback_urls", multiple=True, help="Replaces the list; repeat for several.")
 @click.option("--scopes")
 @click.option("--enabled/--disabled", default=None)
-@click.option("--require-pkce/--no-require-pkce", default=None)
-@click.option("--require-secret/--no-require-secret", default=None)
-@click.option("--access-token-lifetime", type=int, help="Seconds.")
+@click.option(
+    "--no-certificate", is_flag=True, help="Remove the certificate (turns the JWT bearer flow off)."
+)
+@click.option("--no-run-as", is_flag=True, help="Remove the client credentials run-as user.")
+@_policy_options
 @database_option
 def apps_update(
     app: str,
@@ -253,25 +310,27 @@ def apps_update(
     callback_urls: tuple[str, ...],
     scopes: str | None,
     enabled: bool | None,
-    require_pkce: bool | None,
-    require_secret: bool | None,
-    access_token_lifetime: int | None,
+    no_certificate: bool,
+    no_run_as: bool,
     database: str | None,
+    **policies: Any,
 ) -> None:
     """Change an app's settings and policies."""
-    changes: dict[str, Any] = {
+    given = {
         "name": name,
         "callback_urls": list(callback_urls) or None,
         "scopes": scopes,
         "is_enabled": enabled,
-        "require_pkce": require_pkce,
-        "require_secret_for_web_server": require_secret,
-        "access_token_lifetime_seconds": access_token_lifetime,
     }
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    changes.update(_policy_changes(policies))
+    if no_certificate:
+        changes["certificate_pem"] = None
+    if no_run_as:
+        changes["client_credentials_user"] = None
     with _org_transaction(database) as (ctx, conn, org_id):
         found = apps.find_app(conn, org_id, app)
-        updated = apps.update_app(ctx, conn, found, {k: v for k, v in changes.items() if v is not None})
-        _print(apps.app_view(updated))
+        _print(apps.app_view(apps.update_app(ctx, conn, found, changes)))
 
 
 @apps_group.command("delete")

@@ -16,6 +16,19 @@ __all__ = [
 
 DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 2 * 3600
 
+# Permitted users policies (Salesforce: "All users may self-authorize" / "Admin approved users are
+# pre-authorized").
+PERMITTED_ALL_SELF_AUTHORIZE = "all_self_authorize"
+PERMITTED_ADMIN_APPROVED = "admin_approved"
+PERMITTED_USERS_POLICIES = (PERMITTED_ALL_SELF_AUTHORIZE, PERMITTED_ADMIN_APPROVED)
+
+# Refresh token policies (Salesforce: "valid until revoked", "expire refresh token after", "expire
+# refresh token if not used for").
+REFRESH_UNTIL_REVOKED = "until_revoked"
+REFRESH_EXPIRE_AFTER = "expire_after"
+REFRESH_EXPIRE_IF_UNUSED = "expire_if_unused"
+REFRESH_TOKEN_POLICIES = (REFRESH_UNTIL_REVOKED, REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED)
+
 
 @dataclass(frozen=True)
 class Org:
@@ -23,6 +36,11 @@ class Org:
     name: str
     instance_name: str
     is_sandbox: bool
+    allow_username_password_flows: bool = False
+    allow_soap_login: bool = False
+    trusted_ip_ranges: tuple[str, ...] = ()  # CIDRs
+    max_login_attempts: int = 10  # 0: no limit
+    lockout_minutes: int = 15  # 0: until an admin unlocks
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class User:
     created_ms: int
     modified_ms: int
     last_login_ms: int | None
+    failed_login_attempts: int = 0
+    locked_until_ms: int | None = None
 
     @property
     def name(self) -> str:
@@ -69,6 +89,20 @@ class ConnectedApp:
     access_token_lifetime_seconds: int
     created_ms: int
     modified_ms: int
+    user_agent_flow_enabled: bool = True
+    device_flow_enabled: bool = False
+    client_credentials_enabled: bool = False
+    client_credentials_user_id: str | None = None
+    certificate_pem: str | None = None
+    permitted_users: str = PERMITTED_ALL_SELF_AUTHORIZE
+    refresh_token_policy: str = REFRESH_UNTIL_REVOKED
+    refresh_token_validity_seconds: int | None = None
+    refresh_token_rotation: bool = False
+
+    @property
+    def jwt_bearer_enabled(self) -> bool:
+        """Salesforce's "Use digital signatures": the JWT bearer flow needs an uploaded certificate."""
+        return self.certificate_pem is not None
 
 
 @dataclass(frozen=True)

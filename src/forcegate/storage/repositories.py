@@ -24,10 +24,14 @@ from forcegate.ids import KeyPrefix, new_id
 from forcegate.storage.schema import (
     access_tokens,
     app_approvals,
+    app_permission_set_access,
+    app_profile_access,
     authorization_codes,
     authorizations,
     browser_sessions,
     connected_apps,
+    device_requests,
+    jwt_assertions,
     login_history,
     orgs,
     permission_set_assignments,
@@ -41,7 +45,26 @@ from forcegate.storage.schema import (
 
 
 def _org(row: Row[Any]) -> Org:
-    return Org(id=row.id, name=row.name, instance_name=row.instance_name, is_sandbox=row.is_sandbox)
+    return Org(
+        id=row.id,
+        name=row.name,
+        instance_name=row.instance_name,
+        is_sandbox=row.is_sandbox,
+        allow_username_password_flows=row.allow_username_password_flows,
+        allow_soap_login=row.allow_soap_login,
+        trusted_ip_ranges=tuple(r for r in row.trusted_ip_ranges.split(",") if r),
+        max_login_attempts=row.max_login_attempts,
+        lockout_minutes=row.lockout_minutes,
+    )
+
+
+def org_by_id(conn: Connection, org_id: str) -> Org | None:
+    row = conn.execute(select(orgs).where(orgs.c.id == org_id)).first()
+    return _org(row) if row else None
+
+
+def update_org(conn: Connection, org_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(orgs).where(orgs.c.id == org_id).values(**values))
 
 
 def first_org(conn: Connection) -> Org | None:
@@ -163,6 +186,8 @@ def _user(row: Row[Any]) -> User:
         created_ms=row.created_ms,
         modified_ms=row.modified_ms,
         last_login_ms=row.last_login_ms,
+        failed_login_attempts=row.failed_login_attempts,
+        locked_until_ms=row.locked_until_ms,
     )
 
 
@@ -216,6 +241,15 @@ def _app(row: Row[Any]) -> ConnectedApp:
         access_token_lifetime_seconds=row.access_token_lifetime_seconds,
         created_ms=row.created_ms,
         modified_ms=row.modified_ms,
+        user_agent_flow_enabled=row.user_agent_flow_enabled,
+        device_flow_enabled=row.device_flow_enabled,
+        client_credentials_enabled=row.client_credentials_enabled,
+        client_credentials_user_id=row.client_credentials_user_id,
+        certificate_pem=row.certificate_pem,
+        permitted_users=row.permitted_users,
+        refresh_token_policy=row.refresh_token_policy,
+        refresh_token_validity_seconds=row.refresh_token_validity_seconds,
+        refresh_token_rotation=row.refresh_token_rotation,
     )
 
 
@@ -235,6 +269,15 @@ def app_columns(app: ConnectedApp) -> dict[str, Any]:
         "access_token_lifetime_seconds": app.access_token_lifetime_seconds,
         "created_ms": app.created_ms,
         "modified_ms": app.modified_ms,
+        "user_agent_flow_enabled": app.user_agent_flow_enabled,
+        "device_flow_enabled": app.device_flow_enabled,
+        "client_credentials_enabled": app.client_credentials_enabled,
+        "client_credentials_user_id": app.client_credentials_user_id,
+        "certificate_pem": app.certificate_pem,
+        "permitted_users": app.permitted_users,
+        "refresh_token_policy": app.refresh_token_policy,
+        "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
+        "refresh_token_rotation": app.refresh_token_rotation,
     }
 
 
@@ -273,7 +316,15 @@ def list_apps(conn: Connection, org_id: str) -> list[ConnectedApp]:
 def delete_app(conn: Connection, app_id: str) -> None:
     # Children first: SQLite enforces ON DELETE CASCADE only with foreign_keys=ON, PostgreSQL always;
     # deleting explicitly keeps both backends identical.
-    for table in (access_tokens, refresh_tokens, authorization_codes):
+    for table in (
+        access_tokens,
+        refresh_tokens,
+        authorization_codes,
+        device_requests,
+        jwt_assertions,
+        app_profile_access,
+        app_permission_set_access,
+    ):
         conn.execute(delete(table).where(table.c.app_id == app_id))
     conn.execute(delete(authorizations).where(authorizations.c.app_id == app_id))
     conn.execute(delete(app_approvals).where(app_approvals.c.app_id == app_id))

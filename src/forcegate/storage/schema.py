@@ -15,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 
 __all__ = ["metadata"]
@@ -45,6 +47,14 @@ orgs = Table(
     Column("instance_name", String(40), nullable=False),
     Column("is_sandbox", Boolean, nullable=False, default=False),
     Column("created_ms", BigInteger, nullable=False),
+    # Org security settings (Setup > Security in Salesforce).
+    Column("allow_username_password_flows", Boolean, nullable=False, server_default=false()),
+    Column("allow_soap_login", Boolean, nullable=False, server_default=false()),
+    # Trusted IP ranges ("Network Access"): comma-separated CIDRs. From outside them the password
+    # flows need the security token appended to the password.
+    Column("trusted_ip_ranges", Text, nullable=False, server_default=""),
+    Column("max_login_attempts", Integer, nullable=False, server_default="10"),  # 0: no limit
+    Column("lockout_minutes", Integer, nullable=False, server_default="15"),  # 0: until an admin unlocks
 )
 
 profiles = Table(
@@ -77,6 +87,8 @@ users = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("modified_ms", BigInteger, nullable=False),
     Column("last_login_ms", BigInteger, nullable=True),
+    Column("failed_login_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until_ms", BigInteger, nullable=True),
 )
 Index("ix_users_org_id", users.c.org_id)
 
@@ -119,6 +131,20 @@ connected_apps = Table(
     Column("require_secret_for_web_server", Boolean, nullable=False, default=True),
     Column("require_pkce", Boolean, nullable=False, default=False),
     Column("access_token_lifetime_seconds", Integer, nullable=False, default=7200),
+    # Flow switches: an app uses only the flows it enables (the JWT bearer flow: when it has a certificate).
+    Column("user_agent_flow_enabled", Boolean, nullable=False, server_default=true()),
+    Column("device_flow_enabled", Boolean, nullable=False, server_default=false()),
+    Column("client_credentials_enabled", Boolean, nullable=False, server_default=false()),
+    Column(
+        "client_credentials_user_id", String(18), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("certificate_pem", Text, nullable=True),
+    # "all_self_authorize" (users approve on first use) or "admin_approved" (profiles/permission sets).
+    Column("permitted_users", String(32), nullable=False, server_default="all_self_authorize"),
+    # "until_revoked", "expire_after" or "expire_if_unused" (the last two take the validity seconds).
+    Column("refresh_token_policy", String(32), nullable=False, server_default="until_revoked"),
+    Column("refresh_token_validity_seconds", Integer, nullable=True),
+    Column("refresh_token_rotation", Boolean, nullable=False, server_default=false()),
     Column("created_ms", BigInteger, nullable=False),
     Column("modified_ms", BigInteger, nullable=False),
     UniqueConstraint("org_id", "name", name="uq_connected_apps_org_name"),
@@ -195,7 +221,75 @@ def _token_table(name: str, *extra: Column[int]) -> Table:
 
 
 access_tokens = _token_table("access_tokens", Column("expires_ms", BigInteger, nullable=False))
-refresh_tokens = _token_table("refresh_tokens")
+refresh_tokens = _token_table(
+    "refresh_tokens",
+    Column("last_used_ms", BigInteger, nullable=True),
+    # Set when rotation retires this token; presenting it again revokes its whole family.
+    Column("rotated_ms", BigInteger, nullable=True),
+)
+
+# Admin-approved apps: the profiles and permission sets whose users are pre-authorized.
+app_profile_access = Table(
+    "app_profile_access",
+    metadata,
+    Column("app_id", String(18), ForeignKey("connected_apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile_id", String(18), ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    _org(),
+)
+
+app_permission_set_access = Table(
+    "app_permission_set_access",
+    metadata,
+    Column("app_id", String(18), ForeignKey("connected_apps.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "permission_set_id",
+        String(18),
+        ForeignKey("permission_sets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _org(),
+)
+
+# JWT bearer assertions seen, by jti, until they expire: a replay within the lifetime is refused.
+jwt_assertions = Table(
+    "jwt_assertions",
+    metadata,
+    Column("app_id", String(18), ForeignKey("connected_apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("jti_hash", String(64), primary_key=True),
+    _org(),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+Index("ix_jwt_assertions_expires_ms", jwt_assertions.c.expires_ms)
+
+device_requests = Table(
+    "device_requests",
+    metadata,
+    Column("device_code_hash", String(64), primary_key=True),
+    _org(),
+    Column("app_id", String(18), ForeignKey("connected_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("last_poll_ms", BigInteger, nullable=True),
+    # "pending", then "approved" or "denied" by the user, then "consumed" when the device has its tokens.
+    Column("status", String(16), nullable=False),
+    Column("user_id", String(18), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column(
+        "authorization_id", String(18), ForeignKey("authorizations.id", ondelete="CASCADE"), nullable=True
+    ),
+)
+Index("ix_device_requests_expires_ms", device_requests.c.expires_ms)
+
+# Fixed-window counters shared by every process (e.g. user-code guesses per browser session).
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(255), primary_key=True),
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+)
 
 browser_sessions = Table(
     "browser_sessions",

@@ -107,23 +107,11 @@ def list_apps(
 def create_app(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    options = {
-        k: body[k]
-        for k in (
-            "is_enabled",
-            "require_secret_for_web_server",
-            "require_pkce",
-            "access_token_lifetime_seconds",
-        )
-        if k in body
-    }
-    unknown = set(body) - {"name", "callback_urls", "scopes", *options}
+    # Policies are checked by the service (types and values); here only which fields may be set.
+    options = {k: v for k, v in body.items() if k not in ("name", "callback_urls", "scopes")}
+    unknown = set(options) - set(apps.POLICY_FIELDS)
     if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
-    for key, value in options.items():
-        expected = int if key == "access_token_lifetime_seconds" else bool
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ValidationFailed(f"{key} must be a {expected.__name__}", key)
+        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
     app, secret = apps.create_app(
         ctx,
         conn,

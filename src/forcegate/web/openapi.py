@@ -116,6 +116,32 @@ _APP_FIELDS: dict[str, Schema] = {
     },
     "require_pkce": {**_BOOL, "default": False, "description": "the authorization request needs PKCE"},
     "access_token_lifetime_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 7200},
+    "user_agent_flow_enabled": {**_BOOL, "default": True, "description": "response_type=token is allowed"},
+    "device_flow_enabled": {**_BOOL, "default": False},
+    "client_credentials_enabled": {**_BOOL, "default": False, "description": "needs client_credentials_user"},
+    "client_credentials_user": {
+        **_nullable(_STR),
+        "writeOnly": True,
+        "description": "run-as user of the client credentials flow: record ID or username of an active user",
+    },
+    "certificate_pem": {
+        **_nullable(_STR),
+        "description": "X.509 certificate (PEM, RSA key) verifying JWT bearer assertions; enables that flow",
+    },
+    "permitted_users": {"enum": ["all_self_authorize", "admin_approved"], "default": "all_self_authorize"},
+    "refresh_token_policy": {
+        "enum": ["until_revoked", "expire_after", "expire_if_unused"],
+        "default": "until_revoked",
+    },
+    "refresh_token_validity_seconds": {
+        **_nullable({"type": "integer", "minimum": 60}),
+        "description": "N for the expire_after and expire_if_unused policies",
+    },
+    "refresh_token_rotation": {**_BOOL, "default": False, "description": "every refresh returns a new token"},
+}
+_APP_OUTPUT_ONLY: dict[str, Schema] = {
+    "client_credentials_user_id": _nullable(_ID),
+    "jwt_bearer_enabled": {**_BOOL, "description": "the app has a certificate"},
 }
 # In responses and updates, where no default applies.
 _APP_FIELDS_NO_DEFAULTS = {k: {a: v for a, v in s.items() if a != "default"} for k, s in _APP_FIELDS.items()}
@@ -165,12 +191,20 @@ _SCHEMAS: dict[str, Schema] = {
     "ConnectedApp": _object(
         {
             "id": {**_ID, "description": "record ID (key prefix 0H4)"},
-            **_APP_FIELDS_NO_DEFAULTS,
+            **{k: v for k, v in _APP_FIELDS_NO_DEFAULTS.items() if k != "client_credentials_user"},
+            **_APP_OUTPUT_ONLY,
             "consumer_key": {"type": "string", "description": "the OAuth client_id"},
             "created_ms": _MS,
             "modified_ms": _MS,
         },
-        ["id", "consumer_key", *_APP_FIELDS, "created_ms", "modified_ms"],
+        [
+            "id",
+            "consumer_key",
+            *(k for k in _APP_FIELDS if k != "client_credentials_user"),
+            *_APP_OUTPUT_ONLY,
+            "created_ms",
+            "modified_ms",
+        ],
     ),
     "ConnectedAppCreate": _object(
         _APP_FIELDS, ["name", "callback_urls", "scopes"], additionalProperties=False
