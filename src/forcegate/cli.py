@@ -20,9 +20,9 @@ from sqlalchemy import Connection
 
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
-from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES
+from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, Org
+from forcegate.org import access, users
 from forcegate.org import connected_apps as apps
-from forcegate.org import users
 from forcegate.org.bootstrap import ensure_demo, ensure_org
 from forcegate.org.errors import AdminError
 from forcegate.storage import repositories as repo
@@ -342,6 +342,122 @@ def apps_delete(app: str, database: str | None) -> None:
         found = apps.find_app(conn, org_id, app)
         repo.delete_app(conn, found.id)
         _print({"deleted": found.id, "name": found.name})
+
+
+@apps_group.command("access")
+@click.argument("app")
+@click.option("--profile", help="Profile whose users are pre-authorized.")
+@click.option("--permission-set", help="Permission set whose users are pre-authorized.")
+@click.option("--revoke", is_flag=True, help="Remove the assignment instead.")
+@database_option
+def apps_access(
+    app: str, profile: str | None, permission_set: str | None, revoke: bool, database: str | None
+) -> None:
+    """Pre-authorize a profile's or permission set's users for an admin-approved app."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        found = apps.find_app(conn, org_id, app)
+        _print(
+            access.grant_access(conn, found, profile=profile, permission_set=permission_set, revoke=revoke)
+        )
+
+
+# --- org settings and permission sets ---------------------------------------------------------
+
+
+@main.group("org")
+def org_group() -> None:
+    """The org's security settings."""
+
+
+@org_group.command("show")
+@database_option
+def org_show(database: str | None) -> None:
+    """The org's settings."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        _print(access.org_view(_the_org(conn, org_id)))
+
+
+@org_group.command("update")
+@click.option(
+    "--allow-username-password-flows/--block-username-password-flows",
+    default=None,
+    help="The OAuth username-password flow (off by default, as Salesforce recommends).",
+)
+@click.option("--allow-soap-login/--block-soap-login", default=None, help="SOAP login() (off by default).")
+@click.option(
+    "--trusted-ip-range",
+    "trusted_ip_ranges",
+    multiple=True,
+    metavar="CIDR",
+    help="Replaces the trusted IP ranges; repeat for several.",
+)
+@click.option("--no-trusted-ip-ranges", is_flag=True, help="Remove every trusted IP range.")
+@click.option("--max-login-attempts", type=int, help="Failed logins before lockout (0: no limit).")
+@click.option("--lockout-minutes", type=int, help="Lockout length (0: until an admin unlocks).")
+@database_option
+def org_update(
+    allow_username_password_flows: bool | None,
+    allow_soap_login: bool | None,
+    trusted_ip_ranges: tuple[str, ...],
+    no_trusted_ip_ranges: bool,
+    max_login_attempts: int | None,
+    lockout_minutes: int | None,
+    database: str | None,
+) -> None:
+    """Change the org's security settings."""
+    given: dict[str, Any] = {
+        "allow_username_password_flows": allow_username_password_flows,
+        "allow_soap_login": allow_soap_login,
+        "trusted_ip_ranges": [] if no_trusted_ip_ranges else (list(trusted_ip_ranges) or None),
+        "max_login_attempts": max_login_attempts,
+        "lockout_minutes": lockout_minutes,
+    }
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        updated = access.update_org(
+            conn, _the_org(conn, org_id), {k: v for k, v in given.items() if v is not None}
+        )
+        _print(access.org_view(updated))
+
+
+def _the_org(conn: Connection, org_id: str) -> Org:
+    org = repo.org_by_id(conn, org_id)
+    assert org is not None
+    return org
+
+
+@main.group("permission-sets")
+def permission_sets_group() -> None:
+    """Permission sets."""
+
+
+@permission_sets_group.command("create")
+@click.option("--name", required=True, help="API name, unique in the org.")
+@click.option("--label", default=None)
+@database_option
+def permission_sets_create(name: str, label: str | None, database: str | None) -> None:
+    """Create a permission set."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        _print({"id": access.create_permission_set(ctx, conn, org_id, name, label), "name": name})
+
+
+@permission_sets_group.command("list")
+@database_option
+def permission_sets_list(database: str | None) -> None:
+    """All permission sets."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        _print(repo.list_permission_sets(conn, org_id))
+
+
+@permission_sets_group.command("assign")
+@click.argument("permission_set")
+@click.option("--user", "user_ref", required=True, help="Record ID or username.")
+@database_option
+def permission_sets_assign(permission_set: str, user_ref: str, database: str | None) -> None:
+    """Assign a permission set to a user."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        user = users.find_user(conn, org_id, user_ref)
+        access.assign_permission_set(ctx, conn, org_id, permission_set, user)
+        _print(users.user_view(conn, user))
 
 
 # --- users ----------------------------------------------------------------------------------

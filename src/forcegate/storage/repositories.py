@@ -346,6 +346,88 @@ def set_app_secret(conn: Connection, app_id: str, encrypted: str) -> None:
     )
 
 
+# --- admin-approved access (profiles and permission sets pre-authorized for an app) ------------------
+
+
+def grant_profile_access(conn: Connection, org_id: str, app_id: str, profile_id: str) -> None:
+    if not conn.execute(
+        select(app_profile_access.c.app_id).where(
+            app_profile_access.c.app_id == app_id, app_profile_access.c.profile_id == profile_id
+        )
+    ).first():
+        conn.execute(insert(app_profile_access).values(app_id=app_id, profile_id=profile_id, org_id=org_id))
+
+
+def grant_permission_set_access(conn: Connection, org_id: str, app_id: str, permission_set_id: str) -> None:
+    table = app_permission_set_access
+    if not conn.execute(
+        select(table.c.app_id).where(table.c.app_id == app_id, table.c.permission_set_id == permission_set_id)
+    ).first():
+        conn.execute(insert(table).values(app_id=app_id, permission_set_id=permission_set_id, org_id=org_id))
+
+
+def revoke_app_access(
+    conn: Connection, app_id: str, *, profile_id: str | None, permission_set_id: str | None
+) -> None:
+    if profile_id:
+        conn.execute(
+            delete(app_profile_access).where(
+                app_profile_access.c.app_id == app_id, app_profile_access.c.profile_id == profile_id
+            )
+        )
+    if permission_set_id:
+        conn.execute(
+            delete(app_permission_set_access).where(
+                app_permission_set_access.c.app_id == app_id,
+                app_permission_set_access.c.permission_set_id == permission_set_id,
+            )
+        )
+
+
+def app_access_names(conn: Connection, app_id: str) -> dict[str, list[str]]:
+    """Names of the profiles and permission sets pre-authorized for an app."""
+    profile_names = conn.execute(
+        select(profiles.c.name)
+        .join(app_profile_access, app_profile_access.c.profile_id == profiles.c.id)
+        .where(app_profile_access.c.app_id == app_id)
+        .order_by(profiles.c.name)
+    )
+    set_names = conn.execute(
+        select(permission_sets.c.name)
+        .join(
+            app_permission_set_access, app_permission_set_access.c.permission_set_id == permission_sets.c.id
+        )
+        .where(app_permission_set_access.c.app_id == app_id)
+        .order_by(permission_sets.c.name)
+    )
+    return {"profiles": [r.name for r in profile_names], "permission_sets": [r.name for r in set_names]}
+
+
+def user_is_preauthorized(conn: Connection, app_id: str, user: User) -> bool:
+    """Whether the user's profile, or one of their permission sets, is assigned to the app."""
+    by_profile = select(app_profile_access.c.app_id).where(
+        app_profile_access.c.app_id == app_id, app_profile_access.c.profile_id == user.profile_id
+    )
+    by_permission_set = (
+        select(app_permission_set_access.c.app_id)
+        .join(
+            permission_set_assignments,
+            permission_set_assignments.c.permission_set_id == app_permission_set_access.c.permission_set_id,
+        )
+        .where(app_permission_set_access.c.app_id == app_id, permission_set_assignments.c.user_id == user.id)
+    )
+    return conn.execute(by_profile.union_all(by_permission_set).limit(1)).first() is not None
+
+
+def list_permission_sets(conn: Connection, org_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(permission_sets.c.id, permission_sets.c.name, permission_sets.c.label)
+        .where(permission_sets.c.org_id == org_id)
+        .order_by(permission_sets.c.name)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
 # --- approvals (remembered consent) ----------------------------------------------------------------
 
 
