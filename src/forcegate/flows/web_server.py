@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sqlalchemy import Connection
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, User
+from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, User
 from forcegate.flows.common import (
     Caller,
     check_client_secret,
@@ -98,6 +98,9 @@ def error_redirect(request: AuthorizeRequest, error: OAuthError) -> AuthorizeRed
     return AuthorizeRedirect(url, error)
 
 
+NotAdminApproved = OAuthError("OAUTH_APP_ACCESS_DENIED", "user is not admin approved to access this app")
+
+
 # --- the authorize checks, in order -----------------------------------------------------------
 # The first two cannot redirect: until the client and its redirect URI are known good, sending the
 # browser anywhere would make us an open redirector. Every later check redirects with an error.
@@ -172,17 +175,33 @@ def validate_authorize_request(conn: Connection, request: AuthorizeRequest) -> V
 
 
 def consent_needed(conn: Connection, user: User, auth: ValidatedAuthorization) -> bool:
-    """Consent is remembered per user and app; asked again for new scopes or prompt=consent."""
+    """Consent is remembered per user and app; asked again for new scopes or prompt=consent.
+
+    An admin-approved app asks no consent: its assigned users are pre-authorized, and anyone else
+    is sent back with OAUTH_APP_ACCESS_DENIED (raised as an AuthorizeRedirect)."""
+    if auth.app.permitted_users == PERMITTED_ADMIN_APPROVED:
+        _check_pre_authorized(conn, user, auth)
+        return False
     if "consent" in auth.request.prompt:
         return True
     approved = repo.approved_scopes(conn, user.id, auth.app.id)
     return approved is None or not set(auth.scopes) <= approved
 
 
+def _check_pre_authorized(conn: Connection, user: User, auth: ValidatedAuthorization) -> None:
+    if auth.app.permitted_users == PERMITTED_ADMIN_APPROVED and not repo.user_is_preauthorized(
+        conn, auth.app.id, user
+    ):
+        raise error_redirect(auth.request, NotAdminApproved.with_reason("user not pre-authorized"))
+
+
 def approve(
     ctx: Context, conn: Connection, user: User, auth: ValidatedAuthorization, auth_time_ms: int
 ) -> str:
-    """Remember the approval, mint a single-use code and return the redirect back to the client."""
+    """Remember the approval, mint a single-use code and return the redirect back to the client.
+
+    Raises AuthorizeRedirect when the app is admin-approved and the user is not pre-authorized."""
+    _check_pre_authorized(conn, user, auth)
     now = ctx.now_ms()
     repo.save_approval(conn, user.org_id, user.id, auth.app.id, auth.scopes, now)
     code = new_authorization_code()

@@ -19,6 +19,8 @@ __all__ = ["AuthorizeRequest", "TokenRequest", "parse_authorize_request", "parse
 
 _TOKEN_FIELDS = (
     "grant_type",
+    "response_type",
+    "device_code",
     "client_id",
     "client_secret",
     "code",
@@ -65,6 +67,7 @@ def _single_values(
 @dataclass(frozen=True)
 class TokenRequest:
     grant_type: str
+    response_type: str  # Salesforce's device flow starts at the token endpoint: response_type=device_code
     client_id: str | None
     client_secret: str | None
     client_auth_basic: bool
@@ -76,6 +79,7 @@ class TokenRequest:
     username: str | None
     password: str | None
     assertion: str | None
+    device_code: str | None = None  # RFC 8628 polling (Salesforce's dialect sends it as ``code``)
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -107,6 +111,8 @@ def parse_token_request(pairs: Iterable[tuple[str, str]], authorization: str | N
         client_id, client_secret = basic
     return TokenRequest(
         grant_type=values.get("grant_type", ""),
+        response_type=values.get("response_type", ""),
+        device_code=values.get("device_code") or None,
         client_id=client_id,
         client_secret=client_secret if client_secret else None,
         client_auth_basic=basic is not None,

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forcegate.context import Context
 from forcegate.org.bootstrap import ensure_org
-from forcegate.web import admin, identity, pages, token
+from forcegate.web import admin, device, identity, pages, soap, token
 from forcegate.web.common import api_error
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
@@ -85,6 +85,7 @@ def routes() -> list[Route]:
         Route("/services/data/", identity.versions, methods=["GET"]),
     ]
     table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
+    table += device.ROUTES + soap.ROUTES
     return table
 
 

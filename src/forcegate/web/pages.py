@@ -120,18 +120,21 @@ def _redirect(url: str) -> Response:
 def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: BrowserLogin) -> Response:
     """After a login (fresh or remembered): the consent page, or straight back to the client."""
     ctx: Context = request.app.state.ctx
-    with ctx.db.write() as conn:
-        if web_server.consent_needed(conn, login.user, auth):
-            return _render(
-                "consent.html",
-                redirect_uri=auth.request.redirect_uri,
-                app_name=auth.app.name,
-                username=login.user.username,
-                scope_descriptions=list(dict.fromkeys(SCOPE_DESCRIPTIONS[s] for s in auth.scopes)),
-                authorize_query=request.state.authorize_query,
-                csrf_token=ctx.box.sign("consent:" + login.session_token),
-            )
-        return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+    try:
+        with ctx.db.write() as conn:
+            if not web_server.consent_needed(conn, login.user, auth):
+                return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+    except web_server.AuthorizeRedirect as redirect:
+        return _redirect(redirect.url)
+    return _render(
+        "consent.html",
+        redirect_uri=auth.request.redirect_uri,
+        app_name=auth.app.name,
+        username=login.user.username,
+        scope_descriptions=list(dict.fromkeys(SCOPE_DESCRIPTIONS[s] for s in auth.scopes)),
+        authorize_query=request.state.authorize_query,
+        csrf_token=ctx.box.sign("consent:" + login.session_token),
+    )
 
 
 def _validated(request: Request, authorize_query: str) -> web_server.ValidatedAuthorization:
@@ -263,8 +266,11 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
         return _redirect(web_server.deny(auth))
     if decision != "allow":
         return _forbidden()
-    with ctx.db.write() as conn:
-        return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+    try:
+        with ctx.db.write() as conn:
+            return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+    except web_server.AuthorizeRedirect as redirect:
+        return _redirect(redirect.url)
 
 
 async def consent_submit(request: Request) -> Response:

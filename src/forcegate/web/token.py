@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forcegate.flows import GRANTS
+from forcegate.flows import GRANTS, TOKEN_RESPONSE_TYPES
 from forcegate.protocol.errors import InvalidRequest, OAuthError, UnsupportedGrantType
 from forcegate.protocol.requests import parse_token_request
 from forcegate.web.common import NO_STORE, caller_of, json_response, oauth_error_response, read_form_pairs
@@ -23,7 +23,10 @@ async def token_endpoint(request: Request) -> Response:
         token_request = parse_token_request(
             await read_form_pairs(request), request.headers.get("authorization")
         )
-        grant = GRANTS.get(token_request.grant_type)
+        if token_request.grant_type:
+            grant = GRANTS.get(token_request.grant_type)
+        else:
+            grant = TOKEN_RESPONSE_TYPES.get(token_request.response_type)
         if grant is None:
             raise UnsupportedGrantType.with_reason(f"grant_type={token_request.grant_type[:64]!r}")
         body = await run_in_threadpool(
