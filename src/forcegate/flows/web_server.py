@@ -45,7 +45,8 @@ __all__ = [
     "AuthorizeRedirect",
     "ErrorPage",
     "ValidatedAuthorization",
-    "approve",
+    "approve_code",
+    "check_pre_authorized",
     "consent_needed",
     "deny",
     "exchange_code",
@@ -82,18 +83,23 @@ class ValidatedAuthorization:
     code_challenge: str | None
 
 
-def redirect_url(redirect_uri: str, params: dict[str, str | None]) -> str:
-    """Add parameters to the client's redirect URI, keeping any query it already has."""
+def redirect_url(redirect_uri: str, params: dict[str, str | None], *, fragment: bool = False) -> str:
+    """Add parameters to the client's redirect URI: to its query (keeping any query it has), or, for
+    the user-agent flow, as the fragment, which browsers never send to a server."""
     parts = urlsplit(redirect_uri)
     extra = urlencode({k: v for k, v in params.items() if v is not None})
+    if fragment:
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, extra))
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def error_redirect(request: AuthorizeRequest, error: OAuthError) -> AuthorizeRedirect:
+    """Errors go back where a success would: the fragment for response_type=token, else the query."""
     url = redirect_url(
         request.redirect_uri,
         {"error": error.error, "error_description": error.description, "state": request.state},
+        fragment=request.response_type == "token",
     )
     return AuthorizeRedirect(url, error)
 
@@ -133,7 +139,10 @@ def _check_app_enabled(app: ConnectedApp, request: AuthorizeRequest) -> None:
 
 
 def _check_response_type(app: ConnectedApp, request: AuthorizeRequest) -> None:
-    if request.response_type != "code":
+    """``code``: the Web Server flow; ``token``: the User-Agent flow, when the app allows it."""
+    if request.response_type == "token" and not app.user_agent_flow_enabled:
+        raise UnsupportedResponseType.with_reason("user-agent flow disabled for the app")
+    if request.response_type not in ("code", "token"):
         raise UnsupportedResponseType.with_reason(f"response_type={request.response_type[:40]!r}")
 
 
@@ -144,6 +153,8 @@ def _check_scope(app: ConnectedApp, request: AuthorizeRequest) -> None:
 
 
 def _check_pkce(app: ConnectedApp, request: AuthorizeRequest) -> None:
+    if request.response_type != "code":
+        return  # the User-Agent flow has no code to bind a challenge to
     normalize_challenge_method(request.code_challenge, request.code_challenge_method)
     if app.require_pkce and not request.code_challenge:
         raise InvalidRequest.with_description("missing required code challenge")
@@ -180,7 +191,7 @@ def consent_needed(conn: Connection, user: User, auth: ValidatedAuthorization) -
     An admin-approved app asks no consent: its assigned users are pre-authorized, and anyone else
     is sent back with OAUTH_APP_ACCESS_DENIED (raised as an AuthorizeRedirect)."""
     if auth.app.permitted_users == PERMITTED_ADMIN_APPROVED:
-        _check_pre_authorized(conn, user, auth)
+        check_pre_authorized(conn, user, auth)
         return False
     if "consent" in auth.request.prompt:
         return True
@@ -188,20 +199,20 @@ def consent_needed(conn: Connection, user: User, auth: ValidatedAuthorization) -
     return approved is None or not set(auth.scopes) <= approved
 
 
-def _check_pre_authorized(conn: Connection, user: User, auth: ValidatedAuthorization) -> None:
+def check_pre_authorized(conn: Connection, user: User, auth: ValidatedAuthorization) -> None:
     if auth.app.permitted_users == PERMITTED_ADMIN_APPROVED and not repo.user_is_preauthorized(
         conn, auth.app.id, user
     ):
         raise error_redirect(auth.request, NotAdminApproved.with_reason("user not pre-authorized"))
 
 
-def approve(
+def approve_code(
     ctx: Context, conn: Connection, user: User, auth: ValidatedAuthorization, auth_time_ms: int
 ) -> str:
     """Remember the approval, mint a single-use code and return the redirect back to the client.
 
     Raises AuthorizeRedirect when the app is admin-approved and the user is not pre-authorized."""
-    _check_pre_authorized(conn, user, auth)
+    check_pre_authorized(conn, user, auth)
     now = ctx.now_ms()
     repo.save_approval(conn, user.org_id, user.id, auth.app.id, auth.scopes, now)
     code = new_authorization_code()

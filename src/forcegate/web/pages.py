@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from forcegate.context import Context
+from forcegate.flows import authorize as authorization
 from forcegate.flows import web_server
 from forcegate.flows.login import BrowserLogin, log_in, session_login
 from forcegate.protocol.errors import OAuthError
@@ -121,11 +122,14 @@ def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: 
     """After a login (fresh or remembered): the consent page, or straight back to the client."""
     ctx: Context = request.app.state.ctx
     try:
-        with ctx.db.write() as conn:
-            if not web_server.consent_needed(conn, login.user, auth):
-                return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
+        with ctx.db.read() as conn:
+            ask = web_server.consent_needed(conn, login.user, auth)
     except web_server.AuthorizeRedirect as redirect:
         return _redirect(redirect.url)
+    if not ask:
+        return _redirect(
+            authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms)
+        )
     return _render(
         "consent.html",
         redirect_uri=auth.request.redirect_uri,
@@ -211,7 +215,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         username=username,
         password=form.get("password", ""),
         app=auth.app,
-        flow=web_server.FLOW,
+        flow=authorization.flow_of(auth),
     )
     if login is None:
         return _login_page(
@@ -266,11 +270,7 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
         return _redirect(web_server.deny(auth))
     if decision != "allow":
         return _forbidden()
-    try:
-        with ctx.db.write() as conn:
-            return _redirect(web_server.approve(ctx, conn, login.user, auth, login.auth_time_ms))
-    except web_server.AuthorizeRedirect as redirect:
-        return _redirect(redirect.url)
+    return _redirect(authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms))
 
 
 async def consent_submit(request: Request) -> Response:
