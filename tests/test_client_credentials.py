@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 
 import httpx
+import pytest
 
+from forcegate.org.errors import ValidationFailed
 from tests.conftest import Server
 
 
@@ -103,9 +105,5 @@ def test_when_app_disabled_or_unknown_then_refused(server: Server) -> None:
 
 
 def test_when_run_as_user_is_not_an_active_user_then_registration_refused(server: Server) -> None:
-    import pytest
-
-    from forcegate.org.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed):
         server.create_app(client_credentials_enabled=True, client_credentials_user="nobody@example.com")
