@@ -26,6 +26,17 @@ def default_database_url() -> str:
     return f"sqlite:///{_home() / 'forcegate.db'}"
 
 
+# Salesforce's generic login hosts: JWT bearer assertions addressed to them are accepted as addressed to us,
+# as clients (sfdx-core, simple-salesforce) put them in ``aud`` (salesforce-wire.md §5).
+DEFAULT_LOGIN_URLS = ("https://login.salesforce.com", "https://test.salesforce.com")
+
+
+def _parse_login_urls(value: str | None) -> tuple[str, ...]:
+    """``FORCEGATE_LOGIN_URLS``: comma-separated URLs; unset or empty means the Salesforce defaults."""
+    urls = tuple(part.strip() for part in (value or "").split(",") if part.strip())
+    return urls or DEFAULT_LOGIN_URLS
+
+
 def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(
         ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
@@ -55,6 +66,10 @@ class Settings:
     )
     argon2_parallelism: int = field(
         default_factory=lambda: int(os.environ.get("FORCEGATE_ARGON2_PARALLELISM", "1"))
+    )
+    # Login URLs a JWT bearer assertion's ``aud`` may name besides our own origin (trailing slash optional).
+    login_urls: tuple[str, ...] = field(
+        default_factory=lambda: _parse_login_urls(os.environ.get("FORCEGATE_LOGIN_URLS"))
     )
     # Browser session (login cookie) lifetime for the authorize pages.
     browser_session_seconds: int = 2 * 3600
