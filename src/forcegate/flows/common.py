@@ -92,9 +92,12 @@ def issue_tokens(
     scopes: list[str],
     flow: str,
     authorization_id: str | None = None,
+    mint_refresh_token: bool | None = None,
 ) -> IssuedTokens:
     """Mint an access token (and a refresh token when the scopes grant one) under one authorization.
 
+    ``mint_refresh_token`` overrides that rule: False never mints one (the refresh token flow, which
+    keeps the presented refresh token or mints its rotated successor itself), True always does.
     Only hashes are stored. Returns the clear tokens, which exist nowhere else afterwards.
     """
     now = ctx.now_ms()
@@ -117,8 +120,10 @@ def issue_tokens(
             "expires_ms": now + app.access_token_lifetime_seconds * 1000,
         },
     )
+    if mint_refresh_token is None:
+        mint_refresh_token = grants_refresh_token(scopes)
     refresh_token = None
-    if grants_refresh_token(scopes):
+    if mint_refresh_token:
         refresh_token = new_refresh_token()
         repo.insert_refresh_token(conn, {**common, "token_hash": token_hash(refresh_token)})
     return IssuedTokens(access_token, refresh_token, scopes, now, user.org_id, user.id)

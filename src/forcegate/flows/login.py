@@ -1,22 +1,200 @@
-"""Username and password at the login page, and the browser session that follows.
+"""Username and password: the one check every password path goes through (the login page, the
+OAuth password grant, SOAP ``login()``), and the browser session that follows a page login.
 
-Wrong password, unknown username and inactive user get the same answer and cost the same time
-(an unknown user is verified against a dummy hash); only login history knows which it was.
+Wrong password, unknown username, inactive and locked-out users get the same answer and cost the
+same time (an unknown user is verified against a dummy hash); only login history knows which it was.
+
+Two org settings shape the check (salesforce-wire.md §8, §12.3):
+
+- **Security token** (API logins only): from outside the org's trusted IP ranges the password must be
+  followed by the user's 25-character security token; inside them the password alone works (and the
+  password + token still does). The login page never takes a token: Salesforce verifies a browser
+  from an unknown network by other means (email codes), which forcegate does not model.
+- **Lockout**: ``max_login_attempts`` failed attempts in a row (0: no limit) lock the user for
+  ``lockout_minutes`` (0: until an administrator unlocks them with
+  ``forcegate.storage.lockout.clear_lockout``). A success resets the count. While locked, even the
+  right password is refused, with login history status "Password Lockout".
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, User
+from forcegate.domain import ConnectedApp, LoginAttempt, Org, User
 from forcegate.flows.common import Caller, record_login
-from forcegate.secrets_box import random_token, token_hash
+from forcegate.org.access import ip_is_trusted
+from forcegate.secrets_box import constant_time_equals, random_token, token_hash
+from forcegate.storage import lockout
 from forcegate.storage import repositories as repo
 
-__all__ = ["BrowserLogin", "log_in", "session_login"]
+__all__ = [
+    "INVALID_PASSWORD",
+    "PASSWORD_LOCKOUT",
+    "SECURITY_TOKEN_REQUIRED",
+    "SUCCESS",
+    "USER_INACTIVE",
+    "BrowserLogin",
+    "PasswordCheck",
+    "check_password",
+    "log_in",
+    "record_password_login",
+    "session_login",
+]
+
+log = logging.getLogger("forcegate.flows")
 
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but not megabytes on our CPU
+SECURITY_TOKEN_LENGTH = 25  # Salesforce's security tokens are 25 characters (org/users.py makes them)
+# "Until an administrator unlocks": the largest instant we hand out, 9999-12-31T23:59:59.999Z.
+LOCKED_UNTIL_UNLOCKED_MS = 253_402_300_799_999
+
+# Login history statuses, in Salesforce's LoginHistory.Status wording.
+SUCCESS = "Success"
+INVALID_PASSWORD = "Invalid Password"
+USER_INACTIVE = "User is Inactive"
+PASSWORD_LOCKOUT = "Password Lockout"
+SECURITY_TOKEN_REQUIRED = "Failed: API security token required"
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of a password check: ``user`` is whom the username named (None if nobody), for
+    login history; ``status`` is the login history status, ``SUCCESS`` only when the login may go on."""
+
+    user: User | None
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SUCCESS and self.user is not None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What was read before verifying: the user, their org and their security token's hash."""
+
+    user: User | None
+    org: Org | None
+    security_token_hash: str | None
+
+
+def _read_candidate(ctx: Context, username: str, org_id: str | None) -> _Candidate:
+    with ctx.db.read() as conn:
+        user = repo.user_by_username(conn, username) if username else None
+        if user is None or (org_id is not None and user.org_id != org_id):
+            return _Candidate(None, None, None)
+        return _Candidate(user, repo.org_by_id(conn, user.org_id), lockout.security_token_hash(conn, user.id))
+
+
+def _split_security_token(password: str, token_hash_hex: str | None) -> tuple[str, bool]:
+    """The password to verify, and whether the last 25 characters were the user's security token.
+
+    The token is compared through its SHA-256 in constant time; when it does not match (or there is
+    none) the whole string is the password."""
+    if len(password) <= SECURITY_TOKEN_LENGTH:
+        return password, False
+    head, tail = password[:-SECURITY_TOKEN_LENGTH], password[-SECURITY_TOKEN_LENGTH:]
+    if constant_time_equals(token_hash(tail), token_hash_hex or "0" * 64):
+        return head, True
+    return password, False
+
+
+def _lock_end_ms(org: Org, now_ms: int) -> int:
+    if org.lockout_minutes <= 0:
+        return LOCKED_UNTIL_UNLOCKED_MS
+    return now_ms + org.lockout_minutes * 60_000
+
+
+def _is_locked(user: User, now_ms: int) -> bool:
+    return user.locked_until_ms is not None and user.locked_until_ms > now_ms
+
+
+def check_password(
+    ctx: Context,
+    caller: Caller,
+    *,
+    username: str,
+    password: str,
+    api: bool,
+    org_id: str | None = None,
+) -> PasswordCheck:
+    """Check a username and password (with the security-token rule when ``api``), apply lockout,
+    and reset or count failed attempts. Exactly one argon2 verification, whatever the outcome.
+
+    ``org_id``: only users of that org may log in (others are treated as unknown). Does not write
+    login history: callers add their flow, app and login type (``record_password_login``).
+    """
+    found = _read_candidate(ctx, username.strip(), org_id)
+    user, org = found.user, found.org
+    secret, token_given = password[:MAX_PASSWORD_LENGTH], False
+    if api and user is not None:
+        secret, token_given = _split_security_token(secret, found.security_token_hash)
+    password_ok = ctx.passwords.verify(user.password_hash if user else None, secret)
+    if user is None or org is None:
+        return PasswordCheck(None, INVALID_PASSWORD)
+    now = ctx.now_ms()
+    if _is_locked(user, now):
+        return PasswordCheck(user, PASSWORD_LOCKOUT)
+    if not password_ok:
+        with ctx.db.write() as conn:
+            locked = lockout.record_failure(
+                conn,
+                user.id,
+                now,
+                max_attempts=org.max_login_attempts,
+                locked_until_ms=_lock_end_ms(org, now),
+            )
+        if locked:
+            log.warning("user %s locked out after %d failed logins", user.id, org.max_login_attempts)
+        return PasswordCheck(user, INVALID_PASSWORD)
+    if not user.is_active:
+        return PasswordCheck(user, USER_INACTIVE)
+    if api and not token_given and not ip_is_trusted(org, caller.ip):
+        # The right password, but from an untrusted network without the token: refused, not
+        # counted as a failure (whoever sent it knew the password).
+        return PasswordCheck(user, SECURITY_TOKEN_REQUIRED)
+    with ctx.db.write() as conn:
+        if not lockout.record_success(conn, user.id, now):
+            return PasswordCheck(user, PASSWORD_LOCKOUT)  # locked by a concurrent attempt
+    return PasswordCheck(user, SUCCESS)
+
+
+def record_password_login(
+    ctx: Context,
+    caller: Caller,
+    *,
+    org_id: str,
+    status: str,
+    flow: str,
+    login_type: str,
+    username: str = "",
+    user: User | None = None,
+    app: ConnectedApp | None = None,
+) -> None:
+    """``flows.common.record_login`` with Salesforce's LoginType set (the API password paths mark
+    themselves as legacy logins). One row in its own transaction, so refusals are recorded too."""
+    attempt = LoginAttempt(
+        org_id=org_id,
+        username=user.username if user else username,
+        user_id=user.id if user else None,
+        app_id=app.id if app else None,
+        app_name=app.name if app else None,
+        flow=flow,
+        source_ip=caller.ip,
+        user_agent=caller.user_agent,
+        status=status,
+        login_type=login_type,
+    )
+    with ctx.db.write() as conn:
+        repo.insert_login(conn, attempt, ctx.now_ms())
+    log.info(
+        "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
+    )
+
+
+# --- the login page ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -36,27 +214,20 @@ def log_in(
     app: ConnectedApp | None,
     flow: str,
 ) -> BrowserLogin | None:
+    """The login page's check (no security token; lockout applies), then a browser session."""
     username = username.strip()
-    with ctx.db.read() as conn:
-        user = repo.user_by_username(conn, username) if username else None
-    password_ok = ctx.passwords.verify(user.password_hash if user else None, password[:MAX_PASSWORD_LENGTH])
-    if user is None or not password_ok:
-        status = "Invalid Password"
-    elif not user.is_active:
-        status = "User is Inactive"
-    else:
-        status = "Success"
+    check = check_password(ctx, caller, username=username, password=password, api=False, org_id=org_id)
     record_login(
         ctx,
         caller,
-        org_id=user.org_id if user else org_id,
-        status=status,
+        org_id=check.user.org_id if check.user else org_id,
+        status=check.status,
         flow=flow,
         username=username,
-        user=user,
+        user=check.user,
         app=app,
     )
-    if user is None or status != "Success":
+    if check.user is None or not check.ok:
         return None
     now = ctx.now_ms()
     session_token = random_token(32)
@@ -64,13 +235,12 @@ def log_in(
         repo.insert_browser_session(
             conn,
             token_hash(session_token),
-            user.org_id,
-            user.id,
+            check.user.org_id,
+            check.user.id,
             now,
             now + ctx.settings.browser_session_seconds * 1000,
         )
-        repo.update_user(conn, user.id, {"last_login_ms": now})
-    return BrowserLogin(user, session_token, now)
+    return BrowserLogin(check.user, session_token, now)
 
 
 def session_login(ctx: Context, session_token: str | None) -> BrowserLogin | None:

@@ -1,16 +1,221 @@
-"""The refresh token flow (in progress: refused as an unsupported grant until implemented)."""
+"""The refresh token flow (RFC 6749 §6), Salesforce's dialect.
+
+``POST /services/oauth2/token`` with ``grant_type=refresh_token``, ``refresh_token``, ``client_id``
+and ``client_secret`` (body or HTTP Basic), optionally ``scope`` (to narrow, never widen, the grant);
+a ``code_verifier`` or ``format`` sent along is ignored (jsforce sends one). salesforce-wire.md §7, §2;
+client-compatibility.md ("Refresh responses").
+
+- The secret is required when the app is confidential (``require_secret_for_web_server``); a public
+  app such as PlatformCLI refreshes without one, as the Salesforce CLI does. A secret that is sent is
+  always checked.
+- The app's refresh token policy (Salesforce's ``oauthPolicy.refreshTokenPolicy``) is evaluated at use
+  time with the app's *current* settings: valid until revoked, expire after a lifetime, or expire
+  when unused for a while.
+- The response is Salesforce's token response without ``refresh_token`` — jsforce and the Salesforce
+  CLI keep the one they have — unless the app turns rotation on: then every use returns a successor
+  and retires the presented token, and presenting a retired token again revokes the whole family
+  (OAuth 2.0 Security BCP §4.14.2), since someone else may hold it.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import Connection
+
 from forcegate.context import Context
-from forcegate.flows.common import Caller
-from forcegate.protocol.errors import UnsupportedGrantType
+from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED, ConnectedApp, User
+from forcegate.flows.common import (
+    Caller,
+    check_client_secret,
+    failure_status,
+    find_client,
+    issue_tokens,
+    record_login,
+)
+from forcegate.protocol.errors import InvalidGrant, InvalidScope, OAuthError
 from forcegate.protocol.requests import TokenRequest
+from forcegate.protocol.scopes import parse_scope
+from forcegate.protocol.tokens import IssuedTokens, new_refresh_token, token_response
+from forcegate.secrets_box import token_hash
+from forcegate.storage import refresh_tokens as store
+from forcegate.storage import repositories as repo
 
 __all__ = ["refresh"]
 
+FLOW = "refresh_token"
+
+log = logging.getLogger("forcegate.flows")
+
+# --- the refusals ---------------------------------------------------------------------------------
+# Confirmed on the wire (salesforce-wire.md §2, D-ERR): one description for every refresh token that
+# cannot be used — unknown, another app's, revoked, expired by policy or reused after rotation — so a
+# client learns nothing about which. A missing refresh_token gets it too (a jsforce report shows
+# Salesforce answering it for an undefined token). "inactive user" is our wording, as in the other
+# flows; invalid_scope keeps its canonical description, and invalid_client_id, invalid_client and
+# app_blocked come from flows.common.
+
+ExpiredRefreshToken = InvalidGrant.with_description("expired access/refresh token")
+InactiveUser = InvalidGrant.with_description("inactive user")
+
+
+@dataclass
+class _Attempt:
+    """What the refresh learned before it succeeded or failed: for login history, and the family to
+    revoke when a retired token came back."""
+
+    app: ConnectedApp | None = None
+    user: User | None = None
+    revoke_authorization_id: str | None = None
+
 
 def refresh(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    raise UnsupportedGrantType.with_reason("refresh_token not implemented yet")
+    """Answer a refresh token grant: a new access token in the same family, in one write transaction."""
+    attempt = _Attempt()
+    try:
+        with ctx.db.write() as conn:
+            body = _refresh(ctx, conn, request, caller, attempt)
+    except OAuthError as error:
+        if attempt.revoke_authorization_id is not None:
+            # The refusal rolled back its transaction; the revocation must survive it, so it gets its own.
+            _revoke_family(ctx, attempt.revoke_authorization_id)
+        _record(ctx, caller, attempt, org_id, failure_status(error))
+        raise
+    _record(ctx, caller, attempt, org_id, "Success")
+    return body
+
+
+def _refresh(
+    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
+) -> dict[str, Any]:
+    # RFC 6749 §6: authenticate the client first, so a caller without the secret of a confidential
+    # app cannot even probe (or, with a retired token, revoke) its refresh tokens.
+    app = attempt.app = find_client(conn, request.client_id)
+    secret = check_client_secret(ctx, app, request.client_secret, required=app.require_secret_for_web_server)
+    token = _presented_token(conn, app, request.refresh_token)
+    attempt.user = repo.user_by_id(conn, token.user_id)
+    _check_live(token, attempt)
+    now = ctx.now_ms()
+    _check_policy(app, token, now)
+    user = _active_user(attempt.user)
+    scopes = _granted_scopes(token, request.scope)
+    rotate = app.refresh_token_rotation
+    if not store.use_token(conn, token.token_hash, now, retire=rotate):
+        # A concurrent request used (rotation) or revoked the token after we read it: treat it as the
+        # reuse it is. Of two parallel refreshes with one token under rotation, only one can win.
+        attempt.revoke_authorization_id = token.authorization_id
+        raise ExpiredRefreshToken.with_reason("refresh token used concurrently")
+    tokens = issue_tokens(
+        ctx,
+        conn,
+        app=app,
+        user=user,
+        scopes=scopes,
+        flow=FLOW,
+        authorization_id=token.authorization_id,
+        mint_refresh_token=False,  # the client keeps its refresh token, or gets the successor below
+    )
+    if rotate:
+        tokens = _with_successor(conn, tokens, token, now)
+    return token_response(tokens, caller.origin, secret)
+
+
+# --- the checks, in order -------------------------------------------------------------------------
+
+
+def _presented_token(conn: Connection, app: ConnectedApp, presented: str | None) -> store.RefreshToken:
+    """The stored refresh token the request presents, if it is this app's."""
+    if not presented:
+        raise ExpiredRefreshToken.with_reason("refresh_token missing")
+    token = store.find_by_hash(conn, token_hash(presented))
+    if token is None:
+        raise ExpiredRefreshToken.with_reason("unknown refresh token")
+    if token.app_id != app.id:
+        # Another client's token: refused like an unknown one, and not revoked (this client may be
+        # the one that should not have it, but it cannot use it either).
+        raise ExpiredRefreshToken.with_reason("refresh token of another app")
+    return token
+
+
+def _check_live(token: store.RefreshToken, attempt: _Attempt) -> None:
+    """Neither revoked nor retired. A retired token presented again means two parties hold it:
+    revoke the whole family, access tokens included (Security BCP §4.14.2; Salesforce's rotation
+    "deletes the current refresh token and its access tokens", salesforce-wire.md §7)."""
+    if token.is_revoked:
+        raise ExpiredRefreshToken.with_reason("refresh token revoked")
+    if token.rotated_ms is not None:
+        attempt.revoke_authorization_id = token.authorization_id
+        raise ExpiredRefreshToken.with_reason("rotated refresh token reused")
+
+
+def _check_policy(app: ConnectedApp, token: store.RefreshToken, now_ms: int) -> None:
+    """The app's refresh token policy as it is now (Salesforce evaluates it only when a token is used)."""
+    deadline = _expiry_ms(app, token)
+    if deadline is not None and now_ms >= deadline:
+        raise ExpiredRefreshToken.with_reason(f"refresh token expired ({app.refresh_token_policy})")
+
+
+def _expiry_ms(app: ConnectedApp, token: store.RefreshToken) -> int | None:
+    """When the token stops being usable under the app's policy; None: valid until revoked.
+
+    "Expire after" is an absolute lifetime of the grant, counted from the family's creation, so
+    rotation (which issues successors) cannot extend it. "Expire if unused" is a sliding window from
+    the token's last use. A missing validity (the admin API refuses it) counts as zero: expire at once,
+    as Salesforce's ``zero`` policy does, rather than forever.
+    """
+    validity_ms = (app.refresh_token_validity_seconds or 0) * 1000
+    if app.refresh_token_policy == REFRESH_EXPIRE_AFTER:
+        return token.family_created_ms + validity_ms
+    if app.refresh_token_policy == REFRESH_EXPIRE_IF_UNUSED:
+        return token.last_activity_ms + validity_ms
+    return None
+
+
+def _active_user(user: User | None) -> User:
+    if user is None or not user.is_active:
+        raise InactiveUser.with_reason("user inactive")
+    return user
+
+
+def _granted_scopes(token: store.RefreshToken, scope: str | None) -> list[str]:
+    """RFC 6749 §6: ``scope`` may narrow the original grant, never widen it; absent, the original."""
+    requested = parse_scope(scope)
+    if not requested:
+        return list(token.scopes)
+    if not set(requested) <= set(token.scopes):
+        raise InvalidScope.with_reason("scope wider than the original grant")
+    return requested
+
+
+# --- issuing and recording ------------------------------------------------------------------------
+
+
+def _with_successor(
+    conn: Connection, tokens: IssuedTokens, previous: store.RefreshToken, now_ms: int
+) -> IssuedTokens:
+    """Rotation: mint the presented token's successor (same family and scopes, even when this request
+    narrowed the access token's scopes) and hand it back with the access token."""
+    successor = new_refresh_token()
+    store.insert_successor(conn, previous, token_hash(successor), now_ms)
+    return replace(tokens, refresh_token=successor)
+
+
+def _revoke_family(ctx: Context, authorization_id: str) -> None:
+    with ctx.db.write() as conn:
+        repo.revoke_authorization(conn, authorization_id, ctx.now_ms())
+    # The authorization id is a record id, not a secret; the token itself is never logged.
+    log.warning("refresh token reuse: revoked authorization %s and its tokens", authorization_id)
+
+
+def _record(ctx: Context, caller: Caller, attempt: _Attempt, org_id: str, status: str) -> None:
+    record_login(
+        ctx,
+        caller,
+        org_id=attempt.app.org_id if attempt.app else org_id,
+        status=status,
+        flow=FLOW,
+        user=attempt.user,
+        app=attempt.app,
+    )
