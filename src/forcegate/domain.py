@@ -98,6 +98,7 @@ class ConnectedApp:
     refresh_token_policy: str = REFRESH_UNTIL_REVOKED
     refresh_token_validity_seconds: int | None = None
     refresh_token_rotation: bool = False
+    jwt_access_tokens: bool = False
 
     @property
     def jwt_bearer_enabled(self) -> bool:
@@ -134,6 +135,9 @@ class AccessTokenGrant:
     expires_ms: int
 
 
+REMOTE_ACCESS_LOGIN = "Remote Access 2.0"  # Salesforce's LoginType for OAuth logins
+
+
 @dataclass(frozen=True)
 class LoginAttempt:
     """One row of login history, as the flows report it."""
@@ -147,4 +151,4 @@ class LoginAttempt:
     source_ip: str
     user_agent: str
     status: str
-    login_type: str = "Remote Access 2.0"
+    login_type: str = REMOTE_ACCESS_LOGIN

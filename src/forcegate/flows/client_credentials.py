@@ -47,6 +47,16 @@ def client_credentials_grant(
     try:
         with ctx.db.write() as conn:
             body = _grant(ctx, conn, request, caller, attempt)
+            record_login(
+                ctx,
+                caller,
+                org_id=org_id,
+                status="Success",
+                flow=FLOW,
+                user=attempt.user,
+                app=attempt.app,
+                conn=conn,
+            )
     except OAuthError as error:
         record_login(
             ctx,
@@ -58,7 +68,6 @@ def client_credentials_grant(
             app=attempt.app,
         )
         raise
-    record_login(ctx, caller, org_id=org_id, status="Success", flow=FLOW, user=attempt.user, app=attempt.app)
     return body
 
 

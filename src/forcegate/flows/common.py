@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, LoginAttempt, User
+from forcegate.domain import REMOTE_ACCESS_LOGIN, ConnectedApp, LoginAttempt, User
 from forcegate.protocol.errors import AppBlocked, InvalidClient, InvalidClientId, OAuthError
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refresh_token
@@ -39,8 +39,15 @@ def record_login(
     username: str = "",
     user: User | None = None,
     app: ConnectedApp | None = None,
+    login_type: str = REMOTE_ACCESS_LOGIN,
+    conn: Connection | None = None,
 ) -> None:
-    """One row of login history, in its own transaction so a refused attempt is recorded too."""
+    """One row of login history.
+
+    A success is recorded in the grant's own transaction (``conn``): one commit per token, and no
+    token without its history row. A refusal passes no ``conn`` and gets a transaction of its own,
+    because the grant's transaction is rolled back.
+    """
     attempt = LoginAttempt(
         org_id=org_id,
         username=user.username if user else username,
@@ -51,9 +58,13 @@ def record_login(
         source_ip=caller.ip,
         user_agent=caller.user_agent,
         status=status,
+        login_type=login_type,
     )
-    with ctx.db.write() as conn:
+    if conn is not None:
         repo.insert_login(conn, attempt, ctx.now_ms())
+    else:
+        with ctx.db.write() as own:
+            repo.insert_login(own, attempt, ctx.now_ms())
     log.info(
         "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
     )

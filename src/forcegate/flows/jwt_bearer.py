@@ -29,7 +29,7 @@ from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
 from forcegate.flows.common import Caller, failure_status, find_client, issue_tokens, record_login
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidClient, InvalidGrant, OAuthError
+from forcegate.protocol.errors import InvalidClient, InvalidGrant, NotAdminApproved, OAuthError
 from forcegate.protocol.requests import TokenRequest
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import identity_url
@@ -68,7 +68,6 @@ WrongAudience = InvalidGrant.with_description("Audience validation failed")
 UnknownUser = InvalidGrant.with_description("user not found")
 InactiveUser = InvalidGrant.with_description("inactive user")
 NotApproved = InvalidGrant.with_description("user hasn't approved this consumer")
-NotAdminApproved = OAuthError("invalid_app_access", "user is not admin approved to access this app")
 ReplayedJti = OAuthError("bad_jti_claim", "jti has already been used")
 NoCertificate = InvalidClient  # the app does not "use digital signatures": it has no key to verify with
 
@@ -267,10 +266,10 @@ def jwt_bearer_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id
     try:
         with ctx.db.write() as conn:
             body = _grant(ctx, conn, v)
+            _record(ctx, v, org_id, "Success", conn)
     except OAuthError as error:
         _record(ctx, v, org_id, failure_status(error))
         raise
-    _record(ctx, v, org_id, "Success")
     return body
 
 
@@ -290,7 +289,7 @@ def _grant(ctx: Context, conn: Connection, v: _Verification) -> dict[str, Any]:
     }
 
 
-def _record(ctx: Context, v: _Verification, org_id: str, status: str) -> None:
+def _record(ctx: Context, v: _Verification, org_id: str, status: str, conn: Connection | None = None) -> None:
     record_login(
         ctx,
         v.caller,
@@ -300,4 +299,5 @@ def _record(ctx: Context, v: _Verification, org_id: str, status: str) -> None:
         username=v.username,
         user=v.user,
         app=v.app,
+        conn=conn,
     )

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, LoginAttempt, Org, User
+from forcegate.domain import ConnectedApp, Org, User
 from forcegate.flows.common import Caller, record_login
 from forcegate.org.access import ip_is_trusted
 from forcegate.secrets_box import constant_time_equals, random_token, token_hash
@@ -39,7 +39,6 @@ __all__ = [
     "PasswordCheck",
     "check_password",
     "log_in",
-    "record_password_login",
     "session_login",
 ]
 
@@ -124,7 +123,7 @@ def check_password(
     and reset or count failed attempts. Exactly one argon2 verification, whatever the outcome.
 
     ``org_id``: only users of that org may log in (others are treated as unknown). Does not write
-    login history: callers add their flow, app and login type (``record_password_login``).
+    login history: callers add their flow, app and login type (``record_login``).
     """
     found = _read_candidate(ctx, username.strip(), org_id)
     user, org = found.user, found.org
@@ -159,39 +158,6 @@ def check_password(
         if not lockout.record_success(conn, user.id, now):
             return PasswordCheck(user, PASSWORD_LOCKOUT)  # locked by a concurrent attempt
     return PasswordCheck(user, SUCCESS)
-
-
-def record_password_login(
-    ctx: Context,
-    caller: Caller,
-    *,
-    org_id: str,
-    status: str,
-    flow: str,
-    login_type: str,
-    username: str = "",
-    user: User | None = None,
-    app: ConnectedApp | None = None,
-) -> None:
-    """``flows.common.record_login`` with Salesforce's LoginType set (the API password paths mark
-    themselves as legacy logins). One row in its own transaction, so refusals are recorded too."""
-    attempt = LoginAttempt(
-        org_id=org_id,
-        username=user.username if user else username,
-        user_id=user.id if user else None,
-        app_id=app.id if app else None,
-        app_name=app.name if app else None,
-        flow=flow,
-        source_ip=caller.ip,
-        user_agent=caller.user_agent,
-        status=status,
-        login_type=login_type,
-    )
-    with ctx.db.write() as conn:
-        repo.insert_login(conn, attempt, ctx.now_ms())
-    log.info(
-        "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
-    )
 
 
 # --- the login page ---------------------------------------------------------------------------

@@ -35,7 +35,8 @@ from forcegate.flows.common import (
     issue_tokens,
     record_login,
 )
-from forcegate.protocol.errors import InvalidGrant, InvalidScope, OAuthError
+from forcegate.org.access import user_may_use_app
+from forcegate.protocol.errors import InvalidGrant, InvalidScope, NotAdminApproved, OAuthError
 from forcegate.protocol.requests import TokenRequest
 from forcegate.protocol.scopes import parse_scope
 from forcegate.protocol.tokens import IssuedTokens, new_refresh_token, token_response
@@ -77,13 +78,13 @@ def refresh(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) ->
     try:
         with ctx.db.write() as conn:
             body = _refresh(ctx, conn, request, caller, attempt)
+            _record(ctx, caller, attempt, org_id, "Success", conn)
     except OAuthError as error:
         if attempt.revoke_authorization_id is not None:
             # The refusal rolled back its transaction; the revocation must survive it, so it gets its own.
             _revoke_family(ctx, attempt.revoke_authorization_id)
         _record(ctx, caller, attempt, org_id, failure_status(error))
         raise
-    _record(ctx, caller, attempt, org_id, "Success")
     return body
 
 
@@ -100,7 +101,13 @@ def _refresh(
     now = ctx.now_ms()
     _check_policy(app, token, now)
     user = _active_user(attempt.user)
-    scopes = _granted_scopes(token, request.scope)
+    if user_may_use_app(conn, app, user) is False:
+        # Admin-approved app whose assignment was removed since the grant: access ends with it.
+        raise NotAdminApproved.with_reason("user no longer pre-authorized for the admin-approved app")
+    # The app's scopes as they are now: an admin who narrows an app narrows its live grants too.
+    scopes = [s for s in _granted_scopes(token, request.scope) if s in app.scopes]
+    if not scopes:
+        raise InvalidScope.with_reason("the app no longer grants any of the token's scopes")
     rotate = app.refresh_token_rotation
     if not store.use_token(conn, token.token_hash, now, retire=rotate):
         # A concurrent request used (rotation) or revoked the token after we read it: treat it as the
@@ -209,7 +216,9 @@ def _revoke_family(ctx: Context, authorization_id: str) -> None:
     log.warning("refresh token reuse: revoked authorization %s and its tokens", authorization_id)
 
 
-def _record(ctx: Context, caller: Caller, attempt: _Attempt, org_id: str, status: str) -> None:
+def _record(
+    ctx: Context, caller: Caller, attempt: _Attempt, org_id: str, status: str, conn: Connection | None = None
+) -> None:
     record_login(
         ctx,
         caller,
@@ -218,4 +227,5 @@ def _record(ctx: Context, caller: Caller, attempt: _Attempt, org_id: str, status
         flow=FLOW,
         user=attempt.user,
         app=attempt.app,
+        conn=conn,
     )

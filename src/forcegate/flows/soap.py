@@ -36,8 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, Org, User
 from forcegate.flows.bearer import validate_access_token
-from forcegate.flows.common import Caller, issue_tokens
-from forcegate.flows.login import check_password, record_password_login
+from forcegate.flows.common import Caller, issue_tokens, record_login
+from forcegate.flows.login import check_password
 from forcegate.ids import to15
 from forcegate.org.connected_apps import create_app
 from forcegate.org.errors import AdminError
@@ -351,7 +351,7 @@ def handle(ctx: Context, caller: Caller, *, org_id: str, version: str, call: Soa
 def _record(
     sc: SoapContext, status: str, username: str, user: User | None = None, app: ConnectedApp | None = None
 ) -> None:
-    record_password_login(
+    record_login(
         sc.ctx,
         sc.caller,
         org_id=sc.org_id,

@@ -21,10 +21,17 @@ from typing import Any
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
-from forcegate.flows.common import Caller, check_client_secret, failure_status, find_client, issue_tokens
-from forcegate.flows.login import check_password, record_password_login
+from forcegate.flows.common import (
+    Caller,
+    check_client_secret,
+    failure_status,
+    find_client,
+    issue_tokens,
+    record_login,
+)
+from forcegate.flows.login import check_password
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidGrant, OAuthError
+from forcegate.protocol.errors import InvalidGrant, NotAdminApproved, OAuthError
 from forcegate.protocol.requests import TokenRequest
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import token_response
@@ -40,7 +47,6 @@ FLOW_BLOCKED = "Failed: Username-Password Flow Disabled"
 NOT_APPROVED = "Failed: Not approved for access"
 
 AuthenticationFailure = InvalidGrant  # "authentication failure": bad credentials and a blocked flow alike
-NotAdminApproved = OAuthError("invalid_app_access", "user is not admin approved to access this app")
 
 
 @dataclass
@@ -66,7 +72,7 @@ def password_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id: 
 def _record(
     ctx: Context, caller: Caller, org_id: str, request: TokenRequest, attempt: _Attempt, status: str
 ) -> None:
-    record_password_login(
+    record_login(
         ctx,
         caller,
         org_id=attempt.app.org_id if attempt.app else org_id,

@@ -260,6 +260,16 @@ def exchange_code(ctx: Context, request: TokenRequest, caller: Caller, org_id: s
     try:
         with ctx.db.write() as conn:
             body = _exchange(ctx, conn, request, caller, attempt)
+            record_login(
+                ctx,
+                caller,
+                org_id=attempt.app.org_id if attempt.app else org_id,
+                status="Success",
+                flow=FLOW,
+                user=attempt.user,
+                app=attempt.app,
+                conn=conn,
+            )
     except OAuthError as error:
         if attempt.revoke_authorization_id is not None:
             # A code presented twice: someone else may hold it. Revoke everything it produced.
@@ -275,15 +285,6 @@ def exchange_code(ctx: Context, request: TokenRequest, caller: Caller, org_id: s
             app=attempt.app,
         )
         raise
-    record_login(
-        ctx,
-        caller,
-        org_id=attempt.app.org_id if attempt.app else org_id,
-        status="Success",
-        flow=FLOW,
-        user=attempt.user,
-        app=attempt.app,
-    )
     return body
 
 

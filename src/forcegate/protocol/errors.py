@@ -18,6 +18,7 @@ __all__ = [
     "InvalidGrant",
     "InvalidRequest",
     "InvalidScope",
+    "NotAdminApproved",
     "OAuthError",
     "RedirectUriMismatch",
     "UnsupportedGrantType",
@@ -67,3 +68,4 @@ UnsupportedGrantType = _error("unsupported_grant_type", "grant type not supporte
 UnsupportedResponseType = _error("unsupported_response_type", "response type not supported")
 AccessDenied = _error("access_denied", "end-user denied authorization")
 AppBlocked = _error("app_blocked", "this app is blocked by admin")
+NotAdminApproved = _error("invalid_app_access", "user is not admin approved to access this app")

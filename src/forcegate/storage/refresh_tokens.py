@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from forcegate.storage.schema import authorizations, refresh_tokens
 
@@ -67,32 +67,41 @@ def _refresh_token(row: Row[Any]) -> RefreshToken:
     )
 
 
+# Built once (see storage/repositories.py on why).
+_FIND_BY_HASH = (
+    select(
+        refresh_tokens,
+        authorizations.c.created_ms.label("family_created_ms"),
+        authorizations.c.revoked_ms.label("family_revoked_ms"),
+    )
+    .join(authorizations, authorizations.c.id == refresh_tokens.c.authorization_id)
+    .where(refresh_tokens.c.token_hash == bindparam("token_hash"))
+)
+_LIVE = (  # b_ prefixes: an UPDATE cannot bind a parameter named like a column
+    refresh_tokens.c.token_hash == bindparam("b_token_hash"),
+    refresh_tokens.c.rotated_ms.is_(None),
+    refresh_tokens.c.revoked_ms.is_(None),
+)
+_USE = update(refresh_tokens).where(*_LIVE).values(last_used_ms=bindparam("b_now_ms"))
+_USE_AND_RETIRE = (
+    update(refresh_tokens)
+    .where(*_LIVE)
+    .values(last_used_ms=bindparam("b_now_ms"), rotated_ms=bindparam("b_now_ms"))
+)
+_INSERT = insert(refresh_tokens)
+
+
 def find_by_hash(conn: Connection, token_hash: str) -> RefreshToken | None:
     """The refresh token with this hash, whatever its state (revoked, rotated or live)."""
-    row = conn.execute(
-        select(
-            refresh_tokens,
-            authorizations.c.created_ms.label("family_created_ms"),
-            authorizations.c.revoked_ms.label("family_revoked_ms"),
-        )
-        .join(authorizations, authorizations.c.id == refresh_tokens.c.authorization_id)
-        .where(refresh_tokens.c.token_hash == token_hash)
-    ).first()
+    row = conn.execute(_FIND_BY_HASH, {"token_hash": token_hash}).first()
     return _refresh_token(row) if row else None
 
 
 def use_token(conn: Connection, token_hash: str, now_ms: int, *, retire: bool) -> bool:
     """Record a use of a live token (and with ``retire``, retire it: rotation). False when the token is
     no longer live — revoked, or retired by a concurrent use that committed first."""
-    values = {"last_used_ms": now_ms, **({"rotated_ms": now_ms} if retire else {})}
     result = conn.execute(
-        update(refresh_tokens)
-        .where(
-            refresh_tokens.c.token_hash == token_hash,
-            refresh_tokens.c.rotated_ms.is_(None),
-            refresh_tokens.c.revoked_ms.is_(None),
-        )
-        .values(**values)
+        _USE_AND_RETIRE if retire else _USE, {"b_token_hash": token_hash, "b_now_ms": now_ms}
     )
     return result.rowcount == 1
 
@@ -101,13 +110,14 @@ def insert_successor(conn: Connection, previous: RefreshToken, token_hash: str, 
     """The rotated successor of ``previous``: same family, user, app and scopes (RFC 6749 §6: a new
     refresh token has the scope of the one it replaces)."""
     conn.execute(
-        insert(refresh_tokens).values(
-            token_hash=token_hash,
-            org_id=previous.org_id,
-            authorization_id=previous.authorization_id,
-            app_id=previous.app_id,
-            user_id=previous.user_id,
-            scopes=" ".join(previous.scopes),
-            issued_ms=now_ms,
-        )
+        _INSERT,
+        {
+            "token_hash": token_hash,
+            "org_id": previous.org_id,
+            "authorization_id": previous.authorization_id,
+            "app_id": previous.app_id,
+            "user_id": previous.user_id,
+            "scopes": " ".join(previous.scopes),
+            "issued_ms": now_ms,
+        },
     )

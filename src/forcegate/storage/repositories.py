@@ -2,6 +2,10 @@
 
 Functions take an open ``Connection`` so callers decide the transaction (see ``Database.read`` and
 ``Database.write``); they return the plain values of ``forcegate.domain``.
+
+Statements on the token and bearer paths are built once, at import, with ``bindparam`` placeholders
+(inserts take their row as execute parameters). Building a statement per call, with ``.values()``
+or literal comparisons, cost more CPU than the database work itself: see ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
 
 from forcegate.domain import (
     AccessTokenGrant,
@@ -58,8 +62,11 @@ def _org(row: Row[Any]) -> Org:
     )
 
 
+_ORG_BY_ID = select(orgs).where(orgs.c.id == bindparam("org_id"))
+
+
 def org_by_id(conn: Connection, org_id: str) -> Org | None:
-    row = conn.execute(select(orgs).where(orgs.c.id == org_id)).first()
+    row = conn.execute(_ORG_BY_ID, {"org_id": org_id}).first()
     return _org(row) if row else None
 
 
@@ -203,8 +210,11 @@ def user_by_username(conn: Connection, username: str) -> User | None:
     return _user(row) if row else None
 
 
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+
+
 def user_by_id(conn: Connection, user_id: str) -> User | None:
-    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
     return _user(row) if row else None
 
 
@@ -250,6 +260,7 @@ def _app(row: Row[Any]) -> ConnectedApp:
         refresh_token_policy=row.refresh_token_policy,
         refresh_token_validity_seconds=row.refresh_token_validity_seconds,
         refresh_token_rotation=row.refresh_token_rotation,
+        jwt_access_tokens=row.jwt_access_tokens,
     )
 
 
@@ -278,6 +289,7 @@ def app_columns(app: ConnectedApp) -> dict[str, Any]:
         "refresh_token_policy": app.refresh_token_policy,
         "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
         "refresh_token_rotation": app.refresh_token_rotation,
+        "jwt_access_tokens": app.jwt_access_tokens,
     }
 
 
@@ -289,8 +301,11 @@ def replace_app(conn: Connection, app: ConnectedApp) -> None:
     conn.execute(update(connected_apps).where(connected_apps.c.id == app.id).values(**app_columns(app)))
 
 
+_APP_BY_CONSUMER_KEY = select(connected_apps).where(connected_apps.c.consumer_key == bindparam("key"))
+
+
 def app_by_consumer_key(conn: Connection, consumer_key: str) -> ConnectedApp | None:
-    row = conn.execute(select(connected_apps).where(connected_apps.c.consumer_key == consumer_key)).first()
+    row = conn.execute(_APP_BY_CONSUMER_KEY, {"key": consumer_key}).first()
     return _app(row) if row else None
 
 
@@ -431,12 +446,13 @@ def list_permission_sets(conn: Connection, org_id: str) -> list[dict[str, Any]]:
 # --- approvals (remembered consent) ----------------------------------------------------------------
 
 
+_APPROVED_SCOPES = select(app_approvals.c.scopes).where(
+    app_approvals.c.user_id == bindparam("user_id"), app_approvals.c.app_id == bindparam("app_id")
+)
+
+
 def approved_scopes(conn: Connection, user_id: str, app_id: str) -> frozenset[str] | None:
-    row = conn.execute(
-        select(app_approvals.c.scopes).where(
-            app_approvals.c.user_id == user_id, app_approvals.c.app_id == app_id
-        )
-    ).first()
+    row = conn.execute(_APPROVED_SCOPES, {"user_id": user_id, "app_id": app_id}).first()
     return frozenset(row.scopes.split()) if row else None
 
 
@@ -462,14 +478,17 @@ def save_approval(
 # --- authorization codes ------------------------------------------------------------------------
 
 
+# Update statements cannot reuse a column's name for a bind parameter: hence the b_ prefixes.
+_INSERT_CODE = insert(authorization_codes)
+_CODE_BY_HASH = select(authorization_codes).where(authorization_codes.c.code_hash == bindparam("code_hash"))
+
+
 def insert_code(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(authorization_codes).values(**values))
+    conn.execute(_INSERT_CODE, values)
 
 
 def code_by_hash(conn: Connection, code_hash: str) -> AuthorizationCode | None:
-    row = conn.execute(
-        select(authorization_codes).where(authorization_codes.c.code_hash == code_hash)
-    ).first()
+    row = conn.execute(_CODE_BY_HASH, {"code_hash": code_hash}).first()
     if row is None:
         return None
     return AuthorizationCode(
@@ -488,12 +507,20 @@ def code_by_hash(conn: Connection, code_hash: str) -> AuthorizationCode | None:
     )
 
 
+_CONSUME_CODE = (
+    update(authorization_codes)
+    .where(
+        authorization_codes.c.code_hash == bindparam("b_code_hash"),
+        authorization_codes.c.consumed_ms.is_(None),
+    )
+    .values(consumed_ms=bindparam("b_now_ms"), authorization_id=bindparam("b_authorization_id"))
+)
+
+
 def consume_code(conn: Connection, code_hash: str, authorization_id: str, now_ms: int) -> bool:
     """Mark a code used; False when another request consumed it first (single use, race-free)."""
     result = conn.execute(
-        update(authorization_codes)
-        .where(authorization_codes.c.code_hash == code_hash, authorization_codes.c.consumed_ms.is_(None))
-        .values(consumed_ms=now_ms, authorization_id=authorization_id)
+        _CONSUME_CODE, {"b_code_hash": code_hash, "b_now_ms": now_ms, "b_authorization_id": authorization_id}
     )
     return result.rowcount == 1
 
@@ -506,25 +533,31 @@ def insert_authorization(
 ) -> str:
     authorization_id = new_id(KeyPrefix.OAUTH_TOKEN)
     conn.execute(
-        insert(authorizations).values(
-            id=authorization_id,
-            org_id=org_id,
-            app_id=app_id,
-            user_id=user_id,
-            flow=flow,
-            scopes=" ".join(scopes),
-            created_ms=now_ms,
-        )
+        _INSERT_AUTHORIZATION,
+        {
+            "id": authorization_id,
+            "org_id": org_id,
+            "app_id": app_id,
+            "user_id": user_id,
+            "flow": flow,
+            "scopes": " ".join(scopes),
+            "created_ms": now_ms,
+        },
     )
     return authorization_id
 
 
+_INSERT_AUTHORIZATION = insert(authorizations)
+_INSERT_ACCESS_TOKEN = insert(access_tokens)
+_INSERT_REFRESH_TOKEN = insert(refresh_tokens)
+
+
 def insert_access_token(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(access_tokens).values(**values))
+    conn.execute(_INSERT_ACCESS_TOKEN, values)
 
 
 def insert_refresh_token(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(refresh_tokens).values(**values))
+    conn.execute(_INSERT_REFRESH_TOKEN, values)
 
 
 def revoke_authorization(conn: Connection, authorization_id: str, now_ms: int) -> None:
@@ -558,6 +591,8 @@ _bearer_query = (
     .join(connected_apps, connected_apps.c.id == access_tokens.c.app_id)
     .where(
         and_(
+            access_tokens.c.token_hash == bindparam("token_hash"),
+            access_tokens.c.expires_ms > bindparam("now_ms"),
             access_tokens.c.revoked_ms.is_(None),
             users.c.is_active.is_(True),
             connected_apps.c.is_enabled.is_(True),
@@ -567,9 +602,7 @@ _bearer_query = (
 
 
 def active_access_token(conn: Connection, token_hash: str, now_ms: int) -> AccessTokenGrant | None:
-    row = conn.execute(
-        _bearer_query.where(access_tokens.c.token_hash == token_hash, access_tokens.c.expires_ms > now_ms)
-    ).first()
+    row = conn.execute(_bearer_query, {"token_hash": token_hash, "now_ms": now_ms}).first()
     if row is None:
         return None
     return AccessTokenGrant(
@@ -628,22 +661,26 @@ def delete_browser_session(conn: Connection, session_hash: str) -> None:
 # --- login history ------------------------------------------------------------------------------
 
 
+_INSERT_LOGIN = insert(login_history)
+
+
 def insert_login(conn: Connection, attempt: LoginAttempt, now_ms: int) -> None:
     conn.execute(
-        insert(login_history).values(
-            id=new_id(KeyPrefix.LOGIN_HISTORY),
-            org_id=attempt.org_id,
-            user_id=attempt.user_id,
-            username=attempt.username[:255],
-            app_id=attempt.app_id,
-            app_name=attempt.app_name,
-            login_type=attempt.login_type,
-            flow=attempt.flow,
-            source_ip=attempt.source_ip[:45],
-            user_agent=attempt.user_agent[:512],
-            login_ms=now_ms,
-            status=attempt.status,
-        )
+        _INSERT_LOGIN,
+        {
+            "id": new_id(KeyPrefix.LOGIN_HISTORY),
+            "org_id": attempt.org_id,
+            "user_id": attempt.user_id,
+            "username": attempt.username[:255],
+            "app_id": attempt.app_id,
+            "app_name": attempt.app_name,
+            "login_type": attempt.login_type,
+            "flow": attempt.flow,
+            "source_ip": attempt.source_ip[:45],
+            "user_agent": attempt.user_agent[:512],
+            "login_ms": now_ms,
+            "status": attempt.status,
+        },
     )
 
 
