@@ -23,7 +23,7 @@ from forcegate.flows import (
 from forcegate.flows.common import Caller
 from forcegate.protocol.requests import TokenRequest
 
-__all__ = ["GRANTS", "TOKEN_RESPONSE_TYPES", "Caller", "GrantHandler"]
+__all__ = ["CPU_HEAVY_GRANTS", "GRANTS", "TOKEN_RESPONSE_TYPES", "Caller", "GrantHandler"]
 
 GrantHandler = Callable[[Context, TokenRequest, Caller, str], dict[str, Any]]
 
@@ -39,6 +39,10 @@ GRANTS: dict[str, GrantHandler] = {
     "password": username_password.password_grant,
     "client_credentials": client_credentials.client_credentials_grant,
 }
+
+# Grants that verify a password (argon2: tens of milliseconds, outside the GIL): always run off the
+# event loop, whatever the database.
+CPU_HEAVY_GRANTS = frozenset({"password"})
 
 TOKEN_RESPONSE_TYPES: dict[str, GrantHandler] = {
     "device_code": device.start,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,7 +24,10 @@ __all__ = [
     "json_response",
     "oauth_error_response",
     "read_form_pairs",
+    "run_blocking",
 ]
+
+T = TypeVar("T")
 
 MAX_FORM_BYTES = 64 * 1024
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -42,6 +47,21 @@ def oauth_error_response(error: OAuthError) -> Response:
 def api_error(status: int, error_code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """Salesforce's data-API error shape: a JSON array of {message, errorCode}."""
     return json_response([{"message": message, "errorCode": error_code}], status=status, headers=headers)
+
+
+async def run_blocking(request: Request, work: Callable[..., T], *args: Any, cpu_heavy: bool = False) -> T:
+    """Run a synchronous flow (database work) for a route.
+
+    On SQLite the work runs on the event loop: a grant or a bearer check is about a millisecond of
+    CPU with no network wait, and handing it to a worker thread cost more than the work itself
+    (~0.5-0.8 ms per request, measured in ``bench/token_endpoint.py --profile``). PostgreSQL calls
+    wait on the network, and password hashing (``cpu_heavy``) takes tens of milliseconds outside the
+    GIL: those go to the thread pool so other requests proceed meanwhile.
+    """
+    ctx: Context = request.app.state.ctx
+    if ctx.db.is_sqlite and not cpu_heavy:
+        return work(*args)
+    return await run_in_threadpool(work, *args)
 
 
 def _is_trusted(ctx: Context, address: str) -> bool:

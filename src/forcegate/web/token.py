@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forcegate.flows import GRANTS, TOKEN_RESPONSE_TYPES
+from forcegate.flows import CPU_HEAVY_GRANTS, GRANTS, TOKEN_RESPONSE_TYPES
 from forcegate.protocol.errors import InvalidRequest, OAuthError, UnsupportedGrantType
 from forcegate.protocol.requests import parse_token_request
-from forcegate.web.common import NO_STORE, caller_of, json_response, oauth_error_response, read_form_pairs
+from forcegate.web.common import (
+    NO_STORE,
+    caller_of,
+    json_response,
+    oauth_error_response,
+    read_form_pairs,
+    run_blocking,
+)
 
 __all__ = ["token_endpoint", "token_get"]
 
@@ -29,8 +35,14 @@ async def token_endpoint(request: Request) -> Response:
             grant = TOKEN_RESPONSE_TYPES.get(token_request.response_type)
         if grant is None:
             raise UnsupportedGrantType.with_reason(f"grant_type={token_request.grant_type[:64]!r}")
-        body = await run_in_threadpool(
-            grant, request.app.state.ctx, token_request, caller_of(request), request.app.state.org_id
+        body = await run_blocking(
+            request,
+            grant,
+            request.app.state.ctx,
+            token_request,
+            caller_of(request),
+            request.app.state.org_id,
+            cpu_heavy=token_request.grant_type in CPU_HEAVY_GRANTS,
         )
     except OAuthError as error:
         # error.reason is for us; the client gets Salesforce's code and description only.
