@@ -278,6 +278,33 @@ def test_when_user_deactivated_then_show_says_inactive(cli: Cli) -> None:
     assert cli.json("users", "show", created["id"])["is_active"] is False
 
 
+def _lock(cli: Cli, user_id: str) -> None:
+    """Lock a user out as failed logins do (one failure, max_attempts=1), in the CLI's database."""
+    from forcegate.storage import lockout
+    from forcegate.storage.db import Database
+
+    database = Database(cli.database_url)
+    try:
+        with database.write() as conn:
+            assert lockout.record_failure(conn, user_id, 0, max_attempts=1, locked_until_ms=2**62)
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("how", [("--unlock",), ("--password", "N3w-passw0rd")])
+def test_when_locked_user_unlocked_or_given_a_new_password_then_lock_lifted(
+    cli: Cli, how: tuple[str, ...]
+) -> None:
+    created = _create_user(cli, "u@example.com")
+    _lock(cli, created["id"])
+    assert cli.json("users", "show", "u@example.com")["locked_until_ms"] == 2**62
+
+    updated = cli.json("users", "update", "u@example.com", *how)
+
+    assert updated["locked_until_ms"] is None
+    assert cli.json("users", "show", created["id"])["locked_until_ms"] is None
+
+
 # --- database -------------------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ from forcegate.domain import PERMITTED_ADMIN_APPROVED, Org, User
 from forcegate.flows.username_password import LOGIN_TYPE
 from forcegate.org import users
 from forcegate.org.access import grant_access, org_view, update_org
-from forcegate.storage import lockout
 from forcegate.storage import repositories as repo
 from tests.browser import authorize
 from tests.conftest import PASSWORD, Server
@@ -272,8 +271,7 @@ def test_when_lockout_is_forever_then_only_an_admin_unlock_ends_it(
     _refused(_grant(server, app.consumer_key, secret, user.username, "Wrong-pass1"))
     server.clock.advance(365 * 24 * 3600)
     _refused(_grant(server, app.consumer_key, secret, user.username, PASSWORD))
-    with server.ctx.db.write() as conn:
-        lockout.clear_lockout(conn, user.id)
+    server.update_user(user, unlock=True)  # what `forcegate users update --unlock` and the admin API do
     assert _grant(server, app.consumer_key, secret, user.username, PASSWORD).status_code == 200
 
 

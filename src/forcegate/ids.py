@@ -87,5 +87,11 @@ def normalize_id(record_id: str, prefix: str | None = None) -> str:
 
 def new_id(prefix: str) -> str:
     """A fresh random 18-character ID with the given key prefix."""
-    body = "".join(secrets.choice(_BASE62) for _ in range(15 - len(prefix)))
-    return to18(prefix + body)
+    # One draw of random bits, spelled in base 62 (a choice() per character cost ~40 µs per ID).
+    # 62**12 < 2**72, so 80 bits leave a bias below 2**-8 on the top digit only: IDs are not secrets.
+    number = secrets.randbits(80)
+    digits = []
+    for _ in range(15 - len(prefix)):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return to18(prefix + "".join(digits))

@@ -14,6 +14,7 @@ from forcegate.domain import User
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.secrets_box import token_hash
+from forcegate.storage import lockout
 from forcegate.storage import repositories as repo
 
 __all__ = ["STANDARD_USER", "create_user", "find_user", "update_user", "user_view"]
@@ -105,7 +106,7 @@ def find_user(conn: Connection, org_id: str, ref: str) -> User:
 
 
 def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, Any]) -> User:
-    allowed = {"is_active", "profile", "password", "email", "first_name", "last_name"}
+    allowed = {"is_active", "profile", "password", "email", "first_name", "last_name", "unlock"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
@@ -119,6 +120,8 @@ def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, A
         if found is None:
             raise ValidationFailed(f"no profile named {changes['profile']!r}", "profile")
         values["profile_id"] = found.id
+    if "unlock" in changes and not isinstance(changes["unlock"], bool):
+        raise ValidationFailed("unlock must be a boolean", "unlock")
     if "password" in changes:
         values["password_hash"] = ctx.passwords.hash(_validated_password(str(changes["password"])))
     if "email" in changes:
@@ -130,6 +133,9 @@ def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, A
             values[name] = str(changes[name]).strip()
     values["modified_ms"] = ctx.now_ms()
     repo.update_user(conn, user.id, values)
+    if changes.get("unlock") or "password" in changes:
+        # As in Salesforce, an administrator's password reset also unlocks the user.
+        lockout.clear_lockout(conn, user.id)
     updated = repo.user_by_id(conn, user.id)
     assert updated is not None
     return updated
@@ -148,6 +154,8 @@ def user_view(conn: Connection, user: User, security_token: str | None = None) -
         "permission_sets": repo.permission_set_names_for_user(conn, user.id),
         "created_ms": user.created_ms,
         "last_login_ms": user.last_login_ms,
+        # Locked out after too many failed logins, until this time (null: not locked, or expired).
+        "locked_until_ms": user.locked_until_ms,
     }
     if security_token is not None:
         view["security_token"] = security_token
