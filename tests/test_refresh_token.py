@@ -473,3 +473,36 @@ def test_when_refresh_succeeds_or_fails_then_login_history_records_it(server: Se
     assert success["user_id"] == user.id
     assert success["username"] == user.username
     assert success["login_type"] == "Remote Access 2.0"
+
+
+# --- the app as it is now -------------------------------------------------------------------------
+
+
+def test_when_admin_approved_access_removed_then_refresh_refused_invalid_app_access(server: Server) -> None:
+    from forcegate.org.access import grant_access
+
+    app, secret = server.create_app(permitted_users="admin_approved")
+    with server.ctx.db.write() as conn:
+        grant_access(conn, app, profile="Standard User")
+    user = server.create_user()
+    first = _grant(server, app, secret, user, "api refresh_token")
+    _refresh_ok(server, app, secret, first["refresh_token"])
+
+    with server.ctx.db.write() as conn:
+        grant_access(conn, app, profile="Standard User", revoke=True)
+    response = _refresh(
+        server, refresh_token=first["refresh_token"], client_id=app.consumer_key, client_secret=secret
+    )
+
+    _assert_error(response, ("invalid_app_access", "user is not admin approved to access this app"))
+    assert _history(server, app)[0]["status"] != "Success"
+
+
+def test_when_app_scopes_narrowed_then_refresh_grants_only_the_current_ones(server: Server) -> None:
+    app, secret, _user, first = _setup(server, scope="api web refresh_token")
+    assert set(first["scope"].split()) == {"api", "web", "refresh_token"}
+
+    server.update_app(app, scopes="api refresh_token openid")
+    body = _refresh_ok(server, app, secret, first["refresh_token"])
+
+    assert body["scope"] == "api refresh_token"
