@@ -28,8 +28,15 @@ chromium:
 test: lint chromium
 	$(BIN)/pytest
 
+# Every benchmark in turn, on a fresh SQLite database each (see bench/README.md for options and
+# PostgreSQL); each prints a table and a JSON line. About 10 minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/token_endpoint.py
+	$(BIN)/python bench/grants.py
+	$(BIN)/python bench/bearer_validation.py
+	$(BIN)/python bench/data_api.py
+	$(BIN)/python bench/soql.py
+	$(BIN)/python bench/housekeeping.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -44,13 +44,12 @@ from joserfc.jwk import RSAKey
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import token_endpoint as te  # noqa: E402  (the shared harness: server process, load, reporting)
-
-from forcegate.flows.common import Caller  # noqa: E402
-from forcegate.flows.jwt_bearer import jwt_bearer_grant  # noqa: E402
-from forcegate.org import connected_apps  # noqa: E402
-from forcegate.protocol.requests import parse_token_request  # noqa: E402
-from forcegate.storage import repositories as repo  # noqa: E402
+import token_endpoint as te
+from forcegate.flows.common import Caller
+from forcegate.flows.jwt_bearer import jwt_bearer_grant
+from forcegate.org import connected_apps
+from forcegate.protocol.requests import parse_token_request
+from forcegate.storage import repositories as repo
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 BENCHMARKS = ("client_credentials", "refresh", "refresh_rotating", "jwt_bearer")

@@ -154,7 +154,8 @@ def test_when_authlib_client_runs_the_flow_then_it_gets_tokens_and_userinfo(serv
     assert token["scope"] == "api refresh_token openid"
     info = oauth.get(f"{server.url}/services/oauth2/userinfo")
     assert info.status_code == 200
-    assert info.json()["preferred_username"] == user.username
+    assert info.json()["user_id"] == user.id
+    assert "preferred_username" not in info.json()  # a profile claim: the profile scope was not asked
 
 
 def test_when_requests_oauthlib_runs_the_flow_then_scope_check_passes(

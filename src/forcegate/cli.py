@@ -18,14 +18,17 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Connection
 
+from forcegate import housekeeping, keys
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, Org
-from forcegate.org import access, users
+from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
 from forcegate.org.bootstrap import ensure_demo, ensure_org
 from forcegate.org.errors import AdminError
+from forcegate.storage import permissions as perm_store
 from forcegate.storage import repositories as repo
+from forcegate.storage import signing_keys
 from forcegate.storage.migrate import upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,6 +222,11 @@ def _policy_options(func: F) -> F:
         click.option(
             "--refresh-token-rotation/--no-refresh-token-rotation", default=None, help="[default: off]"
         ),
+        click.option(
+            "--jwt-access-tokens/--no-jwt-access-tokens",
+            default=None,
+            help="Issue signed JWT access tokens instead of opaque ones. [default: off]",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -241,6 +249,7 @@ def _policy_changes(values: dict[str, Any]) -> dict[str, Any]:
         "refresh_token_policy": values.get("refresh_token_policy"),
         "refresh_token_validity_seconds": values.get("refresh_token_validity"),
         "refresh_token_rotation": values.get("refresh_token_rotation"),
+        "jwt_access_tokens": values.get("jwt_access_tokens"),
     }
     return {k: v for k, v in renamed.items() if v is not None}
 
@@ -361,6 +370,38 @@ def apps_access(
         )
 
 
+@apps_group.command("rotate-secret")
+@click.argument("app")
+@database_option
+def apps_rotate_secret(app: str, database: str | None) -> None:
+    """Generate a new consumer secret (printed once). The old one keeps working until
+    `apps revoke-old-secret`, so clients can move over first."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        rotated, secret = credentials.rotate_secret(ctx, conn, apps.find_app(conn, org_id, app))
+        _print(apps.app_view(rotated, consumer_secret=secret))
+
+
+@apps_group.command("revoke-old-secret")
+@click.argument("app")
+@database_option
+def apps_revoke_old_secret(app: str, database: str | None) -> None:
+    """End the old consumer secret of a rotation: from now on only the new one authenticates."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        _print(apps.app_view(credentials.revoke_old_secret(ctx, conn, apps.find_app(conn, org_id, app))))
+
+
+@apps_group.command("revoke-tokens")
+@click.argument("app")
+@click.option("--user", "user_ref", help="Only this user's tokens (record ID or username).")
+@database_option
+def apps_revoke_tokens(app: str, user_ref: str | None, database: str | None) -> None:
+    """Revoke every access and refresh token of an app (or of one user for it), at once."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        found = apps.find_app(conn, org_id, app)
+        user = users.find_user(conn, org_id, user_ref) if user_ref else None
+        _print(credentials.revoke_tokens(ctx, conn, org_id, user=user, app=found))
+
+
 # --- org settings and permission sets ---------------------------------------------------------
 
 
@@ -394,6 +435,7 @@ def org_show(database: str | None) -> None:
 @click.option("--no-trusted-ip-ranges", is_flag=True, help="Remove every trusted IP range.")
 @click.option("--max-login-attempts", type=int, help="Failed logins before lockout (0: no limit).")
 @click.option("--lockout-minutes", type=int, help="Lockout length (0: until an admin unlocks).")
+@click.option("--daily-api-requests", type=int, help="Data-API requests allowed per UTC day.")
 @database_option
 def org_update(
     allow_username_password_flows: bool | None,
@@ -402,6 +444,7 @@ def org_update(
     no_trusted_ip_ranges: bool,
     max_login_attempts: int | None,
     lockout_minutes: int | None,
+    daily_api_requests: int | None,
     database: str | None,
 ) -> None:
     """Change the org's security settings."""
@@ -411,6 +454,7 @@ def org_update(
         "trusted_ip_ranges": [] if no_trusted_ip_ranges else (list(trusted_ip_ranges) or None),
         "max_login_attempts": max_login_attempts,
         "lockout_minutes": lockout_minutes,
+        "daily_api_requests": daily_api_requests,
     }
     with _org_transaction(database) as (_ctx, conn, org_id):
         updated = access.update_org(
@@ -457,6 +501,140 @@ def permission_sets_assign(permission_set: str, user_ref: str, database: str | N
     with _org_transaction(database) as (ctx, conn, org_id):
         user = users.find_user(conn, org_id, user_ref)
         access.assign_permission_set(ctx, conn, org_id, permission_set, user)
+        _print(users.user_view(conn, user))
+
+
+def _permission_options(func: F) -> F:
+    """What a profile or permission set grants in the data API."""
+    options = [
+        click.option("--api-enabled/--api-disabled", default=None, help='"API Enabled".'),
+        click.option("--view-all-data/--no-view-all-data", default=None, help='"View All Data".'),
+        click.option("--modify-all-data/--no-modify-all-data", default=None, help='"Modify All Data".'),
+        click.option(
+            "--object",
+            "objects",
+            multiple=True,
+            metavar="OBJECT:PERMS",
+            help="Set an object's permissions to exactly PERMS, from read,create,edit,delete,view_all,"
+            "modify_all (e.g. Account:read,create,edit; Account: removes them). Repeatable.",
+        ),
+        click.option(
+            "--field",
+            "fields",
+            multiple=True,
+            metavar="OBJECT.FIELD:PERMS",
+            help="Set a field's field-level security to PERMS from read,edit (e.g. Account.Phone:read; "
+            "Account.Phone: hides it). Repeatable.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _permission_changes_from(values: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        k: values[k] for k in ("api_enabled", "view_all_data", "modify_all_data") if values.get(k) is not None
+    }
+    for kind, flags in (("objects", perm_store.OBJECT_FLAGS), ("fields", ("read", "edit"))):
+        parsed: dict[str, dict[str, bool]] = {}
+        for spec in values.get(kind) or ():
+            name, colon, perms = spec.partition(":")
+            given = {p.strip() for p in perms.split(",") if p.strip()}
+            if not colon or given - set(flags):
+                raise click.BadParameter(f"{spec!r}: expected NAME:PERMS with PERMS from {', '.join(flags)}")
+            parsed[name.strip()] = {flag: flag in given for flag in flags}
+        if parsed:
+            changes["object_permissions" if kind == "objects" else "field_permissions"] = parsed
+    return changes
+
+
+@main.group("profiles")
+def profiles_group() -> None:
+    """Profiles: every user has one; it grants their data-API permissions."""
+
+
+@profiles_group.command("list")
+@database_option
+def profiles_list(database: str | None) -> None:
+    """All profiles with their permissions."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        _print(
+            [
+                permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", p.name))
+                for p in repo.list_profiles(conn, org_id)
+            ]
+        )
+
+
+@profiles_group.command("show")
+@click.argument("name")
+@database_option
+def profiles_show(name: str, database: str | None) -> None:
+    """One profile."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        _print(permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", name)))
+
+
+@profiles_group.command("create")
+@click.option("--name", required=True, help="Unique in the org.")
+@_permission_options
+@database_option
+def profiles_create(name: str, database: str | None, **values: Any) -> None:
+    """Create a profile that grants nothing but what the options grant."""
+    changes = _permission_changes_from(values)
+    with _org_transaction(database) as (ctx, conn, org_id):
+        profile = permissions.create_profile(ctx, conn, org_id, name)
+        permissions.apply_changes(conn, org_id, profile, changes)
+        _print(permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", profile.name)))
+
+
+@profiles_group.command("update")
+@click.argument("name")
+@_permission_options
+@database_option
+def profiles_update(name: str, database: str | None, **values: Any) -> None:
+    """Change a profile's permissions (named objects and fields are replaced, others kept)."""
+    changes = _permission_changes_from(values)
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        profile = permissions.find_parent(conn, org_id, "profile", name)
+        permissions.apply_changes(conn, org_id, profile, changes)
+        _print(permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", profile.name)))
+
+
+@permission_sets_group.command("show")
+@click.argument("name")
+@database_option
+def permission_sets_show(name: str, database: str | None) -> None:
+    """One permission set with its permissions."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        _print(permissions.parent_view(conn, permissions.find_parent(conn, org_id, "permission_set", name)))
+
+
+@permission_sets_group.command("update")
+@click.argument("name")
+@_permission_options
+@database_option
+def permission_sets_update(name: str, database: str | None, **values: Any) -> None:
+    """Change a permission set's permissions (named objects and fields are replaced, others kept)."""
+    changes = _permission_changes_from(values)
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        found = permissions.find_parent(conn, org_id, "permission_set", name)
+        permissions.apply_changes(conn, org_id, found, changes)
+        _print(permissions.parent_view(conn, permissions.find_parent(conn, org_id, "permission_set", name)))
+
+
+@permission_sets_group.command("unassign")
+@click.argument("permission_set")
+@click.option("--user", "user_ref", required=True, help="Record ID or username.")
+@database_option
+def permission_sets_unassign(permission_set: str, user_ref: str, database: str | None) -> None:
+    """Take a permission set away from a user."""
+    with _org_transaction(database) as (_ctx, conn, org_id):
+        user = users.find_user(conn, org_id, user_ref)
+        permissions.unassign(
+            conn, permissions.find_parent(conn, org_id, "permission_set", permission_set), user.id
+        )
         _print(users.user_view(conn, user))
 
 
@@ -526,6 +704,7 @@ def users_show(user: str, database: str | None) -> None:
 @click.option("--email", default=None)
 @click.option("--first-name", default=None)
 @click.option("--last-name", default=None)
+@click.option("--unlock", is_flag=True, help="Lift a login lockout at once (a new --password does too).")
 @database_option
 def users_update(
     user: str,
@@ -535,10 +714,12 @@ def users_update(
     email: str | None,
     first_name: str | None,
     last_name: str | None,
+    unlock: bool,
     database: str | None,
 ) -> None:
     """Change a user (deactivating one ends their sessions' access at once)."""
-    changes = {
+    changes: dict[str, object] = {
+        "unlock": True if unlock else None,
         "is_active": active,
         "profile": profile,
         "password": password,
@@ -552,6 +733,18 @@ def users_update(
         _print(users.user_view(conn, updated))
 
 
+@users_group.command("revoke-tokens")
+@click.argument("user")
+@click.option("--app", "app_ref", help="Only the tokens of this app (record ID, consumer key or name).")
+@database_option
+def users_revoke_tokens(user: str, app_ref: str | None, database: str | None) -> None:
+    """Revoke every access and refresh token of a user (or of the user for one app), at once."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        found = users.find_user(conn, org_id, user)
+        app = apps.find_app(conn, org_id, app_ref) if app_ref else None
+        _print(credentials.revoke_tokens(ctx, conn, org_id, user=found, app=app))
+
+
 @main.command("login-history")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @database_option
@@ -559,6 +752,48 @@ def login_history(limit: int, database: str | None) -> None:
     """Recent authentication attempts, newest first."""
     with _org_transaction(database) as (_ctx, conn, org_id):
         _print(repo.recent_logins(conn, org_id, limit))
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+@main.group("housekeeping")
+def housekeeping_group() -> None:
+    """Purging expired and revoked tokens, codes and device requests (servers also run it on a
+    schedule: FORCEGATE_HOUSEKEEPING_INTERVAL_SECONDS)."""
+
+
+@housekeeping_group.command("run")
+@database_option
+def housekeeping_run(database: str | None) -> None:
+    """Purge now. Prints what was deleted per table; if a server is purging at this moment, prints
+    {"ran": false} and leaves it to that server."""
+    ctx = _context(database)
+    try:
+        result = housekeeping.run(ctx, scheduled=False)
+        if result is None:
+            _print(
+                {
+                    "ran": False,
+                    "reason": "another process holds the housekeeping lease",
+                    **housekeeping.status(ctx),
+                }
+            )
+        else:
+            _print(result.as_json())
+    finally:
+        ctx.db.dispose()
+
+
+@housekeeping_group.command("status")
+@database_option
+def housekeeping_status(database: str | None) -> None:
+    """The shared schedule (last run, next run, lease) and the row counts of the purged tables."""
+    ctx = _context(database)
+    try:
+        _print(housekeeping.status(ctx))
+    finally:
+        ctx.db.dispose()
 
 
 # --- keys and certificates ------------------------------------------------------------------
@@ -585,7 +820,56 @@ def server_key_reencrypt(database: str | None) -> None:
         rows = repo.all_app_secrets(conn)
         for app_id, encrypted in rows:
             repo.set_app_secret(conn, app_id, ctx.box.reencrypt(encrypted))
-        _print({"reencrypted_connected_apps": len(rows)})
+        # Old secrets of staged rotations (they still authenticate until revoked).
+        for app_id, encrypted in repo.all_previous_app_secrets(conn):
+            repo.set_previous_app_secret(conn, app_id, ctx.box.reencrypt(encrypted))
+        signing = [k for k in signing_keys.all_keys(conn) if k.private_key_encrypted]
+        for key in signing:
+            signing_keys.set_private_key(conn, key.kid, ctx.box.reencrypt(key.private_key_encrypted))
+        _print({"reencrypted_connected_apps": len(rows), "reencrypted_signing_keys": len(signing)})
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Signing keys of id_tokens and JWT access tokens (published at /id/keys)."""
+
+
+@keys_group.command("list")
+@database_option
+def keys_list(database: str | None) -> None:
+    """Every signing key and its state: active (signs), published, expired or retired."""
+    with _org_transaction(database) as (ctx, conn, _org_id):
+        now = ctx.now_ms()
+        _print([keys.key_view(k, now) for k in signing_keys.all_keys(conn)])
+
+
+@keys_group.command("rotate")
+@database_option
+def keys_rotate(database: str | None) -> None:
+    """Make a new key the signing key. The previous one stays published until the tokens it signed
+    have expired; every server process switches within FORCEGATE_SIGNING_KEY_REFRESH_SECONDS."""
+    with _org_transaction(database) as (ctx, conn, _org_id):
+        _print(keys.rotate(ctx.box, conn, ctx.now_ms()))
+
+
+@keys_group.command("retire")
+@click.argument("kid", required=False)
+@click.option("--force", is_flag=True, help="Retire KID even though tokens it signed may still be valid.")
+@database_option
+def keys_retire(kid: str | None, force: bool, database: str | None) -> None:
+    """Retire (unpublish and wipe) KID, or without KID every rotated-out key whose tokens have expired."""
+    with _org_transaction(database) as (ctx, conn, _org_id):
+        now = ctx.now_ms()
+        if kid is None:
+            _print({"retired": keys.retire_expired(conn, now)})
+            return
+        try:
+            keys.retire_key(conn, kid, now, force=force)
+        except keys.NoSuchKey:
+            raise click.ClickException(f"no signing key {kid!r}") from None
+        except keys.RetireRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        _print({"retired": [kid]})
 
 
 @main.group("tls")
@@ -602,6 +886,135 @@ def tls_dev_cert(directory: str, hostnames: tuple[str, ...]) -> None:
 
     certs = create_dev_certificates(Path(directory), hostnames=hostnames)
     click.echo(trust_instructions(certs))
+
+
+# The client side (login, connections, token, query, describe, limits) lives with the SDK.
+from forcegate.client.cli import register as _register_client_commands  # noqa: E402
+
+_register_client_commands(main)
+
+
+# --- objects and fields (the data API's schema) -----------------------------------------------
+
+
+@contextmanager
+def _schema_transaction(database: str | None) -> Iterator[tuple[Context, Connection, str]]:
+    from forcegate.data.errors import DataApiError
+
+    try:
+        with _org_transaction(database) as opened:
+            yield opened
+    except DataApiError as error:
+        raise click.ClickException(error.message) from None
+
+
+def _object_view(info: Any) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "label": info.label,
+        "labelPlural": info.plural_label,
+        "keyPrefix": info.key_prefix,
+        "custom": info.custom,
+        "fields": [f"{f.name} ({f.type})" for f in info.fields],
+    }
+
+
+@main.group("objects")
+def objects_group() -> None:
+    """Objects of the data API (standard and custom)."""
+
+
+@objects_group.command("create")
+@click.option("--name", required=True, help="API name ending in __c, e.g. Thing__c.")
+@click.option("--label", default=None)
+@click.option("--plural-label", default=None)
+@database_option
+def objects_create(name: str, label: str | None, plural_label: str | None, database: str | None) -> None:
+    """Create a custom object (with a Name field, an owner and the system fields)."""
+    from forcegate.data import metadata
+
+    with _schema_transaction(database) as (ctx, conn, org_id):
+        info = metadata.create_custom_object(conn, org_id, name, label, plural_label, now_ms=ctx.now_ms())
+        _print(_object_view(info))
+
+
+@objects_group.command("list")
+@database_option
+def objects_list(database: str | None) -> None:
+    """Every object's API name."""
+    from forcegate.data import metadata
+
+    with _schema_transaction(database) as (_ctx, conn, org_id):
+        _print(metadata.object_names(conn, org_id))
+
+
+@objects_group.command("show")
+@click.argument("name")
+@database_option
+def objects_show(name: str, database: str | None) -> None:
+    """An object and its fields."""
+    from forcegate.data import metadata
+
+    with _schema_transaction(database) as (_ctx, conn, org_id):
+        info = metadata.load_schema(conn, org_id).object(name)
+        if info is None:
+            raise click.ClickException(f"no object named {name!r}")
+        _print(_object_view(info))
+
+
+@main.group("fields")
+def fields_group() -> None:
+    """Fields of the data API's objects."""
+
+
+@fields_group.command("create")
+@click.argument("object_name", metavar="OBJECT")
+@click.option("--name", required=True, help="API name ending in __c, e.g. Name__c.")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    type=click.Choice(
+        ["string", "textarea", "email", "phone", "url", "picklist", "boolean", "int", "double",
+         "currency", "percent", "date", "datetime", "reference"]
+    ),
+)  # fmt: skip
+@click.option("--label", default=None)
+@click.option("--length", type=int, default=None, help="Text fields: maximum length.")
+@click.option("--precision", type=int, default=None)
+@click.option("--scale", type=int, default=None)
+@click.option("--required", is_flag=True, help="Refuse records without a value.")
+@click.option("--picklist-value", "picklist", multiple=True, help="Picklist fields: repeat for each value.")
+@click.option("--reference-to", default=None, help="Reference fields: the object referred to.")
+@click.option("--relationship-name", default=None, help="Reference fields: default <Name>__r.")
+@click.option("--child-relationship-name", default=None, help="Reference fields: default <Plural>__r.")
+@database_option
+def fields_create(
+    object_name: str,
+    name: str,
+    type_: str,
+    label: str | None,
+    length: int | None,
+    precision: int | None,
+    scale: int | None,
+    required: bool,
+    picklist: tuple[str, ...],
+    reference_to: str | None,
+    relationship_name: str | None,
+    child_relationship_name: str | None,
+    database: str | None,
+) -> None:
+    """Add a custom field to an object (standard or custom)."""
+    from forcegate.data import metadata
+
+    with _schema_transaction(database) as (ctx, conn, org_id):
+        created = metadata.create_custom_field(
+            conn, org_id, object_name, name, type_, label=label, length=length, precision=precision,
+            scale=scale, required=required, picklist=picklist, reference_to=reference_to,
+            relationship_name=relationship_name, child_relationship_name=child_relationship_name,
+            now_ms=ctx.now_ms(),
+        )  # fmt: skip
+        _print({"object": object_name, "name": created.name, "type": created.type, "label": created.label})
 
 
 if __name__ == "__main__":

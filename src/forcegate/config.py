@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "default_database_url"]
+__all__ = ["DEFAULT_MAX_API_VERSION", "Settings", "default_database_url"]
 
 
 def _home() -> Path:
@@ -25,6 +25,8 @@ def default_database_url() -> str:
         return url
     return f"sqlite:///{_home() / 'forcegate.db'}"
 
+
+DEFAULT_MAX_API_VERSION = 66  # Spring '26, the current release when this was written
 
 # Salesforce's generic login hosts: JWT bearer assertions addressed to them are accepted as addressed to us,
 # as clients (sfdx-core, simple-salesforce) put them in ``aud`` (salesforce-wire.md §5).
@@ -73,6 +75,27 @@ class Settings:
     )
     # Browser session (login cookie) lifetime for the authorize pages.
     browser_session_seconds: int = 2 * 3600
+    # Housekeeping (purging expired and revoked tokens, codes, device requests...): how often the
+    # deployment runs it. Every server process takes part in the schedule, shared through the
+    # database, and one process runs each turn. 0: this process never runs it (``forcegate
+    # housekeeping run`` still does).
+    housekeeping_interval_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_HOUSEKEEPING_INTERVAL_SECONDS", "300"))
+    )
+    # Longest a server process sleeps between looks at the shared schedule.
+    housekeeping_poll_seconds: float = 30.0
+    # How often each process re-reads which signing key is active (a rotation reaches every process
+    # within this; it must stay below forcegate.keys.PICKUP_MARGIN_SECONDS).
+    signing_key_refresh_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("FORCEGATE_SIGNING_KEY_REFRESH_SECONDS", "5"))
+    )
+    # The newest REST API version served: /services/data lists 31.0 up to it (Spring '26 is 66.0).
+    max_api_version: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_MAX_API_VERSION", str(DEFAULT_MAX_API_VERSION)))
+    )
+    # Redis for state every server process shares at request speed (data-API request counts). Unset:
+    # the database, with counts batched per process (see forcegate.org.api_limits).
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("FORCEGATE_REDIS_URL") or None)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

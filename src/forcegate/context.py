@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from forcegate.clock import Clock, SystemClock
 from forcegate.config import Settings
+from forcegate.keys import KeyRing
 from forcegate.org.passwords import Passwords
 from forcegate.secrets_box import SecretBox, load_or_create_server_keys
 from forcegate.storage.db import Database
@@ -20,6 +21,11 @@ class Context:
     box: SecretBox
     passwords: Passwords
     clock: Clock = field(default_factory=SystemClock)
+    # Signing keys (id_tokens, JWT access tokens), parsed once per process.
+    keys: KeyRing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyRing(self.db, self.box, self.clock, self.settings.signing_key_refresh_seconds)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Context:

@@ -41,6 +41,7 @@ class Org:
     trusted_ip_ranges: tuple[str, ...] = ()  # CIDRs
     max_login_attempts: int = 10  # 0: no limit
     lockout_minutes: int = 15  # 0: until an admin unlocks
+    daily_api_requests: int = 100_000  # the data API's daily request allowance
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class ConnectedApp:
     refresh_token_validity_seconds: int | None = None
     refresh_token_rotation: bool = False
     jwt_access_tokens: bool = False
+    # Staged secret rotation: the previous secret authenticates too until it is revoked.
+    previous_consumer_secret_encrypted: str | None = None
+    consumer_secret_rotated_ms: int | None = None
 
     @property
     def jwt_bearer_enabled(self) -> bool:

@@ -27,7 +27,7 @@ def complete(
     try:
         with ctx.db.write() as conn:
             if auth.request.response_type == "token":
-                url = user_agent.approve_token(ctx, conn, user, auth, caller.origin)
+                url = user_agent.approve_token(ctx, conn, user, auth, caller.origin, auth_time_ms)
             else:
                 url = web_server.approve_code(ctx, conn, user, auth, auth_time_ms)
     except AuthorizeRedirect as refused:

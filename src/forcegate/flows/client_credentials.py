@@ -92,5 +92,5 @@ def _grant(
         raise InvalidGrant.with_description("no valid scopes defined").with_reason(
             "app has only refresh scopes"
         )
-    tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW)
+    tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=caller.origin)
     return token_response(tokens, caller.origin, secret)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import REMOTE_ACCESS_LOGIN, ConnectedApp, LoginAttempt, User
+from forcegate.flows import openid
 from forcegate.protocol.errors import AppBlocked, InvalidClient, InvalidClientId, OAuthError
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refresh_token
@@ -84,13 +85,20 @@ def check_client_secret(ctx: Context, app: ConnectedApp, client_secret: str | No
     """The app's decrypted consumer secret, after checking the one the client sent.
 
     A secret, when sent, is always checked (even if the flow does not require one), in constant time.
+    While a rotation is staged the previous secret is accepted too, and returned when it is the one
+    sent, so the response ``signature`` verifies with the secret the client holds.
     """
     secret = ctx.box.decrypt(app.consumer_secret_encrypted)
     if client_secret is None:
         if required:
             raise InvalidClient.with_reason("client secret missing")
     elif not constant_time_equals(client_secret, secret):
-        raise InvalidClient.with_reason("wrong client secret")
+        if app.previous_consumer_secret_encrypted is None:
+            raise InvalidClient.with_reason("wrong client secret")
+        previous = ctx.box.decrypt(app.previous_consumer_secret_encrypted)
+        if not constant_time_equals(client_secret, previous):
+            raise InvalidClient.with_reason("wrong client secret")
+        return previous
     return secret
 
 
@@ -104,12 +112,17 @@ def issue_tokens(
     flow: str,
     authorization_id: str | None = None,
     mint_refresh_token: bool | None = None,
+    issuer: str | None = None,
+    id_token: openid.IdTokenRequest | None = None,
 ) -> IssuedTokens:
     """Mint an access token (and a refresh token when the scopes grant one) under one authorization.
 
     ``mint_refresh_token`` overrides that rule: False never mints one (the refresh token flow, which
     keeps the presented refresh token or mints its rotated successor itself), True always does.
     Only hashes are stored. Returns the clear tokens, which exist nowhere else afterwards.
+
+    ``issuer`` (the public URL) lets the app's JWT access tokens be minted (else they are opaque);
+    ``id_token`` asks for an id_token, minted when ``openid`` is granted.
     """
     now = ctx.now_ms()
     if authorization_id is None:
@@ -122,7 +135,12 @@ def issue_tokens(
         "scopes": " ".join(scopes),
         "issued_ms": now,
     }
-    access_token = new_access_token(user.org_id)
+    if app.jwt_access_tokens and issuer is not None:
+        access_token = openid.jwt_access_token(
+            ctx, app=app, user=user, scopes=scopes, issuer=issuer, now_ms=now
+        )
+    else:
+        access_token = new_access_token(user.org_id)
     repo.insert_access_token(
         conn,
         {
@@ -137,7 +155,20 @@ def issue_tokens(
     if mint_refresh_token:
         refresh_token = new_refresh_token()
         repo.insert_refresh_token(conn, {**common, "token_hash": token_hash(refresh_token)})
-    return IssuedTokens(access_token, refresh_token, scopes, now, user.org_id, user.id)
+    signed_id_token = None
+    if id_token is not None and issuer is not None and "openid" in scopes:
+        signed_id_token = openid.id_token(
+            ctx,
+            conn,
+            app=app,
+            user=user,
+            issuer=issuer,
+            access_token=access_token,
+            authorization_id=authorization_id,
+            request=id_token,
+            now_ms=now,
+        )
+    return IssuedTokens(access_token, refresh_token, scopes, now, user.org_id, user.id, signed_id_token)
 
 
 def failure_status(error: OAuthError) -> str:

@@ -46,6 +46,7 @@ from forcegate.flows.common import (
     issue_tokens,
     record_login,
 )
+from forcegate.flows.openid import IdTokenRequest
 from forcegate.org.access import user_may_use_app
 from forcegate.protocol.errors import (
     AccessDenied,
@@ -490,6 +491,15 @@ def _collect(
         attempt.revoke_authorization_id = winner.authorization_id if winner else None
         raise InvalidDeviceCode.with_reason("device code reused")
     tokens = issue_tokens(
-        ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, authorization_id=authorization_id
+        ctx,
+        conn,
+        app=app,
+        user=user,
+        scopes=scopes,
+        flow=FLOW,
+        authorization_id=authorization_id,
+        issuer=caller.origin,
+        # The user authenticated in the browser that approved the device: their latest login.
+        id_token=IdTokenRequest(auth_time_ms=user.last_login_ms or now),
     )
     return token_response(tokens, caller.origin, secret)

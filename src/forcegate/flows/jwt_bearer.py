@@ -278,7 +278,7 @@ def _grant(ctx: Context, conn: Connection, v: _Verification) -> dict[str, Any]:
         check(ctx, conn, v)
     assert v.app is not None and v.user is not None
     scopes = _granted_scopes(conn, v.app, v.user)
-    tokens = issue_tokens(ctx, conn, app=v.app, user=v.user, scopes=scopes, flow=FLOW)
+    tokens = issue_tokens(ctx, conn, app=v.app, user=v.user, scopes=scopes, flow=FLOW, issuer=v.caller.origin)
     # salesforce-wire.md §5: exactly these fields; no refresh_token, signature or issued_at.
     return {
         "access_token": tokens.access_token,

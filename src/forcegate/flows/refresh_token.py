@@ -35,6 +35,7 @@ from forcegate.flows.common import (
     issue_tokens,
     record_login,
 )
+from forcegate.flows.openid import IdTokenRequest
 from forcegate.org.access import user_may_use_app
 from forcegate.protocol.errors import InvalidGrant, InvalidScope, NotAdminApproved, OAuthError
 from forcegate.protocol.requests import TokenRequest
@@ -123,6 +124,8 @@ def _refresh(
         flow=FLOW,
         authorization_id=token.authorization_id,
         mint_refresh_token=False,  # the client keeps its refresh token, or gets the successor below
+        issuer=caller.origin,
+        id_token=IdTokenRequest(),  # no nonce; auth_time stays the original authentication's
     )
     if rotate:
         tokens = _with_successor(conn, tokens, token, now)

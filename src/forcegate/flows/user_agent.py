@@ -4,7 +4,9 @@ The authorize request is the Web Server flow's with ``response_type=token`` (val
 checks in ``web_server``); after login and consent, the tokens go back in the URL *fragment*, never
 the query, so they are not sent to any server or written to its logs. A refresh token comes back only
 when the app allows it (has the refresh_token or offline_access scope) and the request asks for it.
-The app's ``user_agent_flow_enabled`` switch turns the flow off.
+The app's ``user_agent_flow_enabled`` switch turns the flow off. OIDC's ``response_type=token id_token``
+is this flow too: whenever ``openid`` is granted the fragment carries an ``id_token`` (with the
+request's ``nonce``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import Connection
 from forcegate.context import Context
 from forcegate.domain import User
 from forcegate.flows.common import issue_tokens
+from forcegate.flows.openid import IdTokenRequest
 from forcegate.flows.web_server import ValidatedAuthorization, check_pre_authorized, redirect_url
 from forcegate.protocol.tokens import token_response
 from forcegate.storage import repositories as repo
@@ -24,13 +27,22 @@ FLOW = "user_agent"
 
 
 def approve_token(
-    ctx: Context, conn: Connection, user: User, auth: ValidatedAuthorization, origin: str
+    ctx: Context, conn: Connection, user: User, auth: ValidatedAuthorization, origin: str, auth_time_ms: int
 ) -> str:
     """Remember the approval, mint tokens and return the redirect carrying them in the fragment.
 
     Raises AuthorizeRedirect when the app is admin-approved and the user is not pre-authorized."""
     check_pre_authorized(conn, user, auth)
     repo.save_approval(conn, user.org_id, user.id, auth.app.id, auth.scopes, ctx.now_ms())
-    tokens = issue_tokens(ctx, conn, app=auth.app, user=user, scopes=auth.scopes, flow=FLOW)
+    tokens = issue_tokens(
+        ctx,
+        conn,
+        app=auth.app,
+        user=user,
+        scopes=auth.scopes,
+        flow=FLOW,
+        issuer=origin,
+        id_token=IdTokenRequest(nonce=auth.request.nonce, auth_time_ms=auth_time_ms),
+    )
     body = token_response(tokens, origin, ctx.box.decrypt(auth.app.consumer_secret_encrypted))
     return redirect_url(auth.request.redirect_uri, {**body, "state": auth.request.state}, fragment=True)

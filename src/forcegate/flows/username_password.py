@@ -107,5 +107,5 @@ def _grant(ctx: Context, request: TokenRequest, caller: Caller, attempt: _Attemp
             attempt.status = NOT_APPROVED
             raise NotAdminApproved.with_reason("user not pre-authorized for the admin-approved app")
         scopes = [s for s in app.scopes if not grants_refresh_token([s])]
-        tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW)
+        tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=caller.origin)
     return token_response(tokens, caller.origin, secret)

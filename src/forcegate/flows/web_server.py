@@ -24,6 +24,7 @@ from forcegate.flows.common import (
     issue_tokens,
     record_login,
 )
+from forcegate.flows.openid import IdTokenRequest
 from forcegate.protocol.errors import (
     AccessDenied,
     AppBlocked,
@@ -319,6 +320,14 @@ def _exchange(
         attempt.revoke_authorization_id = winner.authorization_id if winner else None
         raise InvalidCode.with_reason("authorization code reused")
     tokens = issue_tokens(
-        ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, authorization_id=authorization_id
+        ctx,
+        conn,
+        app=app,
+        user=user,
+        scopes=scopes,
+        flow=FLOW,
+        authorization_id=authorization_id,
+        issuer=caller.origin,
+        id_token=IdTokenRequest(nonce=code.nonce, auth_time_ms=code.auth_time_ms),
     )
     return token_response(tokens, caller.origin, secret)

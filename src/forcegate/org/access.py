@@ -35,6 +35,7 @@ ORG_SETTINGS: dict[str, type] = {
     "trusted_ip_ranges": list,
     "max_login_attempts": int,
     "lockout_minutes": int,
+    "daily_api_requests": int,
 }
 
 
@@ -144,4 +145,5 @@ def org_view(org: Org) -> dict[str, Any]:
         "trusted_ip_ranges": list(org.trusted_ip_ranges),
         "max_login_attempts": org.max_login_attempts,
         "lockout_minutes": org.lockout_minutes,
+        "daily_api_requests": org.daily_api_requests,
     }

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from forcegate.context import Context
+from forcegate.data.metadata import install_standard_objects
+from forcegate.data.seed import seed_demo
 from forcegate.domain import Org
 from forcegate.org.connected_apps import PLATFORM_CLI, create_app
-from forcegate.org.users import STANDARD_USER, SYSTEM_ADMINISTRATOR, create_user
+from forcegate.org.permissions import ensure_standard_profiles
+from forcegate.org.users import SYSTEM_ADMINISTRATOR, create_user
 from forcegate.storage import repositories as repo
 
 __all__ = ["DemoOrg", "ensure_demo", "ensure_org"]
@@ -24,15 +27,11 @@ def ensure_org(ctx: Context, conn: Connection) -> Org:
     """The deployment's org, created with its standard records on first use."""
     org = repo.first_org(conn)
     if org is not None:
+        install_standard_objects(conn, org.id, ctx.now_ms())
         return org
     now = ctx.now_ms()
     org = repo.insert_org(conn, name="forcegate", instance_name="FG1", now_ms=now)
-    repo.insert_profile(
-        conn, org.id, SYSTEM_ADMINISTRATOR, manage_connected_apps=True, manage_users=True, now_ms=now
-    )
-    repo.insert_profile(
-        conn, org.id, STANDARD_USER, manage_connected_apps=False, manage_users=False, now_ms=now
-    )
+    ensure_standard_profiles(ctx, conn, org.id)
     create_app(
         ctx,
         conn,
@@ -44,6 +43,7 @@ def ensure_org(ctx: Context, conn: Connection) -> Org:
         require_secret_for_web_server=PLATFORM_CLI["require_secret_for_web_server"],
         require_pkce=PLATFORM_CLI["require_pkce"],
     )
+    install_standard_objects(conn, org.id, now)
     return org
 
 
@@ -72,6 +72,7 @@ def ensure_demo(ctx: Context, conn: Connection) -> DemoOrg | None:
         first_name="Ada",
         last_name="Admin",
     )
+    seed_demo(conn, org.id, admin.id, ctx.now_ms())
     app, secret = create_app(
         ctx, conn, org.id, name="Demo App", callback_urls=[DEMO_CALLBACK], scopes=DEMO_SCOPES
     )

@@ -67,6 +67,7 @@ UPDATABLE_FIELDS: dict[str, type] = {
     "refresh_token_policy": str,
     "refresh_token_validity_seconds": int,
     "refresh_token_rotation": bool,
+    "jwt_access_tokens": bool,
 }
 _NULLABLE = {"client_credentials_user", "certificate_pem", "refresh_token_validity_seconds"}
 # Policy fields that create_app accepts as keyword options too.
@@ -234,6 +235,7 @@ _FIELD_CHECKS: dict[str, tuple[str, Callable[[Connection, str, Any], Any]]] = {
             "device_flow_enabled",
             "client_credentials_enabled",
             "refresh_token_rotation",
+            "jwt_access_tokens",
         )
     },
 }
@@ -304,6 +306,11 @@ def app_view(app: ConnectedApp, consumer_secret: str | None = None) -> dict[str,
         "refresh_token_policy": app.refresh_token_policy,
         "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
         "refresh_token_rotation": app.refresh_token_rotation,
+        "jwt_access_tokens": app.jwt_access_tokens,
+        # Staged secret rotation: whether the old secret still authenticates, and since when the
+        # current one exists (None: never rotated). Named so that no listing ever says "consumer_secret".
+        "old_secret_active": app.previous_consumer_secret_encrypted is not None,
+        "secret_rotated_ms": app.consumer_secret_rotated_ms,
         "created_ms": app.created_ms,
         "modified_ms": app.modified_ms,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "NotFound", "ValidationFailed"]
+__all__ = ["Conflict", "InvalidOperation", "NotFound", "ValidationFailed"]
 
 
 class AdminError(Exception):
@@ -26,4 +26,12 @@ class NotFound(AdminError):
 
 class Conflict(AdminError):
     error_code = "DUPLICATE_VALUE"
+    status = 409
+
+
+class InvalidOperation(AdminError):
+    """The record is not in a state that allows this (e.g. a second secret rotation before the first
+    old secret was revoked)."""
+
+    error_code = "INVALID_OPERATION"
     status = 409

@@ -142,10 +142,18 @@ class AuthorizeRequest:
     duplicated: tuple[str, ...]
 
 
+def _response_type(value: str) -> str:
+    """OIDC's ``token id_token`` (in either order) is the User-Agent flow, which adds the id_token
+    whenever ``openid`` is granted anyway; Salesforce's discovery lists it beside ``token``."""
+    if sorted(value.split()) == ["id_token", "token"]:
+        return "token"
+    return value
+
+
 def parse_authorize_request(pairs: Iterable[tuple[str, str]]) -> AuthorizeRequest:
     values, duplicated = _single_values(pairs, _AUTHORIZE_FIELDS)
     return AuthorizeRequest(
-        response_type=values.get("response_type", ""),
+        response_type=_response_type(values.get("response_type", "")),
         client_id=values.get("client_id", ""),
         redirect_uri=values.get("redirect_uri", ""),
         scope=values.get("scope"),

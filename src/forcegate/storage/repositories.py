@@ -59,6 +59,7 @@ def _org(row: Row[Any]) -> Org:
         trusted_ip_ranges=tuple(r for r in row.trusted_ip_ranges.split(",") if r),
         max_login_attempts=row.max_login_attempts,
         lockout_minutes=row.lockout_minutes,
+        daily_api_requests=row.daily_api_requests,
     )
 
 
@@ -261,6 +262,8 @@ def _app(row: Row[Any]) -> ConnectedApp:
         refresh_token_validity_seconds=row.refresh_token_validity_seconds,
         refresh_token_rotation=row.refresh_token_rotation,
         jwt_access_tokens=row.jwt_access_tokens,
+        previous_consumer_secret_encrypted=row.previous_consumer_secret_encrypted,
+        consumer_secret_rotated_ms=row.consumer_secret_rotated_ms,
     )
 
 
@@ -290,6 +293,8 @@ def app_columns(app: ConnectedApp) -> dict[str, Any]:
         "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
         "refresh_token_rotation": app.refresh_token_rotation,
         "jwt_access_tokens": app.jwt_access_tokens,
+        "previous_consumer_secret_encrypted": app.previous_consumer_secret_encrypted,
+        "consumer_secret_rotated_ms": app.consumer_secret_rotated_ms,
     }
 
 
@@ -358,6 +363,24 @@ def set_app_secret(conn: Connection, app_id: str, encrypted: str) -> None:
         update(connected_apps)
         .where(connected_apps.c.id == app_id)
         .values(consumer_secret_encrypted=encrypted)
+    )
+
+
+def all_previous_app_secrets(conn: Connection) -> list[tuple[str, str]]:
+    """(app id, encrypted old consumer secret) of every app in a staged secret rotation."""
+    rows = conn.execute(
+        select(connected_apps.c.id, connected_apps.c.previous_consumer_secret_encrypted).where(
+            connected_apps.c.previous_consumer_secret_encrypted.is_not(None)
+        )
+    )
+    return [(r.id, r.previous_consumer_secret_encrypted) for r in rows]
+
+
+def set_previous_app_secret(conn: Connection, app_id: str, encrypted: str) -> None:
+    conn.execute(
+        update(connected_apps)
+        .where(connected_apps.c.id == app_id)
+        .values(previous_consumer_secret_encrypted=encrypted)
     )
 
 

@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant, Profile
+from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org import users
 from forcegate.org.errors import AdminError, ValidationFailed
 from forcegate.storage import repositories as repo
 from forcegate.web.common import api_error, json_response
@@ -40,7 +40,8 @@ def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Reque
             if len(raw) > MAX_JSON_BYTES:
                 return api_error(413, "JSON_PARSER_ERROR", "request body too large")
             try:
-                body = json.loads(raw or b"null")
+                # An empty body is an empty object: action endpoints (rotate-secret...) need none.
+                body = json.loads(raw or b"{}")
             except (ValueError, UnicodeDecodeError):
                 return api_error(400, "JSON_PARSER_ERROR", "the request body is not valid JSON")
             if not isinstance(body, dict):
@@ -62,6 +63,11 @@ def _run(request: Request, handler: Handler, permission: str, write: bool, body:
         with transaction() as conn:
             user = repo.user_by_id(conn, grant.user_id)
             profile = repo.profile_by_id(conn, user.profile_id) if user else None
+            # "API Enabled" gates every API, this one included.
+            if user is not None and not permissions.load_user_access(conn, user.id).api_enabled:
+                return api_error(
+                    403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization."
+                )
             if not _may(profile, permission):
                 return api_error(
                     403,
@@ -192,6 +198,155 @@ def login_history(
     return 200, repo.recent_logins(conn, grant.org_id, limit=200)
 
 
+# --- profiles and permission sets (data-API permissions) ---
+
+
+def _permission_changes(body: dict[str, Any], *fixed: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in fixed}
+
+
+def list_profiles(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    found = [
+        permissions.find_parent(conn, grant.org_id, "profile", p.name)
+        for p in repo.list_profiles(conn, grant.org_id)
+    ]
+    return 200, [permissions.parent_view(conn, p) for p in found]
+
+
+def create_profile(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    profile = permissions.create_profile(ctx, conn, grant.org_id, _string(body, "name") or "")
+    permissions.apply_changes(conn, grant.org_id, profile, _permission_changes(body, "name"))
+    return 201, permissions.parent_view(
+        conn, permissions.find_parent(conn, grant.org_id, "profile", profile.name)
+    )
+
+
+def show_profile(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    return 200, permissions.parent_view(
+        conn, permissions.find_parent(conn, grant.org_id, "profile", params["name"])
+    )
+
+
+def update_profile(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    profile = permissions.find_parent(conn, grant.org_id, "profile", params["name"])
+    permissions.apply_changes(conn, grant.org_id, profile, body)
+    return 200, permissions.parent_view(
+        conn, permissions.find_parent(conn, grant.org_id, "profile", profile.name)
+    )
+
+
+def list_permission_sets(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    found = [
+        permissions.find_parent(conn, grant.org_id, "permission_set", row["name"])
+        for row in repo.list_permission_sets(conn, grant.org_id)
+    ]
+    return 200, [permissions.parent_view(conn, p) for p in found]
+
+
+def create_permission_set(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    name = _string(body, "name") or ""
+    access.create_permission_set(ctx, conn, grant.org_id, name, _string(body, "label", required=False))
+    created = permissions.find_parent(conn, grant.org_id, "permission_set", name)
+    permissions.apply_changes(conn, grant.org_id, created, _permission_changes(body, "name", "label"))
+    return 201, permissions.parent_view(
+        conn, permissions.find_parent(conn, grant.org_id, "permission_set", name)
+    )
+
+
+def show_permission_set(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
+    return 200, permissions.parent_view(conn, found)
+
+
+def update_permission_set(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
+    permissions.apply_changes(conn, grant.org_id, found, body)
+    return 200, permissions.parent_view(
+        conn, permissions.find_parent(conn, grant.org_id, "permission_set", found.name)
+    )
+
+
+def assign_permission_set(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    unknown = set(body) - {"user"}
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
+    user = users.find_user(conn, grant.org_id, _string(body, "user") or "")
+    access.assign_permission_set(ctx, conn, grant.org_id, params["name"], user)
+    return 200, users.user_view(conn, user)
+
+
+def unassign_permission_set(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
+    user = users.find_user(conn, grant.org_id, params["user"])
+    permissions.unassign(conn, found, user.id)
+    return 204, None
+
+
+# --- credentials: secret rotation and revocation by scope of damage ---
+
+
+def rotate_secret(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    _no_fields(body)
+    app, secret = credentials.rotate_secret(ctx, conn, apps.find_app(conn, grant.org_id, params["ref"]))
+    return 200, apps.app_view(app, consumer_secret=secret)
+
+
+def revoke_old_secret(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    _no_fields(body)
+    app = apps.find_app(conn, grant.org_id, params["ref"])
+    return 200, apps.app_view(credentials.revoke_old_secret(ctx, conn, app))
+
+
+def revoke_app_tokens(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    _no_fields(body, "user")
+    app = apps.find_app(conn, grant.org_id, params["ref"])
+    user_ref = _string(body, "user", required=False)
+    user = users.find_user(conn, grant.org_id, user_ref) if user_ref is not None else None
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=user, app=app)
+
+
+def revoke_user_tokens(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+) -> tuple[int, Any]:
+    _no_fields(body, "app")
+    user = users.find_user(conn, grant.org_id, params["ref"])
+    app_ref = _string(body, "app", required=False)
+    app = apps.find_app(conn, grant.org_id, app_ref) if app_ref is not None else None
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=user, app=app)
+
+
+def _no_fields(body: dict[str, Any], *allowed: str) -> None:
+    unknown = set(body) - set(allowed)
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
+
+
 async def openapi(request: Request) -> Response:
     return json_response(OPENAPI)
 
@@ -214,4 +369,50 @@ ROUTES: list[tuple[str, str, Callable[[Request], Any]]] = [
     (f"{PREFIX}/users/{{ref}}", "GET", _endpoint(show_user, "manage_users", write=False)),
     (f"{PREFIX}/users/{{ref}}", "PATCH", _endpoint(update_user, "manage_users", write=True)),
     (f"{PREFIX}/login-history", "GET", _endpoint(login_history, "manage_users", write=False)),
+    (
+        f"{PREFIX}/connected-apps/{{ref}}/rotate-secret",
+        "POST",
+        _endpoint(rotate_secret, "manage_connected_apps", write=True),
+    ),
+    (
+        f"{PREFIX}/connected-apps/{{ref}}/revoke-old-secret",
+        "POST",
+        _endpoint(revoke_old_secret, "manage_connected_apps", write=True),
+    ),
+    (
+        f"{PREFIX}/connected-apps/{{ref}}/revoke-tokens",
+        "POST",
+        _endpoint(revoke_app_tokens, "manage_connected_apps", write=True),
+    ),
+    (
+        f"{PREFIX}/users/{{ref}}/revoke-tokens",
+        "POST",
+        _endpoint(revoke_user_tokens, "manage_users", write=True),
+    ),
+    (f"{PREFIX}/profiles", "GET", _endpoint(list_profiles, "manage_users", write=False)),
+    (f"{PREFIX}/profiles", "POST", _endpoint(create_profile, "manage_users", write=True)),
+    (f"{PREFIX}/profiles/{{name}}", "GET", _endpoint(show_profile, "manage_users", write=False)),
+    (f"{PREFIX}/profiles/{{name}}", "PATCH", _endpoint(update_profile, "manage_users", write=True)),
+    (f"{PREFIX}/permission-sets", "GET", _endpoint(list_permission_sets, "manage_users", write=False)),
+    (f"{PREFIX}/permission-sets", "POST", _endpoint(create_permission_set, "manage_users", write=True)),
+    (
+        f"{PREFIX}/permission-sets/{{name}}",
+        "GET",
+        _endpoint(show_permission_set, "manage_users", write=False),
+    ),
+    (
+        f"{PREFIX}/permission-sets/{{name}}",
+        "PATCH",
+        _endpoint(update_permission_set, "manage_users", write=True),
+    ),
+    (
+        f"{PREFIX}/permission-sets/{{name}}/assignments",
+        "POST",
+        _endpoint(assign_permission_set, "manage_users", write=True),
+    ),
+    (
+        f"{PREFIX}/permission-sets/{{name}}/assignments/{{user}}",
+        "DELETE",
+        _endpoint(unassign_permission_set, "manage_users", write=True),
+    ),
 ]

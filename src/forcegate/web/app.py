@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,14 +16,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from forcegate import housekeeping
+from forcegate.config import DEFAULT_MAX_API_VERSION
 from forcegate.context import Context
+from forcegate.keys import ensure_signing_key
+from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
-from forcegate.web import admin, device, identity, pages, soap, token
+from forcegate.web import admin, data, device, discovery, identity, pages, soap, token, token_lifecycle
 from forcegate.web.common import api_error
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
 
-DEFAULT_MAX_API_VERSION = 66
 access_log = logging.getLogger("forcegate.access")
 
 
@@ -63,7 +68,9 @@ class AccessLog:
 async def _not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed")
+        allowed = (exc.headers or {}).get("Allow", "")
+        suffix = f". Allowed are {allowed.replace(' ', '')}" if allowed else ""
+        return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed{suffix}")
     return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
 
 
@@ -81,23 +88,35 @@ def routes() -> list[Route]:
         Route("/services/oauth2/token", token.token_get, methods=["GET"]),
         Route("/services/oauth2/userinfo", identity.userinfo, methods=["GET", "POST"]),
         Route("/id/{org_id}/{user_id}", identity.identity, methods=["GET", "POST"]),
-        Route("/services/data", identity.versions, methods=["GET"]),
-        Route("/services/data/", identity.versions, methods=["GET"]),
     ]
     table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
     table += device.ROUTES + soap.ROUTES
+    table += token_lifecycle.ROUTES
+    table += discovery.ROUTES
+    table += data.ROUTES
     return table
 
 
-def create_app(ctx: Context, public_url: str, max_api_version: int = DEFAULT_MAX_API_VERSION) -> Starlette:
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    # Every server process takes part in the deployment's housekeeping schedule (one runs each turn).
+    async with housekeeping.scheduled(app.state.ctx):
+        yield
+
+
+def create_app(ctx: Context, public_url: str, max_api_version: int | None = None) -> Starlette:
     """The ASGI app for ``ctx``'s database, which must be migrated. ``public_url`` is the origin
-    clients are told about: issuer, instance_url and identity URLs."""
+    clients are told about: issuer, instance_url and identity URLs. ``max_api_version``: the newest
+    REST API version served (default: the ``FORCEGATE_MAX_API_VERSION`` setting)."""
+    max_api_version = max_api_version or ctx.settings.max_api_version
     with ctx.db.write() as conn:
         org = ensure_org(ctx, conn)
+    ensure_signing_key(ctx.db, ctx.box, ctx.now_ms())
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(AccessLog)],
         exception_handlers={HTTPException: _not_found, Exception: _unexpected},
+        lifespan=_lifespan,
     )
     state: Any = app.state
     state.ctx = ctx
@@ -106,4 +125,6 @@ def create_app(ctx: Context, public_url: str, max_api_version: int = DEFAULT_MAX
     state.org_name = org.name
     state.api_versions = [f"{v}.0" for v in range(31, max_api_version + 1)]
     state.versions_document = identity.versions_document(max_api_version)
+    state.discovery_document = discovery.metadata(state.public_url)
+    state.api_requests = make_counter(ctx.db, ctx.settings.redis_url)
     return app

@@ -1,4 +1,4 @@
-"""Protected endpoints for now: userinfo, the identity URL and the REST versions list.
+"""Protected identity endpoints: userinfo and the identity URL (and the REST versions document).
 
 A missing, unknown, expired or revoked token gets 401 with Salesforce's data-API error array
 (``INVALID_SESSION_ID``), which simple-salesforce and jsforce read to decide to log in again.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,9 +17,16 @@ from forcegate.domain import AccessTokenGrant, User
 from forcegate.flows.bearer import bearer_token, validate_access_token
 from forcegate.ids import InvalidId, normalize_id, to15
 from forcegate.storage import repositories as repo
-from forcegate.web.common import api_error, json_response
+from forcegate.web.common import api_error, json_response, run_blocking
 
-__all__ = ["INVALID_SESSION", "identity", "require_grant", "userinfo", "versions"]
+__all__ = [
+    "CLAIMS_SUPPORTED",
+    "INVALID_SESSION",
+    "identity",
+    "require_grant",
+    "userinfo",
+    "versions_document",
+]
 
 INVALID_SESSION = ("INVALID_SESSION_ID", "Session expired or invalid")
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -105,7 +111,7 @@ def _userinfo(request: Request) -> Response:
         return _unauthorized()
     origin = request.app.state.public_url
     doc = _identity_document(origin, user, grant.org_id)
-    claims = {
+    every_claim = {
         "sub": doc["id"],
         "user_id": user.id,
         "organization_id": grant.org_id,
@@ -121,6 +127,8 @@ def _userinfo(request: Request) -> Response:
         "profile": doc["urls"]["profile"],
         "picture": None,
         "address": {},
+        "phone_number": None,  # no phone number is kept yet; the claims are omitted
+        "phone_number_verified": None,
         "is_salesforce_integration_user": False,
         "urls": doc["urls"],
         "active": user.is_active,
@@ -128,15 +136,63 @@ def _userinfo(request: Request) -> Response:
         "language": doc["language"],
         "locale": doc["locale"],
         "utcOffset": 0,
-        "updated_at": doc["last_modified_date"],
+        # OIDC Core §5.1: seconds since the epoch (strict relying parties refuse Salesforce's ISO string).
+        "updated_at": user.modified_ms // 1000,
         "is_app_installed": True,
     }
-    return json_response(claims)
+    allowed = userinfo_claims(grant.scopes)
+    # OIDC Core §5.3.2: a claim without a value is omitted, not null.
+    return json_response({k: v for k, v in every_claim.items() if k in allowed and v is not None})
+
+
+# Which userinfo claims each scope releases (OIDC Core §5.4). ``id`` is Salesforce's synonym for all four
+# together, and ``full`` includes it. Without any of them a token still gets who it is for: ``sub``,
+# ``user_id`` and ``organization_id`` and the account's non-personal fields (the Salesforce CLI reads
+# user_id and organization_id with PlatformCLI's scopes, which have no OIDC scope).
+_ALWAYS = (
+    "sub",
+    "user_id",
+    "organization_id",
+    "urls",
+    "active",
+    "user_type",
+    "language",
+    "utcOffset",
+    "is_salesforce_integration_user",
+    "is_app_installed",
+)
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": (
+        "preferred_username",
+        "nickname",
+        "name",
+        "given_name",
+        "family_name",
+        "zoneinfo",
+        "locale",
+        "photos",
+        "profile",
+        "picture",
+        "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+    "address": ("address",),
+    "phone": ("phone_number", "phone_number_verified"),
+}
+_EVERY_SCOPE_CLAIM = frozenset(c for claims in SCOPE_CLAIMS.values() for c in claims)
+CLAIMS_SUPPORTED: tuple[str, ...] = (*_ALWAYS, *(c for claims in SCOPE_CLAIMS.values() for c in claims))
+
+
+def userinfo_claims(scopes: frozenset[str]) -> frozenset[str]:
+    if "id" in scopes or "full" in scopes:
+        return frozenset(_ALWAYS) | _EVERY_SCOPE_CLAIM
+    released = {c for scope in scopes for c in SCOPE_CLAIMS.get(scope, ())}
+    return frozenset(_ALWAYS) | released
 
 
 async def userinfo(request: Request) -> Response:
     """GET or POST /services/oauth2/userinfo"""
-    return await run_in_threadpool(_userinfo, request)
+    return await run_blocking(request, _userinfo, request)
 
 
 def _identity(request: Request) -> Response:
@@ -163,7 +219,7 @@ def _identity(request: Request) -> Response:
 
 async def identity(request: Request) -> Response:
     """GET or POST /id/{org_id}/{user_id}: token by Bearer header or ?oauth_token= (jsforce)."""
-    return await run_in_threadpool(_identity, request)
+    return await run_blocking(request, _identity, request)
 
 
 def release_label(version: int) -> str:
@@ -178,14 +234,3 @@ def versions_document(max_version: int) -> list[dict[str, str]]:
         {"label": release_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
         for v in range(31, max_version + 1)
     ]
-
-
-def _versions(request: Request) -> Response:
-    if require_grant(request) is None:
-        return _unauthorized()
-    return json_response(request.app.state.versions_document)
-
-
-async def versions(request: Request) -> Response:
-    """GET /services/data[/]: the REST API versions list."""
-    return await run_in_threadpool(_versions, request)

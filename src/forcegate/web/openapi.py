@@ -138,10 +138,20 @@ _APP_FIELDS: dict[str, Schema] = {
         "description": "N for the expire_after and expire_if_unused policies",
     },
     "refresh_token_rotation": {**_BOOL, "default": False, "description": "every refresh returns a new token"},
+    "jwt_access_tokens": {
+        **_BOOL,
+        "default": False,
+        "description": "issue signed JWT access tokens (verifiable from /id/keys, still revocable here)",
+    },
 }
 _APP_OUTPUT_ONLY: dict[str, Schema] = {
     "client_credentials_user_id": _nullable(_ID),
     "jwt_bearer_enabled": {**_BOOL, "description": "the app has a certificate"},
+    "old_secret_active": {
+        **_BOOL,
+        "description": "a secret rotation is staged: the old secret still authenticates until revoked",
+    },
+    "secret_rotated_ms": {**_nullable(_MS), "description": "when the current secret was generated"},
 }
 # In responses and updates, where no default applies.
 _APP_FIELDS_NO_DEFAULTS = {k: {a: v for a, v in s.items() if a != "default"} for k, s in _APP_FIELDS.items()}
@@ -234,6 +244,10 @@ _SCHEMAS: dict[str, Schema] = {
             "permission_sets": {"type": "array", "items": _STR},
             "created_ms": _MS,
             "last_login_ms": _nullable(_MS),
+            "locked_until_ms": {
+                **_nullable(_MS),
+                "description": "locked out after too many failed logins until then (ms since the epoch)",
+            },
         },
         ["id", "username", *_USER_NAMES, "is_active", "profile", "permission_sets", "created_ms"],
     ),
@@ -259,7 +273,13 @@ _SCHEMAS: dict[str, Schema] = {
         ]
     },
     "UserUpdate": _object(
-        {"is_active": _BOOL, "profile": _PROFILE, "password": _PASSWORD, **_USER_NAMES},
+        {
+            "is_active": _BOOL,
+            "profile": _PROFILE,
+            "password": {**_PASSWORD, "description": "a new password; also lifts a login lockout"},
+            "unlock": {**_BOOL, "description": "true lifts a login lockout at once"},
+            **_USER_NAMES,
+        },
         additionalProperties=False,
     ),
     "LoginHistoryEntry": _object(_LOGIN_FIELDS, list(_LOGIN_FIELDS)),
@@ -390,6 +410,305 @@ _PATHS: dict[str, Any] = {
     },
 }
 
+# --- profiles and permission sets: the data API's least privilege ---------------------------------
+_OBJECT_FLAGS = ("read", "create", "edit", "delete", "view_all", "modify_all")
+_SYSTEM_PERMISSIONS: dict[str, Schema] = {
+    "api_enabled": {**_BOOL, "description": '"API Enabled": without it no data-API call is served'},
+    "view_all_data": {**_BOOL, "description": '"View All Data": read every object and field'},
+    "modify_all_data": {**_BOOL, "description": '"Modify All Data": everything on every object'},
+}
+_OBJECT_PERMISSIONS: Schema = {
+    "type": "object",
+    "description": "object API name -> permissions; Modify All implies all, Delete implies Edit, and "
+    "Create/Edit/View All imply Read (as in Setup)",
+    "additionalProperties": _object({flag: _BOOL for flag in _OBJECT_FLAGS}, additionalProperties=False),
+    "examples": [{"Account": {"read": True, "create": True, "edit": True}}],
+}
+_FIELD_PERMISSIONS: Schema = {
+    "type": "object",
+    "description": "`Object.Field` -> field-level security; a field no row names follows the object "
+    "when standard and is hidden when custom (`__c`)",
+    "additionalProperties": _object({"read": _BOOL, "edit": _BOOL}, additionalProperties=False),
+    "examples": [{"Account.Phone": {"read": True, "edit": False}}],
+}
+_PERMISSION_CHANGES: dict[str, Schema] = {
+    **_SYSTEM_PERMISSIONS,
+    "object_permissions": _OBJECT_PERMISSIONS,
+    "field_permissions": _FIELD_PERMISSIONS,
+}
+_PERMISSION_VIEW: dict[str, Schema] = {
+    "id": _ID,
+    "name": _STR,
+    **_SYSTEM_PERMISSIONS,
+    "object_permissions": _OBJECT_PERMISSIONS,
+    "field_permissions": _FIELD_PERMISSIONS,
+}
+_SCHEMAS.update(
+    {
+        "Profile": _object(_PERMISSION_VIEW, list(_PERMISSION_VIEW)),
+        "ProfileCreate": _object(
+            {"name": {"type": "string", "minLength": 1, "maxLength": 255}, **_PERMISSION_CHANGES},
+            ["name"],
+            additionalProperties=False,
+        ),
+        "PermissionSet": _object({**_PERMISSION_VIEW, "label": _STR}, [*_PERMISSION_VIEW, "label"]),
+        "PermissionSetCreate": _object(
+            {
+                "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                "label": _STR,
+                **_PERMISSION_CHANGES,
+            },
+            ["name"],
+            additionalProperties=False,
+        ),
+        "PermissionChanges": _object(
+            _PERMISSION_CHANGES,
+            additionalProperties=False,
+            description="system permissions to set, and object/field permissions to replace",
+        ),
+        "Assignment": _object(
+            {"user": {"type": "string", "description": "record ID or username"}},
+            ["user"],
+            additionalProperties=False,
+        ),
+    }
+)
+_NAME_PARAMETER = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "description": "the profile's or permission set's name",
+    "schema": _STR,
+}
+_USER_PARAMETER = {
+    "name": "user",
+    "in": "path",
+    "required": True,
+    "description": "record ID or username",
+    "schema": _STR,
+}
+_PROFILES = ("profiles",)
+_SETS = ("permission-sets",)
+_PATHS.update(
+    {
+        f"{PREFIX}/profiles": {
+            "get": _operation(
+                "listProfiles",
+                *_PROFILES,
+                "List profiles",
+                "Every profile with its system, object and field permissions.",
+                {"200": _ok("The profiles", _list("Profile"))},
+            ),
+            "post": _operation(
+                "createProfile",
+                *_PROFILES,
+                "Create a profile",
+                "A custom profile granting only what the body grants.",
+                {"201": _ok("The profile", _ref("Profile"))},
+                body="ProfileCreate",
+                errors=(*_WRITE, "409"),
+            ),
+        },
+        f"{PREFIX}/profiles/{{name}}": {
+            "parameters": [_ref("Name", "parameters")],
+            "get": _operation(
+                "getProfile",
+                *_PROFILES,
+                "Show a profile",
+                "One profile.",
+                {"200": _ok("The profile", _ref("Profile"))},
+                errors=("404",),
+            ),
+            "patch": _operation(
+                "updateProfile",
+                *_PROFILES,
+                "Change a profile's permissions",
+                "Sets the given system permissions and replaces the named objects' and fields' "
+                "permissions; the others keep theirs. Takes effect on the next call of its users.",
+                {"200": _ok("The profile", _ref("Profile"))},
+                body="PermissionChanges",
+                errors=(*_WRITE, "404"),
+            ),
+        },
+        f"{PREFIX}/permission-sets": {
+            "get": _operation(
+                "listPermissionSets",
+                *_SETS,
+                "List permission sets",
+                "Every permission set with its permissions.",
+                {"200": _ok("The permission sets", _list("PermissionSet"))},
+            ),
+            "post": _operation(
+                "createPermissionSet",
+                *_SETS,
+                "Create a permission set",
+                "Permission sets add to what a user's profile grants.",
+                {"201": _ok("The permission set", _ref("PermissionSet"))},
+                body="PermissionSetCreate",
+                errors=(*_WRITE, "409"),
+            ),
+        },
+        f"{PREFIX}/permission-sets/{{name}}": {
+            "parameters": [_ref("Name", "parameters")],
+            "get": _operation(
+                "getPermissionSet",
+                *_SETS,
+                "Show a permission set",
+                "One permission set.",
+                {"200": _ok("The permission set", _ref("PermissionSet"))},
+                errors=("404",),
+            ),
+            "patch": _operation(
+                "updatePermissionSet",
+                *_SETS,
+                "Change a permission set's permissions",
+                "As for profiles.",
+                {"200": _ok("The permission set", _ref("PermissionSet"))},
+                body="PermissionChanges",
+                errors=(*_WRITE, "404"),
+            ),
+        },
+        f"{PREFIX}/permission-sets/{{name}}/assignments": {
+            "parameters": [_ref("Name", "parameters")],
+            "post": _operation(
+                "assignPermissionSet",
+                *_SETS,
+                "Assign a permission set to a user",
+                "Assigning an already assigned set changes nothing.",
+                {"200": _ok("The user", _ref("User"))},
+                body="Assignment",
+                errors=(*_WRITE, "404"),
+            ),
+        },
+        f"{PREFIX}/permission-sets/{{name}}/assignments/{{user}}": {
+            "parameters": [_ref("Name", "parameters"), _ref("UserRef", "parameters")],
+            "delete": _operation(
+                "unassignPermissionSet",
+                *_SETS,
+                "Unassign a permission set",
+                "The user loses what the set granted on their next call.",
+                {"204": _ok("Unassigned")},
+                errors=("404",),
+            ),
+        },
+    }
+)
+
+# --- credentials: staged secret rotation and revocation by scope of damage ----------------------------
+_COUNT = {"type": "integer", "minimum": 0}
+_SCHEMAS.update(
+    {
+        "TokenRevocation": _object(
+            {
+                "user_id": _nullable(_ID),
+                "username": _nullable(_STR),
+                "app_id": _nullable(_ID),
+                "app_name": _nullable(_STR),
+                "revoked": _object(
+                    {
+                        "authorizations": {**_COUNT, "description": "grants (token families) revoked"},
+                        "access_tokens": _COUNT,
+                        "refresh_tokens": _COUNT,
+                        "authorization_codes": {**_COUNT, "description": "codes not yet exchanged"},
+                        "device_requests": {**_COUNT, "description": "device requests not yet collected"},
+                        "browser_sessions": {
+                            **_COUNT,
+                            "description": "login sessions ended (all of a user's tokens only)",
+                        },
+                    },
+                    [
+                        "authorizations",
+                        "access_tokens",
+                        "refresh_tokens",
+                        "authorization_codes",
+                        "device_requests",
+                        "browser_sessions",
+                    ],
+                    description="what was live and is now revoked",
+                ),
+            },
+            ["user_id", "username", "app_id", "app_name", "revoked"],
+        ),
+        "AppTokenRevocation": _object(
+            {"user": {"type": "string", "description": "only this user's tokens: record ID or username"}},
+            additionalProperties=False,
+        ),
+        "UserTokenRevocation": _object(
+            {
+                "app": {
+                    "type": "string",
+                    "description": "only this app's tokens: record ID, consumer key or name",
+                }
+            },
+            additionalProperties=False,
+        ),
+    }
+)
+_PATHS.update(
+    {
+        f"{PREFIX}/connected-apps/{{ref}}/rotate-secret": {
+            "parameters": [_ref("Ref", "parameters")],
+            "post": _operation(
+                "rotateConsumerSecret",
+                *_APP,
+                "Generate a new consumer secret (staged rotation)",
+                "Returns the new secret, shown only here; it works at once. The old secret keeps "
+                "working until `revoke-old-secret`, so clients can move over. Refused (409 "
+                "INVALID_OPERATION) while an old secret is still active. No request body.",
+                {"200": _ok("The app, with its new consumer secret", _ref("ConnectedAppCreated"))},
+                errors=("404", "409"),
+            ),
+        },
+        f"{PREFIX}/connected-apps/{{ref}}/revoke-old-secret": {
+            "parameters": [_ref("Ref", "parameters")],
+            "post": _operation(
+                "revokeOldConsumerSecret",
+                *_APP,
+                "Revoke the old consumer secret",
+                "Ends a staged rotation: from now on only the new secret authenticates. Refused (409 "
+                "INVALID_OPERATION) when no rotation is staged. No request body.",
+                {"200": _ok("The app", _ref("ConnectedApp"))},
+                errors=("404", "409"),
+            ),
+        },
+        f"{PREFIX}/connected-apps/{{ref}}/revoke-tokens": {
+            "parameters": [_ref("Ref", "parameters")],
+            "post": _operation(
+                "revokeAppTokens",
+                *_APP,
+                "Revoke every token of an app",
+                "Every access and refresh token issued to the app (or, with `user`, to that user "
+                "for it) stops working at once; codes and device approvals not yet exchanged can no "
+                "longer be. The body is optional.",
+                {"200": _ok("What was revoked", _ref("TokenRevocation"))},
+                body="AppTokenRevocation",
+                errors=("400", "404"),
+            ),
+        },
+        f"{PREFIX}/users/{{ref}}/revoke-tokens": {
+            "parameters": [_ref("Ref", "parameters")],
+            "post": _operation(
+                "revokeUserTokens",
+                *_USER,
+                "Revoke every token of a user",
+                "Every access and refresh token of the user (or, with `app`, only that app's) stops "
+                "working at once; codes and device approvals not yet exchanged can no longer be. The "
+                "body is optional.",
+                {"200": _ok("What was revoked", _ref("TokenRevocation"))},
+                body="UserTokenRevocation",
+                errors=("400", "404"),
+            ),
+        },
+    }
+)
+# The revoke-tokens bodies are optional; a rotation in the wrong state is refused with 409.
+for _scope in ("connected-apps", "users"):
+    _PATHS[f"{PREFIX}/{_scope}/{{ref}}/revoke-tokens"]["post"]["requestBody"]["required"] = False
+for _action in ("rotate-secret", "revoke-old-secret"):
+    _PATHS[f"{PREFIX}/connected-apps/{{ref}}/{_action}"]["post"]["responses"]["409"] = _ref(
+        "InvalidOperation", "responses"
+    )
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -404,6 +723,14 @@ OPENAPI: dict[str, Any] = {
         {"name": "connected-apps", "description": "OAuth clients (permission: manage connected apps)"},
         {"name": "users", "description": "Users (permission: manage users)"},
         {"name": "login-history", "description": "Login attempts (permission: manage users)"},
+        {
+            "name": "profiles",
+            "description": "Profiles and their data-API permissions (permission: manage users)",
+        },
+        {
+            "name": "permission-sets",
+            "description": "Permission sets and assignments (permission: manage users)",
+        },
         {"name": "meta", "description": "About the API"},
     ],
     "security": [{"bearerAuth": []}],
@@ -417,8 +744,13 @@ OPENAPI: dict[str, Any] = {
                 "profile may manage connected apps / users (e.g. System Administrator).",
             }
         },
-        "parameters": {"Ref": _REF_PARAMETER},
+        "parameters": {"Ref": _REF_PARAMETER, "Name": _NAME_PARAMETER, "UserRef": _USER_PARAMETER},
         "schemas": _SCHEMAS,
-        "responses": {name: _error(text, *codes) for name, text, codes in _SHARED_ERRORS.values()},
+        "responses": {
+            **{name: _error(text, *codes) for name, text, codes in _SHARED_ERRORS.values()},
+            "InvalidOperation": _error(
+                "The record is not in a state that allows this (secret rotation)", "INVALID_OPERATION"
+            ),
+        },
     },
 }

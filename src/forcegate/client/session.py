@@ -1,0 +1,127 @@
+"""A typed session: what every flow returns, whatever the server sends.
+
+Salesforce sends no ``expires_in``: an access token lives as long as the session timeout (two hours
+by default, set per org, profile or app; salesforce-wire.md §1.4). The SDK therefore computes the
+expiry from ``issued_at`` plus the connection's ``session_lifetime`` and, since the timeout is really
+an inactivity timer, also trusts the server: a 401 ``INVALID_SESSION_ID`` means refresh whatever the
+clock says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+__all__ = ["DEFAULT_SESSION_LIFETIME", "Session"]
+
+DEFAULT_SESSION_LIFETIME = 7200
+
+
+def _ms_to_datetime(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Session:
+    """An access token and what goes with it. ``refresh_token`` is None for flows that issue none
+    (JWT bearer, client credentials, username-password). Times are epoch milliseconds."""
+
+    access_token: str
+    instance_url: str
+    identity_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    issued_at_ms: int = 0
+    expires_at_ms: int = 0
+    refresh_token: str | None = None
+    token_type: str = "Bearer"
+    id_token: str | None = None
+    signature_verified: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_token_response(
+        cls,
+        body: dict[str, Any],
+        now_ms: int,
+        lifetime_seconds: int = DEFAULT_SESSION_LIFETIME,
+        *,
+        previous_refresh_token: str | None = None,
+        signature_verified: bool = False,
+    ) -> Session:
+        issued = str(body.get("issued_at") or "")
+        issued_ms = int(issued) if issued.isdigit() else now_ms
+        known = {
+            "access_token",
+            "instance_url",
+            "id",
+            "scope",
+            "issued_at",
+            "refresh_token",
+            "token_type",
+            "id_token",
+            "signature",
+        }
+        return cls(
+            access_token=str(body["access_token"]),
+            instance_url=str(body.get("instance_url") or "").rstrip("/"),
+            identity_url=str(body["id"]) if body.get("id") else None,
+            scopes=tuple(str(body.get("scope") or "").split()),
+            issued_at_ms=issued_ms,
+            # Measured from our own clock when the server's would put it in the past (clock skew).
+            expires_at_ms=max(issued_ms, now_ms) + lifetime_seconds * 1000,
+            refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else previous_refresh_token,
+            token_type=str(body.get("token_type") or "Bearer"),
+            id_token=str(body["id_token"]) if body.get("id_token") else None,
+            signature_verified=signature_verified,
+            extra={k: str(v) for k, v in body.items() if k not in known and isinstance(v, str | int)},
+        )
+
+    # --- derived ----------------------------------------------------------------------------------
+
+    @property
+    def org_id(self) -> str | None:
+        """From the identity URL ``.../id/<org>/<user>`` as jsforce and the Salesforce CLI parse it."""
+        parts = (self.identity_url or "").rstrip("/").split("/")
+        return parts[-2] if len(parts) >= 2 and self.identity_url else None
+
+    @property
+    def user_id(self) -> str | None:
+        parts = (self.identity_url or "").rstrip("/").split("/")
+        return parts[-1] if self.identity_url else None
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return _ms_to_datetime(self.issued_at_ms)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return _ms_to_datetime(self.expires_at_ms)
+
+    def expires_within(self, now_ms: int, seconds: float) -> bool:
+        return bool(self.expires_at_ms) and now_ms + seconds * 1000 >= self.expires_at_ms
+
+    def with_refresh_token(self, refresh_token: str | None) -> Session:
+        return replace(self, refresh_token=refresh_token)
+
+    # --- storage ----------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["scopes"] = list(self.scopes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        values = dict(data)
+        values["scopes"] = tuple(values.get("scopes") or ())
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def __repr__(self) -> str:
+        # Never print a token, even by accident in a traceback or a log line.
+        return (
+            f"Session(instance_url={self.instance_url!r}, identity_url={self.identity_url!r}, "
+            f"scopes={self.scopes!r}, expires_at={self.expires_at.isoformat()}, "
+            f"refresh_token={'yes' if self.refresh_token else 'no'})"
+        )

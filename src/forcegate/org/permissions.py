@@ -1,0 +1,361 @@
+"""Least privilege for the data API: what a user's profile and permission sets let them do.
+
+Salesforce's model, as far as the data API shows it:
+
+* **System permissions** on a profile or permission set: "API Enabled" (without it no data-API call is
+  served), "View All Data" (read every object, field and record) and "Modify All Data" (everything).
+* **Object permissions** per object: Read, Create, Edit, Delete, View All, Modify All. As in Setup, the
+  dependencies are implied: Create, Edit and View All need Read; Delete needs Edit; Modify All implies
+  all of them.
+* **Field-level security** per field: Read and Edit. A field's default, when none of the user's profile
+  and permission sets names it: standard fields follow the object (readable and editable where the object
+  is readable), custom fields (``__c``) are hidden. Once any of them names the field, only their rows
+  count. Fields the platform always shows (Id, Name, system fields) are the data layer's to exempt.
+* Permission sets only **add**: every answer is the union over the profile and the assigned sets.
+
+The org-wide sharing default is Public Read/Write, so a user who may read an object reads all its rows;
+View All and Modify All matter through what they imply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import Connection
+
+from forcegate.context import Context
+from forcegate.data import metadata
+from forcegate.data.access import FieldPermissions, ObjectPermissions
+from forcegate.org.errors import Conflict, NotFound, ValidationFailed
+from forcegate.storage import permissions as store
+from forcegate.storage import repositories as repo
+
+__all__ = [
+    "MINIMUM_ACCESS",
+    "STANDARD_USER_OBJECTS",
+    "ObjectAccess",
+    "UserAccess",
+    "apply_changes",
+    "create_profile",
+    "ensure_standard_profiles",
+    "find_parent",
+    "load_user_access",
+    "parent_view",
+]
+
+SYSTEM_ADMINISTRATOR = "System Administrator"
+STANDARD_USER = "Standard User"
+MINIMUM_ACCESS = "Minimum Access"
+
+
+@dataclass(frozen=True)
+class ObjectAccess:
+    read: bool = False
+    create: bool = False
+    edit: bool = False
+    delete: bool = False
+    view_all: bool = False
+    modify_all: bool = False
+
+    def implied(self) -> ObjectAccess:
+        """With Setup's dependencies filled in (Modify All ⇒ everything, Delete ⇒ Edit, … ⇒ Read)."""
+        modify_all = self.modify_all
+        delete = self.delete or modify_all
+        edit = self.edit or delete
+        view_all = self.view_all or modify_all
+        create = self.create or modify_all
+        read = self.read or edit or create or view_all
+        return ObjectAccess(read, create, edit, delete, view_all, modify_all)
+
+    def __or__(self, other: ObjectAccess) -> ObjectAccess:
+        return ObjectAccess(
+            self.read or other.read,
+            self.create or other.create,
+            self.edit or other.edit,
+            self.delete or other.delete,
+            self.view_all or other.view_all,
+            self.modify_all or other.modify_all,
+        )
+
+    def as_dict(self) -> dict[str, bool]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+EVERYTHING = ObjectAccess(True, True, True, True, True, True)
+READ_ONLY = ObjectAccess(read=True)
+NOTHING = ObjectAccess()
+READ_CREATE_EDIT = ObjectAccess(read=True, create=True, edit=True)
+
+# The standard objects a Standard User works with; User and Organization are read-only platform objects.
+STANDARD_USER_OBJECTS: dict[str, ObjectAccess] = {
+    "Account": READ_CREATE_EDIT,
+    "Contact": READ_CREATE_EDIT,
+    "Opportunity": READ_CREATE_EDIT,
+    "Lead": READ_CREATE_EDIT,
+    "Case": READ_CREATE_EDIT,
+    "User": READ_ONLY,
+    "Organization": READ_ONLY,
+}
+
+
+def _is_custom(name: str) -> bool:
+    return name.lower().endswith("__c")
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """The caller's effective permissions, loaded once per request: implements the data layer's
+    :class:`forcegate.data.access.ObjectAccess`. Names are compared case-insensitively."""
+
+    user_id: str
+    api_enabled: bool
+    view_all_data: bool
+    modify_all_data: bool
+    objects: dict[str, ObjectAccess] = field(default_factory=dict)  # lower-cased object name
+    # (object, field) lower-cased -> (read, edit), the union of the rows that name the field
+    field_rows: dict[tuple[str, str], tuple[bool, bool]] = field(default_factory=dict)
+
+    def access_to(self, object_name: str) -> ObjectAccess:
+        if self.modify_all_data:
+            return EVERYTHING
+        granted = self.objects.get(object_name.lower(), NOTHING)
+        return granted | READ_ONLY if self.view_all_data else granted
+
+    def object_permissions(self, object_name: str) -> ObjectPermissions:
+        return ObjectPermissions(**self.access_to(object_name).as_dict())
+
+    def field_permissions(self, object_name: str, field_name: str) -> FieldPermissions:
+        if self.modify_all_data:
+            return FieldPermissions(readable=True, editable=True)
+        row = self.field_rows.get((object_name.lower(), field_name.lower()))
+        if row is not None:
+            read, edit = row
+        elif _is_custom(field_name):
+            read = edit = False
+        else:
+            read = edit = self.access_to(object_name).read
+        return FieldPermissions(readable=read or self.view_all_data, editable=read and edit)
+
+
+def load_user_access(conn: Connection, user_id: str) -> UserAccess:
+    parents = store.parents_of_user(conn, user_id)
+    api_enabled = any(p.api_enabled for p in parents)
+    if any(p.modify_all_data for p in parents):  # grants everything: no object or field row matters
+        return UserAccess(user_id, api_enabled, view_all_data=True, modify_all_data=True)
+    ids = [p.id for p in parents]
+    objects: dict[str, ObjectAccess] = {}
+    for row in store.object_rows(conn, ids):
+        granted = ObjectAccess(
+            row.can_read, row.can_create, row.can_edit, row.can_delete, row.view_all, row.modify_all
+        ).implied()
+        key = row.object_name.lower()
+        objects[key] = objects.get(key, NOTHING) | granted
+    field_rows: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for row in store.field_rows(conn, ids):
+        key = (row.object_name.lower(), row.field_name.lower())
+        read, edit = field_rows.get(key, (False, False))
+        field_rows[key] = (read or row.can_read or row.can_edit, edit or row.can_edit)
+    return UserAccess(
+        user_id=user_id,
+        api_enabled=api_enabled,
+        view_all_data=any(p.view_all_data for p in parents),
+        modify_all_data=False,
+        objects=objects,
+        field_rows=field_rows,
+    )
+
+
+# --- standard profiles ---------------------------------------------------------------------------
+
+
+def ensure_standard_profiles(ctx: Context, conn: Connection, org_id: str) -> None:
+    """System Administrator (everything), Standard User (read/create/edit on the standard objects,
+    no delete, no View/Modify All) and Minimum Access (no object access, API disabled): created when
+    missing. Migration 0006 does the same for orgs that existed before it."""
+    now = ctx.now_ms()
+    existing = {p.name for p in repo.list_profiles(conn, org_id)}
+    if SYSTEM_ADMINISTRATOR not in existing:
+        repo.insert_profile(
+            conn, org_id, SYSTEM_ADMINISTRATOR, manage_connected_apps=True, manage_users=True, now_ms=now
+        )
+    if STANDARD_USER not in existing:
+        repo.insert_profile(
+            conn, org_id, STANDARD_USER, manage_connected_apps=False, manage_users=False, now_ms=now
+        )
+        standard = store.parent_by_name(conn, org_id, "profile", STANDARD_USER)
+        assert standard is not None
+        store.set_system_permissions(conn, standard.id, {"api_enabled": True})
+        for name, access in STANDARD_USER_OBJECTS.items():
+            store.set_object_permission(conn, org_id, standard.id, name, _columns(access))
+    if SYSTEM_ADMINISTRATOR not in existing:
+        admin = store.parent_by_name(conn, org_id, "profile", SYSTEM_ADMINISTRATOR)
+        assert admin is not None
+        store.set_system_permissions(
+            conn, admin.id, {"api_enabled": True, "view_all_data": True, "modify_all_data": True}
+        )
+    if MINIMUM_ACCESS not in existing:
+        repo.insert_profile(
+            conn, org_id, MINIMUM_ACCESS, manage_connected_apps=False, manage_users=False, now_ms=now
+        )
+
+
+def _columns(access: ObjectAccess) -> dict[str, bool]:
+    return {store.OBJECT_FLAGS[k]: v for k, v in access.implied().as_dict().items()}
+
+
+# --- administration (CLI and admin API) ----------------------------------------------------------
+
+KINDS = {"profile": "profile", "permission_set": "permission set"}
+
+
+def find_parent(conn: Connection, org_id: str, kind: str, name: str) -> store.Parent:
+    found = store.parent_by_name(conn, org_id, kind, name)
+    if found is None:
+        raise NotFound(f"no {KINDS[kind]} named {name!r}")
+    return found
+
+
+def create_profile(ctx: Context, conn: Connection, org_id: str, name: str) -> store.Parent:
+    """A custom profile: nothing granted until an admin grants it (like cloning Minimum Access)."""
+    if not name.strip() or len(name) > 255:
+        raise ValidationFailed("name must be 1 to 255 characters", "name")
+    if repo.profile_by_name(conn, org_id, name) is not None:
+        raise Conflict(f"a profile named {name!r} already exists", "name")
+    repo.insert_profile(
+        conn, org_id, name.strip(), manage_connected_apps=False, manage_users=False, now_ms=ctx.now_ms()
+    )
+    return find_parent(conn, org_id, "profile", name.strip())
+
+
+def _api_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 80:
+        raise ValidationFailed(f"{what} must be an API name of 1 to 80 characters", what)
+    if not (value[0].isalpha() and all(c.isalnum() or c == "_" for c in value)):
+        raise ValidationFailed(f"{what} {value!r} is not a valid API name", what)
+    return value
+
+
+def _object_name(schema: metadata.OrgSchema, name: Any) -> str:
+    """The object's canonical API name; refuses objects the org does not have."""
+    found = schema.object(_api_name(name, "object"))
+    if found is None:
+        raise ValidationFailed(f"no object named {name!r}", "object_permissions")
+    return found.name
+
+
+def _field_name(schema: metadata.OrgSchema, object_name: str, field_name: str) -> tuple[str, str]:
+    """Canonical names of a field whose security an admin may set: not a system field (always
+    visible) nor a required one (Salesforce keeps those readable and editable for everyone)."""
+    canonical_object = _object_name(schema, object_name)
+    obj = schema.object(canonical_object)
+    assert obj is not None
+    found = obj.field(_api_name(field_name, "field"))
+    if found is None:
+        raise ValidationFailed(f"no field named {field_name!r} on {canonical_object}", "field_permissions")
+    if found.system or found.required:
+        raise ValidationFailed(
+            f"{canonical_object}.{found.name} is always visible: its field-level security cannot change",
+            "field_permissions",
+        )
+    return canonical_object, found.name
+
+
+def _flags(value: Any, allowed: tuple[str, ...], where: str) -> dict[str, bool]:
+    if not isinstance(value, dict):
+        raise ValidationFailed(f"{where} must be an object of booleans", where)
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise ValidationFailed(f"{where}: unknown permission(s) {', '.join(sorted(unknown))}", where)
+    if not all(isinstance(v, bool) for v in value.values()):
+        raise ValidationFailed(f"{where}: permissions must be booleans", where)
+    return {k: bool(value.get(k, False)) for k in allowed}
+
+
+def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: dict[str, Any]) -> None:
+    """Change a profile's or permission set's permissions. ``changes`` may carry:
+
+    * ``api_enabled``, ``view_all_data``, ``modify_all_data``: booleans;
+    * ``object_permissions``: ``{"Account": {"read": true, "create": true, …}}`` — replaces the flags
+      on each named object (missing flags are false; all false removes the row);
+    * ``field_permissions``: ``{"Account.Phone": {"read": true, "edit": false}}`` — likewise.
+    """
+    unknown = set(changes) - {*store.SYSTEM_PERMISSIONS, "object_permissions", "field_permissions"}
+    if unknown:
+        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
+    system: dict[str, bool] = {}
+    for name in store.SYSTEM_PERMISSIONS:
+        if name in changes:
+            if not isinstance(changes[name], bool):
+                raise ValidationFailed(f"{name} must be a boolean", name)
+            system[name] = changes[name]
+    objects = changes.get("object_permissions", {})
+    if not isinstance(objects, dict):
+        raise ValidationFailed("object_permissions must be an object", "object_permissions")
+    schema = metadata.load_schema(conn, org_id)
+    object_changes = [
+        (_object_name(schema, name), ObjectAccess(**_flags(flags, tuple(store.OBJECT_FLAGS), name)))
+        for name, flags in objects.items()
+    ]
+    field_specs = changes.get("field_permissions", {})
+    if not isinstance(field_specs, dict):
+        raise ValidationFailed("field_permissions must be an object", "field_permissions")
+    field_changes = []
+    for qualified, flags in field_specs.items():
+        object_name, dot, field_name = str(qualified).partition(".")
+        if not dot:
+            raise ValidationFailed(f"field {qualified!r} must be named Object.Field", "field_permissions")
+        granted = _flags(flags, ("read", "edit"), qualified)
+        field_changes.append((*_field_name(schema, object_name, field_name), granted))
+    # Validated everything before writing anything: a bad entry leaves the parent as it was.
+    if system:
+        store.set_system_permissions(conn, parent.id, system)
+    for name, access in object_changes:
+        if access == NOTHING:
+            store.delete_object_permission(conn, parent.id, name)
+        else:
+            store.set_object_permission(conn, org_id, parent.id, name, _columns(access))
+    for object_name, field_name, granted in field_changes:
+        if not granted["read"] and not granted["edit"]:
+            # An explicit "no access" row hides a standard field, so it is kept rather than deleted.
+            store.set_field_permission(conn, org_id, parent.id, object_name, field_name, False, False)
+        else:
+            store.set_field_permission(
+                conn, org_id, parent.id, object_name, field_name, True, granted["edit"]
+            )
+
+
+def clear_field_permission(conn: Connection, parent: store.Parent, qualified: str) -> None:
+    """Forget a field row: the field returns to its default (see the module docstring)."""
+    object_name, _, field_name = qualified.partition(".")
+    store.delete_field_permission(conn, parent.id, object_name, field_name)
+
+
+def parent_view(conn: Connection, parent: store.Parent) -> dict[str, Any]:
+    view: dict[str, Any] = {"id": parent.id, "name": parent.name}
+    if parent.kind == "permission_set":
+        view["label"] = parent.label
+    view.update(
+        {
+            "api_enabled": parent.api_enabled,
+            "view_all_data": parent.view_all_data,
+            "modify_all_data": parent.modify_all_data,
+            "object_permissions": {
+                r.object_name: {k: getattr(r, c) for k, c in store.OBJECT_FLAGS.items()}
+                for r in sorted(store.object_rows(conn, [parent.id]), key=lambda r: r.object_name.lower())
+            },
+            "field_permissions": {
+                f"{r.object_name}.{r.field_name}": {"read": r.can_read, "edit": r.can_edit}
+                for r in sorted(
+                    store.field_rows(conn, [parent.id]),
+                    key=lambda r: (r.object_name.lower(), r.field_name.lower()),
+                )
+            },
+        }
+    )
+    return view
+
+
+def unassign(conn: Connection, permission_set: store.Parent, user_id: str) -> None:
+    if not store.unassign_permission_set(conn, permission_set.id, user_id):
+        raise NotFound(f"the permission set {permission_set.name!r} is not assigned to that user")
