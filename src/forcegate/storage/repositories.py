@@ -206,8 +206,11 @@ def insert_user(conn: Connection, values: dict[str, Any]) -> User:
     return user
 
 
+_USER_BY_USERNAME = select(users).where(users.c.username == bindparam("username"))
+
+
 def user_by_username(conn: Connection, username: str) -> User | None:
-    row = conn.execute(select(users).where(users.c.username == username.lower())).first()
+    row = conn.execute(_USER_BY_USERNAME, {"username": username.lower()}).first()
     return _user(row) if row else None
 
 
