@@ -9,6 +9,7 @@ and every ordering ends with the record Id so batches of one query never overlap
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import (
     FromClause,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     false,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from forcegate.data.access import Caller
 from forcegate.data.metadata import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
@@ -171,7 +174,7 @@ class _Translator:
     # --- FROM and relationship paths ----------------------------------------------------------
 
     def root(self, query: ast.Query, obj: ObjectInfo, compiled: Compiled) -> None:
-        compiled.root_table = compiled.t0 = obj.sa_table.alias("t0")
+        compiled.root_table = compiled.t0 = _alias(obj.sa_table, "t0")
 
     def resolve(
         self, compiled: Compiled, path: ast.FieldPath, *, allow_relationship_only: bool = False
@@ -200,7 +203,7 @@ class _Translator:
             key = tuple(n.lower() for n in rel_names)
             known = compiled.relationships.get(key)
             if known is None:
-                alias = parent.sa_table.alias(f"r{len(compiled.relationships) + 1}")
+                alias = _alias(parent.sa_table, f"r{len(compiled.relationships) + 1}")
                 on = alias.c.id == self.sql_value(ref, table)
                 if parent.soft_delete:
                     on = and_(on, alias.c.is_deleted == false())
@@ -632,6 +635,14 @@ class _Translator:
             f"value of filter criterion for field '{f.name}' must be of type {word} and should not be "
             "enclosed in quotes",
         )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _alias(table: Table, name: str) -> NamedFromClause:
+    """The same alias object for every query: an alias builds its column collection on first use,
+    ~0.4 ms for a wide object (half of a 10-row query's translation). Schema tables are rebuilt,
+    never changed, when an org's schema changes, so a cached alias never goes stale."""
+    return table.alias(name)
 
 
 def field_sql(f: FieldInfo, table: FromClause) -> ColumnElement[Any]:

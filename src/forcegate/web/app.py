@@ -89,11 +89,13 @@ def routes() -> list[Route]:
         Route("/services/oauth2/userinfo", identity.userinfo, methods=["GET", "POST"]),
         Route("/id/{org_id}/{user_id}", identity.identity, methods=["GET", "POST"]),
     ]
-    table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
-    table += device.ROUTES + soap.ROUTES
+    # Starlette tries routes in order, a regex each: the busiest paths come first (the data API
+    # behind the ~100 admin routes paid ~150 µs per call just to be found).
+    table += data.ROUTES
     table += token_lifecycle.ROUTES
     table += discovery.ROUTES
-    table += data.ROUTES
+    table += device.ROUTES + soap.ROUTES
+    table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
     return table
 
 
