@@ -348,14 +348,16 @@ def main() -> None:
         server.stop()
     te.print_table(results)
     print()
-    print(f"{'grant':<20}{'budget µs':>10}{'2x budget':>10}{'measured µs (c=1)':>19}{'ratio':>7}")
-    for r in results:
-        if r.concurrency == 1:
-            budget = BUDGET_US[r.name]
-            print(
-                f"{r.name:<20}{budget:>10}{2 * budget:>10}{r.server_us_per_request:>19.0f}"
-                f"{r.server_us_per_request / budget:>7.1f}"
-            )
+    # Per-request CPU is compared where the server is busy (the highest concurrency): at c=1 it also
+    # pays for waking up on every request.
+    busiest = {r.name: r for r in sorted(results, key=lambda r: r.concurrency)}
+    print(f"{'grant':<20}{'budget µs':>10}{'2x budget':>10}{'measured µs':>13}{'at c':>6}{'ratio':>7}")
+    for name, r in busiest.items():
+        budget = BUDGET_US[name]
+        print(
+            f"{name:<20}{budget:>10}{2 * budget:>10}{r.server_us_per_request:>13.0f}{r.concurrency:>6}"
+            f"{r.server_us_per_request / budget:>7.1f}"
+        )
     share: dict[str, float] = {}
     if "jwt_bearer" in args.only:
         share = jwt_signature_share(org, args.share_grants)
