@@ -540,6 +540,17 @@ data_accounts = _record_table(
     Column("parent_id", String(18), nullable=True),
 )
 Index("ix_data_accounts_org_name", data_accounts.c.org_id, data_accounts.c.name)
+# SOQL sorts and compares names by lower(): the expression indexes serving that are created by
+# migration 0007 (dialect-specific DDL that Alembic's autogenerate cannot compare), on the name field of
+# Account, Contact, Opportunity and Lead.
+EXPRESSION_INDEXES = frozenset(
+    {
+        "ix_data_accounts_org_lower_name",
+        "ix_data_contacts_org_lower_last_name",
+        "ix_data_opportunities_org_lower_name",
+        "ix_data_leads_org_lower_last_name",
+    }
+)
 
 data_contacts = _record_table(
     "data_contacts",
