@@ -297,3 +297,37 @@ def test_when_two_servers_share_a_database_then_housekeeping_runs_once_per_inter
         finally:
             for generator in (first, second):
                 generator.close()
+
+
+def test_when_query_locators_expire_and_api_counts_age_then_they_are_purged(fresh: Server) -> None:
+    from sqlalchemy import insert, select
+
+    from forcegate.storage.schema import api_request_counts, query_locators
+
+    today = fresh.clock.now_ms() // store.DAY_MS
+    with fresh.ctx.db.write() as conn:
+        for day in (today, today - store.API_USAGE_DAYS_KEPT, today - store.API_USAGE_DAYS_KEPT - 1):
+            conn.execute(insert(api_request_counts).values(org_id=fresh.org_id, day=day, count=5))
+        for n, expires_in_ms in enumerate((60_000, -1)):
+            conn.execute(
+                insert(query_locators).values(
+                    id=f"01gLOCATOR{n:08d}",
+                    org_id=fresh.org_id,
+                    user_id=None,
+                    soql="SELECT Id FROM Account",
+                    include_deleted=False,
+                    batch_size=200,
+                    total_size=500,
+                    created_ms=fresh.clock.now_ms(),
+                    expires_ms=fresh.clock.now_ms() + expires_in_ms,
+                )
+            )
+
+    purged = _run(fresh)
+
+    assert purged["api_request_counts"] == 1 and purged["query_locators"] == 1
+    with fresh.ctx.db.read() as conn:
+        days = sorted(conn.execute(select(api_request_counts.c.day)).scalars())
+        locators = list(conn.execute(select(query_locators.c.id)).scalars())
+    assert days == [today - store.API_USAGE_DAYS_KEPT, today]
+    assert locators == ["01gLOCATOR00000000"]

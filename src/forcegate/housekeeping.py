@@ -10,7 +10,8 @@ What goes (``storage.housekeeping.PURGES``, in this order):
 - authorization codes past their expiry, device requests ``EXPIRED_KEPT_MS`` after theirs (so a late
   poll still hears "expired"), JWT bearer ``jti`` records past the assertion's expiry, rate-limit
   windows over for a day, browser sessions past their expiry;
-- grants (``authorizations``) that no token keeps alive any more.
+- grants (``authorizations``) that no token keeps alive any more;
+- SOQL query locators past their expiry, and per-day API request counts older than a week.
 
 Every server process runs ``scheduled`` (see ``web/app.py``): it sleeps until the shared schedule
 says a run is due, then tries to take the lease; one process wins, moves the schedule on, purges and

@@ -24,12 +24,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED
 from forcegate.storage.schema import (
     access_tokens,
+    api_request_counts,
     authorization_codes,
     authorizations,
     browser_sessions,
     connected_apps,
     device_requests,
     jwt_assertions,
+    query_locators,
     rate_limits,
     refresh_tokens,
     scheduled_jobs,
@@ -53,6 +55,10 @@ __all__ = [
 # --- what is dead, table by table ---------------------------------------------------------------
 # Each entry: (name, table, key columns, the query selecting dead rows given the cut-offs). Order
 # matters: tokens go before the authorizations they keep alive.
+
+
+DAY_MS = 24 * 3600 * 1000
+API_USAGE_DAYS_KEPT = 7
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,14 @@ PURGES: tuple[Purge, ...] = (
         browser_sessions,
         ("session_hash",),
         lambda c: browser_sessions.c.expires_ms <= c.now_ms,
+    ),
+    Purge("query_locators", query_locators, ("id",), lambda c: query_locators.c.expires_ms <= c.now_ms),
+    # A row per org per UTC day: only today's counts; the last week's are kept for a look back.
+    Purge(
+        "api_request_counts",
+        api_request_counts,
+        ("org_id", "day"),
+        lambda c: api_request_counts.c.day < c.now_ms // DAY_MS - API_USAGE_DAYS_KEPT,
     ),
 )
 
