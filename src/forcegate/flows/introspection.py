@@ -20,7 +20,7 @@ from typing import Any
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp
 from forcegate.flows.common import Caller
-from forcegate.flows.refresh_token import _expiry_ms as refresh_expiry_ms
+from forcegate.flows.refresh_token import refresh_token_expiry_ms as refresh_expiry_ms
 from forcegate.flows.revocation import authenticate_client
 from forcegate.flows.username_password import FLOW as USERNAME_PASSWORD_FLOW
 from forcegate.protocol.token_management import TokenManagementRequest

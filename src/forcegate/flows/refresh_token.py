@@ -45,7 +45,7 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import refresh_tokens as store
 from forcegate.storage import repositories as repo
 
-__all__ = ["refresh"]
+__all__ = ["refresh", "refresh_token_expiry_ms"]
 
 FLOW = "refresh_token"
 
@@ -162,12 +162,12 @@ def _check_live(token: store.RefreshToken, attempt: _Attempt) -> None:
 
 def _check_policy(app: ConnectedApp, token: store.RefreshToken, now_ms: int) -> None:
     """The app's refresh token policy as it is now (Salesforce evaluates it only when a token is used)."""
-    deadline = _expiry_ms(app, token)
+    deadline = refresh_token_expiry_ms(app, token)
     if deadline is not None and now_ms >= deadline:
         raise ExpiredRefreshToken.with_reason(f"refresh token expired ({app.refresh_token_policy})")
 
 
-def _expiry_ms(app: ConnectedApp, token: store.RefreshToken) -> int | None:
+def refresh_token_expiry_ms(app: ConnectedApp, token: store.RefreshToken) -> int | None:
     """When the token stops being usable under the app's policy; None: valid until revoked.
 
     "Expire after" is an absolute lifetime of the grant, counted from the family's creation, so

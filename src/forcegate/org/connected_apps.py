@@ -33,7 +33,7 @@ from forcegate.protocol.callbacks import InvalidCallbackUrl, validate_callback_u
 from forcegate.protocol.scopes import parse_scope, unknown_scopes
 from forcegate.storage import repositories as repo
 
-__all__ = ["PLATFORM_CLI", "app_view", "create_app", "find_app", "update_app"]
+__all__ = ["PLATFORM_CLI", "app_view", "create_app", "find_app", "new_consumer_secret", "update_app"]
 
 _BASE62 = string.ascii_letters + string.digits
 
@@ -78,7 +78,7 @@ def _new_consumer_key() -> str:
     return "3MVG9" + "".join(secrets.choice(_BASE62) for _ in range(80))
 
 
-def _new_consumer_secret() -> str:
+def new_consumer_secret() -> str:
     return secrets.token_hex(32).upper()
 
 
@@ -133,7 +133,7 @@ def create_app(
     name = _validated_name(name)
     if repo.app_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a connected app named {name!r} already exists", "name")
-    secret = _new_consumer_secret()
+    secret = new_consumer_secret()
     now = ctx.now_ms()
     app = ConnectedApp(
         id=new_id(KeyPrefix.CONNECTED_APP),

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
-from forcegate.org.connected_apps import _new_consumer_secret
+from forcegate.org.connected_apps import new_consumer_secret
 from forcegate.org.errors import InvalidOperation
 from forcegate.storage import repositories as repo
 from forcegate.storage import token_lifecycle
@@ -32,7 +32,7 @@ def rotate_secret(ctx: Context, conn: Connection, app: ConnectedApp) -> tuple[Co
         raise InvalidOperation(
             "an old consumer secret is still active: revoke it (apps revoke-old-secret) before rotating again"
         )
-    secret = _new_consumer_secret()
+    secret = new_consumer_secret()
     now = ctx.now_ms()
     rotated = replace(
         app,

@@ -15,7 +15,14 @@ from urllib.parse import unquote_plus
 
 from forcegate.protocol.errors import InvalidClient, InvalidRequest, OAuthError
 
-__all__ = ["AuthorizeRequest", "TokenRequest", "parse_authorize_request", "parse_token_request"]
+__all__ = [
+    "AuthorizeRequest",
+    "TokenRequest",
+    "basic_credentials",
+    "parse_authorize_request",
+    "parse_token_request",
+    "single_values",
+]
 
 _TOKEN_FIELDS = (
     "grant_type",
@@ -50,7 +57,7 @@ _AUTHORIZE_FIELDS = (
 InvalidBasicAuthHeader = OAuthError("invalid_basic_auth_header", "invalid basic authorization header")
 
 
-def _single_values(
+def single_values(
     pairs: Iterable[tuple[str, str]], known: tuple[str, ...]
 ) -> tuple[dict[str, str], list[str]]:
     values: dict[str, str] = {}
@@ -82,7 +89,7 @@ class TokenRequest:
     device_code: str | None = None  # RFC 8628 polling (Salesforce's dialect sends it as ``code``)
 
 
-def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not authorization or authorization[:6].lower() != "basic ":
         return None
     try:
@@ -97,12 +104,12 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 def parse_token_request(pairs: Iterable[tuple[str, str]], authorization: str | None) -> TokenRequest:
-    values, duplicated = _single_values(pairs, _TOKEN_FIELDS)
+    values, duplicated = single_values(pairs, _TOKEN_FIELDS)
     if duplicated:
         raise InvalidRequest.with_description(f"duplicate parameter: {duplicated[0]}")
     client_id = values.get("client_id") or None
     client_secret = values.get("client_secret")
-    basic = _basic_credentials(authorization)
+    basic = basic_credentials(authorization)
     if basic is not None:
         if client_id is not None and client_id != basic[0]:
             raise InvalidClient.with_reason("client_id in body differs from HTTP Basic")
@@ -151,7 +158,7 @@ def _response_type(value: str) -> str:
 
 
 def parse_authorize_request(pairs: Iterable[tuple[str, str]]) -> AuthorizeRequest:
-    values, duplicated = _single_values(pairs, _AUTHORIZE_FIELDS)
+    values, duplicated = single_values(pairs, _AUTHORIZE_FIELDS)
     return AuthorizeRequest(
         response_type=_response_type(values.get("response_type", "")),
         client_id=values.get("client_id", ""),

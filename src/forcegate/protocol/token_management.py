@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from forcegate.protocol.errors import InvalidClient, InvalidRequest, OAuthError
-from forcegate.protocol.requests import _basic_credentials, _single_values
+from forcegate.protocol.requests import basic_credentials, single_values
 
 __all__ = [
     "TOKEN_TYPE_HINTS",
@@ -47,12 +47,12 @@ class TokenManagementRequest:
 def parse_token_management_request(
     pairs: Iterable[tuple[str, str]], authorization: str | None
 ) -> TokenManagementRequest:
-    values, duplicated = _single_values(pairs, _FIELDS)
+    values, duplicated = single_values(pairs, _FIELDS)
     if duplicated:
         raise InvalidRequest.with_description(f"duplicate parameter: {duplicated[0]}")
     client_id = values.get("client_id") or None
     client_secret = values.get("client_secret") or None
-    basic = _basic_credentials(authorization)
+    basic = basic_credentials(authorization)
     if basic is not None:
         if client_id is not None and client_id != basic[0]:
             raise InvalidClient.with_reason("client_id in body differs from HTTP Basic")

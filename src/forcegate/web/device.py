@@ -35,10 +35,10 @@ from forcegate.web.pages import (
     CSRF_COOKIE,
     LOGIN_FAILED,
     SESSION_COOKIE,
-    _csrf_ok,
-    _forbidden,
-    _render,
-    _secure_cookies,
+    csrf_ok,
+    forbidden,
+    render,
+    secure_cookies,
 )
 
 __all__ = ["DEVICE_AUTHORIZATION_PATH", "ROUTES"]
@@ -119,7 +119,7 @@ def _login_page(
 ) -> Response:
     ctx: Context = request.app.state.ctx
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
-    response = _render(
+    response = render(
         "device_login.html",
         status=200 if error is None else 401,
         org_name=request.app.state.org_name,
@@ -129,7 +129,7 @@ def _login_page(
         csrf_token=ctx.box.sign(f"{_LOGIN}:{csrf_cookie}"),
     )
     response.set_cookie(
-        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=_secure_cookies(request)
+        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
     )
     return response
 
@@ -137,7 +137,7 @@ def _login_page(
 def _code_page(request: Request, login: BrowserLogin, user_code: str, refused: str | None = None) -> Response:
     ctx: Context = request.app.state.ctx
     status, error = CODE_MESSAGES[refused] if refused else (200, None)
-    return _render(
+    return render(
         "device_code.html",
         status=status,
         error=error,
@@ -149,7 +149,7 @@ def _code_page(request: Request, login: BrowserLogin, user_code: str, refused: s
 
 def _approve_page(request: Request, login: BrowserLogin, pending: device.PendingApproval) -> Response:
     ctx: Context = request.app.state.ctx
-    return _render(
+    return render(
         "device_approve.html",
         app_name=pending.app.name,
         username=login.user.username,
@@ -165,7 +165,7 @@ def _decide_csrf(ctx: Context, session_token: str, user_code: str) -> str:
 
 
 def _done_page(status: int, heading: str, message: str) -> Response:
-    return _render(
+    return render(
         "device_done.html", status=status, heading=heading, message=message, error=status >= 400, again=True
     )
 
@@ -186,8 +186,8 @@ async def connect_page(request: Request) -> Response:
 
 def _login_submit(request: Request, form: dict[str, str]) -> Response:
     ctx: Context = request.app.state.ctx
-    if not _csrf_ok(request, _LOGIN, request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
-        return _forbidden()
+    if not csrf_ok(request, _LOGIN, request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
+        return forbidden()
     user_code = form.get("user_code", "")
     username = form.get("username", "")
     login = log_in(
@@ -208,7 +208,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         max_age=ctx.settings.browser_session_seconds,
         httponly=True,
         samesite="lax",
-        secure=_secure_cookies(request),
+        secure=secure_cookies(request),
     )
     return response
 
@@ -216,8 +216,8 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
 def _code_submit(request: Request, form: dict[str, str]) -> Response:
     ctx: Context = request.app.state.ctx
     session_token = request.cookies.get(SESSION_COOKIE)
-    if not _csrf_ok(request, _CODE, session_token, form.get("csrf_token")):
-        return _forbidden()
+    if not csrf_ok(request, _CODE, session_token, form.get("csrf_token")):
+        return forbidden()
     user_code = form.get("user_code", "")
     login = session_login(ctx, session_token)
     if login is None:
@@ -238,14 +238,14 @@ def _decide_submit(request: Request, form: dict[str, str]) -> Response:
     session_token = request.cookies.get(SESSION_COOKIE)
     user_code = form.get("user_code", "")
     bound = f"{session_token}:{user_code}" if session_token else None
-    if not _csrf_ok(request, _DECIDE, bound, form.get("csrf_token")):
-        return _forbidden()
+    if not csrf_ok(request, _DECIDE, bound, form.get("csrf_token")):
+        return forbidden()
     login = session_login(ctx, session_token)
     if login is None:
         return _login_page(request, user_code)
     decision = form.get("decision")
     if decision not in ("allow", "deny"):
-        return _forbidden()
+        return forbidden()
     outcome = device.decide(
         ctx, caller_of(request), user=login.user, user_code=user_code, allow=decision == "allow"
     )
@@ -262,10 +262,10 @@ async def connect_submit(request: Request) -> Response:
     try:
         form = dict(await read_form_pairs(request))
     except OAuthError:
-        return _forbidden()
+        return forbidden()
     step = _STEPS.get(form.get("step", ""))
     if step is None:
-        return _forbidden()
+        return forbidden()
     return await run_in_threadpool(step, request, form)
 
 

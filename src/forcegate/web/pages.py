@@ -28,7 +28,7 @@ from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.secrets_box import constant_time_equals, random_token
 from forcegate.web.common import caller_of, read_form_pairs
 
-__all__ = ["authorize", "consent_submit", "login_submit"]
+__all__ = ["authorize", "consent_submit", "csrf_ok", "forbidden", "login_submit", "render", "secure_cookies"]
 
 SESSION_COOKIE = "fg_sid"
 CSRF_COOKIE = "fg_csrf"
@@ -68,7 +68,7 @@ def callback_source(redirect_uri: str) -> str | None:
     return f"{scheme}:"
 
 
-def _render(name: str, status: int = 200, redirect_uri: str | None = None, **values: Any) -> HTMLResponse:
+def render(name: str, status: int = 200, redirect_uri: str | None = None, **values: Any) -> HTMLResponse:
     """A page; one whose form may end in a redirect to the client names its callback in form-action,
     as browsers check form-action against every redirect that follows a form submission."""
     headers = PAGE_HEADERS
@@ -79,10 +79,10 @@ def _render(name: str, status: int = 200, redirect_uri: str | None = None, **val
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:
-    return _render("error.html", status=400, error=error.error, description=error.description)
+    return render("error.html", status=400, error=error.error, description=error.description)
 
 
-def _secure_cookies(request: Request) -> bool:
+def secure_cookies(request: Request) -> bool:
     return str(request.app.state.public_url).startswith("https://")
 
 
@@ -97,7 +97,7 @@ def _login_page(
 ) -> Response:
     ctx: Context = request.app.state.ctx
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
-    response = _render(
+    response = render(
         "login.html",
         status=200 if error is None else 401,
         redirect_uri=redirect_uri,
@@ -109,7 +109,7 @@ def _login_page(
         csrf_token=ctx.box.sign("login:" + csrf_cookie),
     )
     response.set_cookie(
-        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=_secure_cookies(request)
+        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
     )
     return response
 
@@ -130,7 +130,7 @@ def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: 
         return _redirect(
             authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms)
         )
-    return _render(
+    return render(
         "consent.html",
         redirect_uri=auth.request.redirect_uri,
         app_name=auth.app.name,
@@ -183,15 +183,15 @@ async def authorize(request: Request) -> Response:
     return await run_in_threadpool(_authorize, request)
 
 
-def _csrf_ok(request: Request, purpose: str, secret: str | None, submitted: str | None) -> bool:
+def csrf_ok(request: Request, purpose: str, secret: str | None, submitted: str | None) -> bool:
     ctx: Context = request.app.state.ctx
     if not secret or not submitted:
         return False
     return constant_time_equals(ctx.box.sign(f"{purpose}:{secret}"), submitted)
 
 
-def _forbidden() -> Response:
-    return _render(
+def forbidden() -> Response:
+    return render(
         "error.html",
         status=403,
         error="invalid_request",
@@ -201,8 +201,8 @@ def _forbidden() -> Response:
 
 def _login_submit(request: Request, form: dict[str, str]) -> Response:
     ctx: Context = request.app.state.ctx
-    if not _csrf_ok(request, "login", request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
-        return _forbidden()
+    if not csrf_ok(request, "login", request.cookies.get(CSRF_COOKIE), form.get("csrf_token")):
+        return forbidden()
     authorize_query = form.get("authorize_query", "")
     auth = _validated_or_answer(request, authorize_query)
     if isinstance(auth, Response):
@@ -233,7 +233,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         max_age=ctx.settings.browser_session_seconds,
         httponly=True,
         samesite="lax",
-        secure=_secure_cookies(request),
+        secure=secure_cookies(request),
     )
     return response
 
@@ -247,15 +247,15 @@ async def login_submit(request: Request) -> Response:
     try:
         form = await _form(request)
     except OAuthError:
-        return _forbidden()
+        return forbidden()
     return await run_in_threadpool(_login_submit, request, form)
 
 
 def _consent_submit(request: Request, form: dict[str, str]) -> Response:
     ctx: Context = request.app.state.ctx
     session_token = request.cookies.get(SESSION_COOKIE)
-    if not _csrf_ok(request, "consent", session_token, form.get("csrf_token")):
-        return _forbidden()
+    if not csrf_ok(request, "consent", session_token, form.get("csrf_token")):
+        return forbidden()
     authorize_query = form.get("authorize_query", "")
     auth = _validated_or_answer(request, authorize_query)
     if isinstance(auth, Response):
@@ -269,7 +269,7 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
     if decision == "deny":
         return _redirect(web_server.deny(auth))
     if decision != "allow":
-        return _forbidden()
+        return forbidden()
     return _redirect(authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms))
 
 
@@ -278,5 +278,5 @@ async def consent_submit(request: Request) -> Response:
     try:
         form = await _form(request)
     except OAuthError:
-        return _forbidden()
+        return forbidden()
     return await run_in_threadpool(_consent_submit, request, form)
