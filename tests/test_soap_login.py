@@ -478,3 +478,20 @@ def test_when_simple_salesforce_logs_in_then_it_gets_the_session_and_instance(
             username=user.username, password="Wrong-pass1", security_token=token, scratch_url=server.url
         )
     assert failed.value.code == "INVALID_LOGIN" and failed.value.auth_message == INVALID_LOGIN
+
+
+def test_when_user_lacks_api_enabled_then_api_disabled_fault(server: Server, soap_on: OrgSettings) -> None:
+    with server.ctx.db.write() as conn:
+        user, token = users.create_user(
+            server.ctx,
+            conn,
+            server.org_id,
+            username=f"soap-min-{secrets.token_hex(4)}@example.com",
+            password=PASSWORD,
+            profile="Minimum Access",
+        )
+
+    response = _post(server, jsforce_login(user.username, PASSWORD + token))
+
+    _assert_api_fault(response, "API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner")
+    assert [r["status"] for r in _soap_history(server, user)] == ["Failed: API Disabled"]

@@ -41,6 +41,7 @@ from forcegate.flows.login import check_password
 from forcegate.ids import to15
 from forcegate.org.connected_apps import create_app
 from forcegate.org.errors import AdminError
+from forcegate.org.permissions import load_user_access
 from forcegate.protocol.tokens import IssuedTokens
 from forcegate.storage import repositories as repo
 
@@ -153,6 +154,19 @@ def invalid_login_fault(reason: str) -> SoapFault:
 def soap_disabled_fault() -> SoapFault:
     return api_fault(
         "API_DISABLED_FOR_ORG", SOAP_DISABLED_MESSAGE, detail_type="LoginFault", reason="SOAP login disabled"
+    )
+
+
+API_DISABLED_MESSAGE = "API is not enabled for this Organization or Partner"
+API_DISABLED_STATUS = "Failed: API Disabled"
+
+
+def api_disabled_fault() -> SoapFault:
+    return api_fault(
+        "API_DISABLED_FOR_ORG",
+        API_DISABLED_MESSAGE,
+        detail_type="LoginFault",
+        reason="user without API Enabled",
     )
 
 
@@ -318,7 +332,17 @@ def login(sc: SoapContext, call: SoapCall) -> str:
         _record(sc, check.status, username, check.user, app)
         raise invalid_login_fault(check.status)
     with sc.ctx.db.write() as conn:
-        tokens = issue_tokens(sc.ctx, conn, app=app, user=check.user, scopes=list(app.scopes), flow=FLOW)
+        # The "API Enabled" permission gates every API, the SOAP API's login() included.
+        api_enabled = load_user_access(conn, check.user.id).api_enabled
+        scopes = list(app.scopes)
+        tokens = (
+            issue_tokens(sc.ctx, conn, app=app, user=check.user, scopes=scopes, flow=FLOW)
+            if api_enabled
+            else None
+        )
+    if tokens is None:
+        _record(sc, API_DISABLED_STATUS, username, check.user, app)
+        raise api_disabled_fault()
     _record(sc, check.status, username, check.user, app)
     return login_response(sc, org, check.user, app, tokens)
 
