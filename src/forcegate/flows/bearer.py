@@ -12,11 +12,11 @@ hash already proves the token was issued by us, so verifying it too would only a
 from __future__ import annotations
 
 from forcegate.context import Context
-from forcegate.domain import AccessTokenGrant
+from forcegate.domain import AccessTokenGrant, User
 from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
 
-__all__ = ["bearer_token", "validate_access_token"]
+__all__ = ["bearer_token", "validate_access_token", "validate_access_token_for_user"]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -34,3 +34,13 @@ def validate_access_token(ctx: Context, token: str | None) -> AccessTokenGrant |
         return None
     with ctx.db.read() as conn:
         return repo.active_access_token(conn, token_hash(token), ctx.now_ms())
+
+
+def validate_access_token_for_user(ctx: Context, token: str | None) -> tuple[AccessTokenGrant, User] | None:
+    """The grant and its user, read in one transaction (userinfo and identity URLs need both)."""
+    if not token or len(token) > 4096:
+        return None
+    with ctx.db.read() as conn:
+        grant = repo.active_access_token(conn, token_hash(token), ctx.now_ms())
+        user = repo.user_by_id(conn, grant.user_id) if grant is not None else None
+    return (grant, user) if grant is not None and user is not None else None

@@ -12,11 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant, User
-from forcegate.flows.bearer import bearer_token, validate_access_token
+from forcegate.flows.bearer import bearer_token, validate_access_token, validate_access_token_for_user
 from forcegate.ids import InvalidId, normalize_id, to15
-from forcegate.storage import repositories as repo
 from forcegate.web.common import api_error, json_response, run_blocking
 
 __all__ = [
@@ -36,11 +34,21 @@ def _unauthorized() -> Response:
     return api_error(401, *INVALID_SESSION, headers=_WWW_AUTHENTICATE)
 
 
-def require_grant(request: Request, *, allow_query_token: bool = False) -> AccessTokenGrant | None:
+def _presented_token(request: Request, allow_query_token: bool) -> str | None:
     token = bearer_token(request.headers.get("authorization"))
     if token is None and allow_query_token:
         token = request.query_params.get("oauth_token")
-    return validate_access_token(request.app.state.ctx, token)
+    return token
+
+
+def require_grant(request: Request, *, allow_query_token: bool = False) -> AccessTokenGrant | None:
+    return validate_access_token(request.app.state.ctx, _presented_token(request, allow_query_token))
+
+
+def _require_grant_and_user(
+    request: Request, *, allow_query_token: bool = False
+) -> tuple[AccessTokenGrant, User] | None:
+    return validate_access_token_for_user(request.app.state.ctx, _presented_token(request, allow_query_token))
 
 
 def _identity_document(origin: str, user: User, org_id: str, version: str = "{version}") -> dict[str, Any]:
@@ -97,18 +105,11 @@ def _iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _user_of(ctx: Context, grant: AccessTokenGrant) -> User | None:
-    with ctx.db.read() as conn:
-        return repo.user_by_id(conn, grant.user_id)
-
-
 def _userinfo(request: Request) -> Response:
-    grant = require_grant(request)
-    if grant is None:
+    found = _require_grant_and_user(request)
+    if found is None:
         return _unauthorized()
-    user = _user_of(request.app.state.ctx, grant)
-    if user is None:
-        return _unauthorized()
+    grant, user = found
     origin = request.app.state.public_url
     doc = _identity_document(origin, user, grant.org_id)
     every_claim = {
@@ -196,9 +197,10 @@ async def userinfo(request: Request) -> Response:
 
 
 def _identity(request: Request) -> Response:
-    grant = require_grant(request, allow_query_token=True)
-    if grant is None:
+    found = _require_grant_and_user(request, allow_query_token=True)
+    if found is None:
         return _unauthorized()
+    grant, user = found
     try:
         org_id = normalize_id(request.path_params["org_id"])
         user_id = normalize_id(request.path_params["user_id"])
@@ -207,9 +209,6 @@ def _identity(request: Request) -> Response:
     if org_id != grant.org_id or user_id != grant.user_id:
         # Another user's identity needs rights no user has yet (they arrive with permissions).
         return api_error(403, "INSUFFICIENT_ACCESS", "insufficient access rights on cross-reference id")
-    user = _user_of(request.app.state.ctx, grant)
-    if user is None:
-        return _unauthorized()
     # ?version=latest or a known version fills the {version} placeholder in "urls".
     asked = request.query_params.get("version", "")
     versions: list[str] = request.app.state.api_versions
