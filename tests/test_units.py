@@ -170,3 +170,19 @@ def test_when_flows_inspected_then_sql_stays_in_the_repository_layer() -> None:
         imported = _imports(path)
         assert "starlette" not in imported, path
         assert "forcegate.storage.schema" not in imported, path
+
+
+@pytest.mark.parametrize(
+    ("ms", "expected"),
+    [
+        (1795942397357, "2026-11-29T08:53:17.357+0000"),
+        (0, "1970-01-01T00:00:00.000+0000"),
+        (-1, "1969-12-31T23:59:59.999+0000"),
+        # Far from 1970 a float of seconds cannot hold the milliseconds: the formatting is integral.
+        (170591757339409, "7375-11-02T15:15:39.409+0000"),
+    ],
+)
+def test_when_datetime_formatted_then_salesforce_shape_to_the_millisecond(ms: int, expected: str) -> None:
+    from forcegate.data.values import format_datetime_ms
+
+    assert format_datetime_ms(ms) == expected
