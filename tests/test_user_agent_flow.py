@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from tests.browser import authorize
 from tests.conftest import PASSWORD, Server
@@ -63,18 +66,38 @@ def test_when_user_agent_flow_completes_then_tokens_arrive_in_the_fragment(serve
     assert ("user_agent", "Success") in flows
 
 
-def test_when_scope_asks_and_app_allows_then_refresh_token_in_fragment(server: Server) -> None:
-    app, _ = server.create_app(scopes="api refresh_token")
+@pytest.mark.parametrize(
+    "callback",
+    [
+        pytest.param(lambda url: "com.example.app:/oauth/done", id="custom-scheme"),
+        pytest.param(lambda url: url + "/services/oauth2/success", id="success-page"),
+    ],
+)
+def test_when_scope_asks_and_callback_is_the_apps_own_then_refresh_token_in_fragment(
+    server: Server, callback: Callable[[str], str]
+) -> None:
+    """Salesforce's rule: refresh_token asked for by name, and a custom-scheme callback or the login
+    server's /services/oauth2/success page (a web page's fragment gets none: tests/attacks)."""
+    redirect_uri = callback(server.url)
+    app, secret = server.create_app(callback_urls=[redirect_uri, CALLBACK], scopes="api refresh_token")
     user = server.create_user()
+    params = {**_params(app.consumer_key, scope="api refresh_token"), "redirect_uri": redirect_uri}
     with server.client() as browser:
-        asked = _fragment(
-            authorize(
-                browser, _params(app.consumer_key, scope="api refresh_token"), user.username, PASSWORD
-            ).location
-        )
-        not_asked = _fragment(authorize(browser, _params(app.consumer_key, scope="api"), None, None).location)
-    assert "refresh_token" in asked
+        asked = _fragment(authorize(browser, params, user.username, PASSWORD).location)
+        not_asked = _fragment(authorize(browser, {**params, "scope": "api"}, None, None).location)
+    assert asked["scope"] == "api refresh_token"
     assert "refresh_token" not in not_asked
+    with server.client() as client:
+        refreshed = client.post(
+            "/services/oauth2/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": asked["refresh_token"],
+                "client_id": app.consumer_key,
+                "client_secret": secret,
+            },
+        )
+    assert refreshed.status_code == 200, refreshed.text
 
 
 def test_when_app_turns_the_flow_off_then_error_in_fragment(server: Server) -> None:

@@ -43,7 +43,7 @@ FLOW = "jwt_bearer"
 
 # Salesforce documents "exp within 3 minutes"; we allow 5 so a client's clock may run a little ahead.
 MAX_ASSERTION_LIFETIME_MS = 5 * 60 * 1000
-# RFC 7519 §4.1.4 allows "a small leeway" for clock skew on exp. sfdx-core sends exp = Date.now() + 300
+# RFC 7519 §4.1.4 allows "a small leeway" for clock skew on exp (and §4.1.5 on nbf). sfdx-core sends exp = Date.now() + 300
 # (milliseconds): an assertion valid for 0.3 s, which network latency alone could expire.
 EXPIRY_LEEWAY_MS = 30 * 1000
 # An exp above this is a millisecond epoch (10**11 s is the year 5138; 10**11 ms is March 1973).
@@ -155,7 +155,7 @@ def _check_subject(ctx: Context, conn: Connection, v: _Verification) -> None:
 
 def _check_expiry(ctx: Context, conn: Connection, v: _Verification) -> None:
     """``exp`` required: seconds, milliseconds or a numeric string; not past, not too far ahead."""
-    expires_ms = _exp_ms(v.claims.get("exp"))
+    expires_ms = _epoch_ms(v.claims.get("exp"))
     if expires_ms is None:
         raise InvalidAssertion.with_reason("exp missing or not a number")
     now = ctx.now_ms()
@@ -164,6 +164,18 @@ def _check_expiry(ctx: Context, conn: Connection, v: _Verification) -> None:
     if expires_ms - now > MAX_ASSERTION_LIFETIME_MS:
         raise LifetimeTooLong.with_reason("exp more than the allowed lifetime ahead")
     v.expires_ms = expires_ms
+
+
+def _check_not_before(ctx: Context, conn: Connection, v: _Verification) -> None:
+    """``nbf`` (optional): not accepted before it (RFC 7519 §4.1.5), with exp's clock-skew leeway. In
+    the same forms as ``exp``; anything else there makes the assertion invalid."""
+    if "nbf" not in v.claims:
+        return
+    not_before_ms = _epoch_ms(v.claims["nbf"])
+    if not_before_ms is None:
+        raise InvalidAssertion.with_reason("nbf not a number")
+    if not_before_ms - EXPIRY_LEEWAY_MS > ctx.now_ms():
+        raise InvalidAssertion.with_reason("assertion not yet valid (nbf in the future)")
 
 
 def _check_audience(ctx: Context, conn: Connection, v: _Verification) -> None:
@@ -215,6 +227,7 @@ CHECKS: tuple[Check, ...] = (
     _check_signature,
     _check_subject,
     _check_expiry,
+    _check_not_before,
     _check_audience,
     _check_user_permitted,
     _check_jti_unused,
@@ -231,8 +244,8 @@ def _public_key(certificate_pem: str) -> RSAKey:
     return RSAKey.import_key(certificate_pem)
 
 
-def _exp_ms(value: object) -> int | None:
-    """``exp`` in epoch milliseconds: int or float seconds, milliseconds (> 10**11; sfdx-core), or a
+def _epoch_ms(value: object) -> int | None:
+    """A time claim (``exp``, ``nbf``) in epoch milliseconds: int or float seconds, milliseconds (> 10**11; sfdx-core), or a
     string of digits (simple-salesforce). None when absent or not a number."""
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         value = int(value)

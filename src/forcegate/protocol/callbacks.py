@@ -8,15 +8,36 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["InvalidCallbackUrl", "validate_callback_url"]
+__all__ = ["SUCCESS_PAGE_PATH", "InvalidCallbackUrl", "may_receive_refresh_token", "validate_callback_url"]
 
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Schemes that would make a "custom scheme" callback run script or read local files.
 _FORBIDDEN_SCHEMES = {"javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss"}
 
 
+# Salesforce's own landing page for user-agent logins of apps that have no web page of their own.
+SUCCESS_PAGE_PATH = "/services/oauth2/success"
+
+
 class InvalidCallbackUrl(ValueError):
     pass
+
+
+def may_receive_refresh_token(redirect_uri: str, login_origins: tuple[str, ...]) -> bool:
+    """Whether the User-Agent flow may put a refresh token in this callback's fragment.
+
+    Salesforce's rule (OAuth 2.0 User-Agent Flow, "refresh_token" in the redirect): only for a callback
+    with a custom scheme (a native app, which keeps the fragment to itself) or for the login server's own
+    ``/services/oauth2/success`` page (which the app reads from its embedded browser). An http(s) page
+    of a web site never gets one: its fragment is readable by every script on that page (RFC 6749
+    §4.2.2, RFC 9700 §2.1.2).
+    """
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return True
+    origin = f"{scheme}://{parts.netloc.lower()}"
+    return parts.path == SUCCESS_PAGE_PATH and origin in {o.lower().rstrip("/") for o in login_origins}
 
 
 def validate_callback_url(url: str) -> str:

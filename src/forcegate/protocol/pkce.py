@@ -40,9 +40,17 @@ def verify_code_verifier(challenge: str | None, verifier: str | None) -> None:
     """Check a token request's ``code_verifier`` against the code's stored challenge.
 
     Salesforce's documented split: challenge sent but verifier missing is ``invalid_grant``; a
-    verifier that does not match is ``invalid_request`` (salesforce-wire.md §3.1).
+    verifier that does not match is ``invalid_request`` (salesforce-wire.md §3.1). A verifier for a code
+    issued without a challenge is refused too (RFC 9700 §2.1.1, the PKCE downgrade of §4.8.2: an
+    attacker who stripped the challenge from the victim's authorize request must not get a code that
+    the verifier-sending client would accept), as ``invalid_grant`` "invalid code verifier", the words
+    Salesforce answers for PKCE failures.
     """
     if challenge is None:
+        if verifier:
+            raise InvalidGrant.with_description("invalid code verifier").with_reason(
+                "code_verifier sent for a code issued without code_challenge"
+            )
         return
     if not verifier:
         raise InvalidGrant.with_description("invalid code verifier").with_reason("code_verifier missing")
