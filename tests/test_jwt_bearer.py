@@ -41,8 +41,9 @@ class KeyPair:
     certificate_pem: str
 
 
-def _key_pair() -> KeyPair:
-    """A fresh RSA key and a self-signed certificate for it, as an admin would upload."""
+def _key_pair(valid_days: int = 30) -> KeyPair:
+    """A fresh RSA key and a self-signed certificate for it, as an admin would upload (expired when
+    ``valid_days`` is negative)."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "forcegate jwt test")])
     now = datetime.datetime.now(datetime.UTC)
@@ -52,8 +53,8 @@ def _key_pair() -> KeyPair:
         .issuer_name(name)
         .public_key(private_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_before(now - datetime.timedelta(days=max(1, 1 - valid_days)))
+        .not_valid_after(now + datetime.timedelta(days=valid_days))
         .sign(private_key, hashes.SHA256())
     )
     return KeyPair(
@@ -236,6 +237,50 @@ def test_when_iat_and_distinct_jtis_are_sent_then_each_accepted(setup: Setup) ->
     for _ in range(2):
         response = setup.token(setup.assertion(iat=now, jti=secrets.token_hex(8)))
         assert response.status_code == 200, response.text
+
+
+def test_when_nbf_is_past_or_within_clock_skew_leeway_then_accepted(setup: Setup) -> None:
+    now = setup.server.clock.now_ms() // 1000
+    for nbf in (now - 60, now, now + 20, str(now + 20)):
+        response = setup.token(setup.assertion(nbf=nbf))
+        assert response.status_code == 200, response.text
+
+
+# --- judgement calls, decided as Salesforce does (README "JWT Bearer") ------------------------------
+
+
+def test_when_app_certificate_has_expired_then_its_key_still_verifies(server: Server) -> None:
+    """Salesforce does not check the uploaded certificate's validity dates ("when the app cert
+    expires, nothing happens ... by design", salesforce.stackexchange.com/questions/313488): the
+    certificate only carries the public key; an admin ends it by replacing it."""
+    expired = _key_pair(valid_days=-1)
+    setup = _admin_approved_setup(server, expired)
+    response = setup.token(setup.assertion())
+    assert response.status_code == 200, response.text
+
+
+def test_when_iat_is_a_year_ahead_then_accepted_but_the_exp_cap_still_holds(setup: Setup) -> None:
+    """Salesforce validates iss, sub, aud and exp, not iat (RFC 7519 §4.1.6: informational); a future
+    iat buys nothing, because exp may be at most 5 minutes ahead whatever iat says."""
+    now = setup.server.clock.now_ms() // 1000
+    year_ahead = now + 365 * 24 * 3600
+    assert setup.token(setup.assertion(iat=year_ahead)).status_code == 200
+    _assert_error(
+        setup.token(setup.assertion(iat=year_ahead, exp=year_ahead + 180)),
+        "invalid_grant",
+        "assertion lifetime too long",
+    )
+
+
+def test_when_assertion_without_jti_is_replayed_then_accepted_until_its_exp(setup: Setup) -> None:
+    """Salesforce requires no jti (sfdx-core and simple-salesforce send none), so a jti-less assertion
+    can be presented again while it is valid; the 5-minute cap on exp bounds that window, and a jti,
+    when sent, is single-use."""
+    assertion = setup.assertion()  # exp in 3 minutes, no jti
+    assert setup.token(assertion).status_code == 200
+    assert setup.token(assertion).status_code == 200
+    setup.server.clock.advance(180 + 31)
+    _assert_error(setup.token(assertion), "invalid_grant", "expired authorization code")
 
 
 # --- refusals ---------------------------------------------------------------------------------------
