@@ -123,7 +123,7 @@ class Server:
 
     def update_user(self, user: User, **changes: object) -> User:
         with self.ctx.db.write() as conn:
-            return users.update_user(self.ctx, conn, user, dict(changes))
+            return users.update_user(self.ctx, conn, user, dict(changes))[0]
 
     def login_history(self, limit: int = 50) -> list[dict[str, object]]:
         with self.ctx.db.read() as conn:

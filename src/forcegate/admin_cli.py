@@ -730,8 +730,10 @@ def users_update(
     }
     with _org_transaction(database) as (ctx, conn, org_id):
         found = users.find_user(conn, org_id, user)
-        updated = users.update_user(ctx, conn, found, {k: v for k, v in changes.items() if v is not None})
-        _print(users.user_view(conn, updated))
+        updated, security_token = users.update_user(
+            ctx, conn, found, {k: v for k, v in changes.items() if v is not None}
+        )
+        _print(users.user_view(conn, updated, security_token=security_token))
 
 
 @users_group.command("revoke-tokens")

@@ -165,4 +165,3 @@ def test_jwt_assertion_before_its_nbf_is_refused(
         )
     assert response.status_code == 400, response.text
     assert response.json() == {"error": "invalid_grant", "error_description": "invalid assertion"}
-

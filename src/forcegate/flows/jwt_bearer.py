@@ -43,8 +43,8 @@ FLOW = "jwt_bearer"
 
 # Salesforce documents "exp within 3 minutes"; we allow 5 so a client's clock may run a little ahead.
 MAX_ASSERTION_LIFETIME_MS = 5 * 60 * 1000
-# RFC 7519 §4.1.4 allows "a small leeway" for clock skew on exp (and §4.1.5 on nbf). sfdx-core sends exp = Date.now() + 300
-# (milliseconds): an assertion valid for 0.3 s, which network latency alone could expire.
+# RFC 7519 §4.1.4 allows "a small leeway" for clock skew on exp (§4.1.5: and on nbf). sfdx-core sends
+# exp = Date.now() + 300 (milliseconds): an assertion valid for 0.3 s, which latency alone could expire.
 EXPIRY_LEEWAY_MS = 30 * 1000
 # An exp above this is a millisecond epoch (10**11 s is the year 5138; 10**11 ms is March 1973).
 MILLISECOND_EPOCH_THRESHOLD = 10**11
@@ -245,8 +245,8 @@ def _public_key(certificate_pem: str) -> RSAKey:
 
 
 def _epoch_ms(value: object) -> int | None:
-    """A time claim (``exp``, ``nbf``) in epoch milliseconds: int or float seconds, milliseconds (> 10**11; sfdx-core), or a
-    string of digits (simple-salesforce). None when absent or not a number."""
+    """A time claim (``exp``, ``nbf``) in epoch milliseconds: int or float seconds, milliseconds
+    (> 10**11; sfdx-core), or a string of digits (simple-salesforce). None when absent or not a number."""
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         value = int(value)
     if isinstance(value, float) and math.isfinite(value):

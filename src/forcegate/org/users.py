@@ -1,4 +1,16 @@
-"""Users: creation, lookup, update. Usernames are email-shaped and unique, compared case-insensitively."""
+"""Users: creation, lookup, update. Usernames are email-shaped and unique, compared case-insensitively.
+
+What an update ends, as Salesforce does it:
+
+- **A password reset** by an administrator issues a new security token (Salesforce resets it with the
+  password: "Reset My Security Token" / the reset-password email), shown once like ``create_user``'s, so
+  the old one stops working in the password grant and SOAP ``login()``; it ends the user's browser
+  sessions and lifts a lockout. It does not revoke OAuth tokens: Salesforce keeps connected apps'
+  access and refresh tokens across a password change (they end by revocation, the app's refresh token
+  policy or the per-user token limit); ``users revoke-tokens`` does that on purpose.
+- **Deactivation** revokes every token, code, device approval and browser session of the user
+  (``token_lifecycle.revoke_matching``), so reactivating the user never brings an old grant back.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +26,7 @@ from forcegate.domain import User
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.secrets_box import token_hash
-from forcegate.storage import lockout
+from forcegate.storage import lockout, token_lifecycle
 from forcegate.storage import repositories as repo
 
 __all__ = ["STANDARD_USER", "create_user", "find_user", "update_user", "user_view"]
@@ -105,7 +117,11 @@ def find_user(conn: Connection, org_id: str, ref: str) -> User:
     return user
 
 
-def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, Any]) -> User:
+def update_user(
+    ctx: Context, conn: Connection, user: User, changes: dict[str, Any]
+) -> tuple[User, str | None]:
+    """Apply an administrator's changes; returns the user and, after a password reset, the new
+    security token (shown once, stored hashed), else None."""
     allowed = {"is_active", "profile", "password", "email", "first_name", "last_name", "unlock"}
     unknown = set(changes) - allowed
     if unknown:
@@ -122,8 +138,11 @@ def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, A
         values["profile_id"] = found.id
     if "unlock" in changes and not isinstance(changes["unlock"], bool):
         raise ValidationFailed("unlock must be a boolean", "unlock")
+    security_token = None
     if "password" in changes:
         values["password_hash"] = ctx.passwords.hash(_validated_password(str(changes["password"])))
+        security_token = new_security_token()
+        values["security_token_hash"] = token_hash(security_token)
     if "email" in changes:
         if not _EMAIL.match(str(changes["email"])):
             raise ValidationFailed("email is not a valid address", "email")
@@ -131,14 +150,19 @@ def update_user(ctx: Context, conn: Connection, user: User, changes: dict[str, A
     for name in ("first_name", "last_name"):
         if name in changes:
             values[name] = str(changes[name]).strip()
-    values["modified_ms"] = ctx.now_ms()
+    now = values["modified_ms"] = ctx.now_ms()
     repo.update_user(conn, user.id, values)
     if changes.get("unlock") or "password" in changes:
         # As in Salesforce, an administrator's password reset also unlocks the user.
         lockout.clear_lockout(conn, user.id)
+    if "password" in changes:
+        # Whoever held a browser session logged in with the old password.
+        token_lifecycle.end_browser_sessions(conn, user.org_id, user.id)
+    if user.is_active and values.get("is_active") is False:
+        token_lifecycle.revoke_matching(conn, user.org_id, now, user_id=user.id)
     updated = repo.user_by_id(conn, user.id)
     assert updated is not None
-    return updated
+    return updated, security_token
 
 
 def user_view(conn: Connection, user: User, security_token: str | None = None) -> dict[str, Any]:

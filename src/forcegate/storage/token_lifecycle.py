@@ -31,6 +31,7 @@ __all__ = [
     "REFRESH_TOKEN",
     "RevokedCounts",
     "StoredToken",
+    "end_browser_sessions",
     "find_token",
     "revoke_access_token",
     "revoke_matching",
@@ -221,11 +222,7 @@ def revoke_matching(
     # remembered consent mint new codes at once.
     sessions = 0
     if user_id is not None and app_id is None:
-        sessions = conn.execute(
-            delete(browser_sessions).where(
-                browser_sessions.c.user_id == user_id, browser_sessions.c.org_id == org_id
-            )
-        ).rowcount
+        sessions = end_browser_sessions(conn, org_id, user_id)
     return RevokedCounts(
         authorizations=counts["authorizations"],
         access_tokens=counts["access_tokens"],
@@ -234,3 +231,13 @@ def revoke_matching(
         device_requests=devices.rowcount,
         browser_sessions=sessions,
     )
+
+
+def end_browser_sessions(conn: Connection, org_id: str, user_id: str) -> int:
+    """Log the user out of every browser (the session cookies stop working at once); returns how many
+    sessions there were."""
+    return conn.execute(
+        delete(browser_sessions).where(
+            browser_sessions.c.user_id == user_id, browser_sessions.c.org_id == org_id
+        )
+    ).rowcount

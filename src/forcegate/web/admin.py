@@ -189,7 +189,8 @@ def update_user(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
     user = users.find_user(conn, grant.org_id, params["ref"])
-    return 200, users.user_view(conn, users.update_user(ctx, conn, user, body))
+    updated, security_token = users.update_user(ctx, conn, user, body)
+    return 200, users.user_view(conn, updated, security_token=security_token)
 
 
 def login_history(
