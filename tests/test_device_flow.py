@@ -368,13 +368,16 @@ def test_when_client_secret_sent_and_wrong_then_invalid_client(setup: Setup) -> 
     assert ok.status_code == 200, ok.text
 
 
-def test_when_user_deactivated_before_collection_then_invalid_grant(setup: Setup) -> None:
+def test_when_user_deactivated_before_collection_then_approval_withdrawn(setup: Setup) -> None:
+    """Deactivation revokes the user's grants, device approvals not yet collected included."""
     s, server = setup, setup.server
     body = _started(s)
     _approve(server, s.user, str(body["user_code"]))
     server.update_user(s.user, is_active=False)
     _assert_error(
-        _poll(server, s.app.consumer_key, str(body["device_code"])), "invalid_grant", "inactive user"
+        _poll(server, s.app.consumer_key, str(body["device_code"])),
+        "access_denied",
+        "end-user denied authorization",
     )
 
 

@@ -176,6 +176,7 @@ def test_when_discovery_requested_then_issuer_is_the_served_url_and_every_endpoi
     assert doc["introspection_endpoint"] == oauth2 + "/introspect"
     assert doc["device_authorization_endpoint"] == oauth2 + "/device/authorize"
     assert doc["jwks_uri"] == server.url + "/id/keys"
+    assert doc["end_session_endpoint"] == server.url + "/services/auth/idp/oidc/logout"
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert doc["response_types_supported"] == ["code", "token", "token id_token"]
     assert doc["subject_types_supported"] == ["public"]

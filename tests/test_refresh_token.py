@@ -289,15 +289,15 @@ def test_when_family_revoked_by_code_reuse_then_invalid_grant(server: Server) ->
     )
 
 
-def test_when_user_inactive_then_invalid_grant(server: Server) -> None:
+def test_when_user_deactivated_then_refresh_token_revoked_for_good(server: Server) -> None:
+    """Deactivation revokes the user's grants (README "Administering the org"): reactivating them
+    does not bring the refresh token back."""
     app, secret, user, first = _setup(server)
     server.update_user(user, is_active=False)
-    _assert_error(
-        _refresh(
-            server, refresh_token=first["refresh_token"], client_id=app.consumer_key, client_secret=secret
-        ),
-        ("invalid_grant", "inactive user"),
-    )
+    form = {"refresh_token": first["refresh_token"], "client_id": app.consumer_key, "client_secret": secret}
+    _assert_error(_refresh(server, **form), EXPIRED)
+    server.update_user(user, is_active=True)
+    _assert_error(_refresh(server, **form), EXPIRED)
 
 
 # --- refresh token policies -----------------------------------------------------------------------

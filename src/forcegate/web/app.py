@@ -22,7 +22,18 @@ from forcegate.context import Context
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
-from forcegate.web import admin, data, device, discovery, identity, pages, soap, token, token_lifecycle
+from forcegate.web import (
+    admin,
+    data,
+    device,
+    discovery,
+    identity,
+    logout,
+    pages,
+    soap,
+    token,
+    token_lifecycle,
+)
 from forcegate.web.common import api_error
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
@@ -94,7 +105,7 @@ def routes() -> list[Route]:
     table += data.ROUTES
     table += token_lifecycle.ROUTES
     table += discovery.ROUTES
-    table += device.ROUTES + soap.ROUTES
+    table += device.ROUTES + soap.ROUTES + logout.ROUTES
     table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
     return table
 

@@ -19,6 +19,7 @@ from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.web.common import json_response, run_blocking
 from forcegate.web.device import DEVICE_AUTHORIZATION_PATH
 from forcegate.web.identity import CLAIMS_SUPPORTED
+from forcegate.web.logout import END_SESSION_PATH
 
 __all__ = ["JWKS_PATH", "ROUTES", "metadata"]
 
@@ -41,6 +42,7 @@ def metadata(issuer: str) -> dict[str, Any]:
         "revocation_endpoint": f"{oauth2}/revoke",
         "introspection_endpoint": f"{oauth2}/introspect",
         "device_authorization_endpoint": f"{issuer}{DEVICE_AUTHORIZATION_PATH}",
+        "end_session_endpoint": f"{issuer}{END_SESSION_PATH}",
         "scopes_supported": list(SCOPE_DESCRIPTIONS),
         "response_types_supported": ["code", "token", "token id_token"],
         "response_modes_supported": ["query", "fragment"],

@@ -28,7 +28,16 @@ from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.secrets_box import constant_time_equals, random_token
 from forcegate.web.common import caller_of, read_form_pairs
 
-__all__ = ["authorize", "consent_submit", "csrf_ok", "forbidden", "login_submit", "render", "secure_cookies"]
+__all__ = [
+    "authorize",
+    "consent_submit",
+    "csrf_ok",
+    "forbidden",
+    "login_submit",
+    "redirect_response",
+    "render",
+    "secure_cookies",
+]
 
 SESSION_COOKIE = "fg_sid"
 CSRF_COOKIE = "fg_csrf"
@@ -114,7 +123,7 @@ def _login_page(
     return response
 
 
-def _redirect(url: str) -> Response:
+def redirect_response(url: str) -> Response:
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
 
@@ -125,9 +134,9 @@ def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: 
         with ctx.db.read() as conn:
             ask = web_server.consent_needed(conn, login.user, auth)
     except web_server.AuthorizeRedirect as redirect:
-        return _redirect(redirect.url)
+        return redirect_response(redirect.url)
     if not ask:
-        return _redirect(
+        return redirect_response(
             authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms)
         )
     return render(
@@ -158,7 +167,7 @@ def _validated_or_answer(
     except web_server.ErrorPage as error:
         return _error_page(error)
     except web_server.AuthorizeRedirect as redirect:
-        return _redirect(redirect.url)
+        return redirect_response(redirect.url)
 
 
 def _authorize(request: Request) -> Response:
@@ -267,10 +276,12 @@ def _consent_submit(request: Request, form: dict[str, str]) -> Response:
         )
     decision = form.get("decision")
     if decision == "deny":
-        return _redirect(web_server.deny(auth))
+        return redirect_response(web_server.deny(auth))
     if decision != "allow":
         return forbidden()
-    return _redirect(authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms))
+    return redirect_response(
+        authorization.complete(ctx, caller_of(request), login.user, auth, login.auth_time_ms)
+    )
 
 
 async def consent_submit(request: Request) -> Response:
