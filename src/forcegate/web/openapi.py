@@ -272,6 +272,19 @@ _SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
+    "UserUpdated": {
+        "allOf": [
+            _ref("User"),
+            _object(
+                {
+                    "security_token": {
+                        "type": "string",
+                        "description": "after a password reset: the new API security token; shown once",
+                    }
+                }
+            ),
+        ]
+    },
     "UserUpdate": _object(
         {
             "is_active": _BOOL,
@@ -393,7 +406,12 @@ _PATHS: dict[str, Any] = {
             *_USER,
             "Update a user",
             "Changes the given fields, e.g. deactivates the user or resets the password.",
-            {"200": _ok("The updated user", _ref("User"))},
+            {
+                "200": _ok(
+                    "The updated user (after a password reset, with its new security token)",
+                    _ref("UserUpdated"),
+                )
+            },
             body="UserUpdate",
             errors=(*_WRITE, "404"),
         ),
