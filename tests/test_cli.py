@@ -303,6 +303,12 @@ def test_when_locked_user_unlocked_or_given_a_new_password_then_lock_lifted(
 
     assert updated["locked_until_ms"] is None
     assert cli.json("users", "show", created["id"])["locked_until_ms"] is None
+    # A new password comes with a new security token, printed once (an unlock keeps the old one).
+    if "--password" in how:
+        assert len(updated["security_token"]) == 25
+        assert updated["security_token"] != created["security_token"]
+    else:
+        assert "security_token" not in updated
 
 
 # --- database -------------------------------------------------------------------------------
