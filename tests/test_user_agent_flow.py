@@ -87,6 +87,11 @@ def test_when_scope_asks_and_callback_is_the_apps_own_then_refresh_token_in_frag
         not_asked = _fragment(authorize(browser, {**params, "scope": "api"}, None, None).location)
     assert asked["scope"] == "api refresh_token"
     assert "refresh_token" not in not_asked
+    if redirect_uri.startswith(server.url):
+        with server.client() as client:
+            page = client.get(redirect_uri)  # the success page itself (the fragment never reaches it)
+        assert page.status_code == 200 and "Remote Access Application Authorization" in page.text
+        assert page.headers["cache-control"] == "no-store"
     with server.client() as client:
         refreshed = client.post(
             "/services/oauth2/token",

@@ -22,6 +22,7 @@ from forcegate.context import Context
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
+from forcegate.protocol.callbacks import SUCCESS_PAGE_PATH
 from forcegate.web import (
     admin,
     data,
@@ -95,6 +96,7 @@ def routes() -> list[Route]:
         Route("/services/oauth2/authorize", pages.authorize, methods=["GET"]),
         Route("/services/oauth2/authorize/consent", pages.consent_submit, methods=["POST"]),
         Route("/login", pages.login_submit, methods=["POST"]),
+        Route(SUCCESS_PAGE_PATH, pages.oauth_success, methods=["GET"]),
         Route("/services/oauth2/token", token.token_endpoint, methods=["POST"]),
         Route("/services/oauth2/token", token.token_get, methods=["GET"]),
         Route("/services/oauth2/userinfo", identity.userinfo, methods=["GET", "POST"]),

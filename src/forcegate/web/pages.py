@@ -34,6 +34,7 @@ __all__ = [
     "csrf_ok",
     "forbidden",
     "login_submit",
+    "oauth_success",
     "redirect_response",
     "render",
     "secure_cookies",
@@ -291,3 +292,9 @@ async def consent_submit(request: Request) -> Response:
     except OAuthError:
         return forbidden()
     return await run_in_threadpool(_consent_submit, request, form)
+
+
+async def oauth_success(request: Request) -> Response:
+    """GET /services/oauth2/success: the landing page of a User-Agent flow whose app has no page of its
+    own (the app reads the tokens from the URL fragment, which never reaches us)."""
+    return render("oauth_success.html")
