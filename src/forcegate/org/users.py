@@ -5,9 +5,9 @@ What an update ends, as Salesforce does it:
 - **A password reset** by an administrator issues a new security token (Salesforce resets it with the
   password: "Reset My Security Token" / the reset-password email), shown once like ``create_user``'s, so
   the old one stops working in the password grant and SOAP ``login()``; it ends the user's browser
-  sessions and lifts a lockout. It does not revoke OAuth tokens: Salesforce keeps connected apps'
-  access and refresh tokens across a password change (they end by revocation, the app's refresh token
-  policy or the per-user token limit); ``users revoke-tokens`` does that on purpose.
+  sessions and lifts a lockout. It does not revoke OAuth tokens: Salesforce documents no such effect
+  (its refresh tokens end by revocation, the app's refresh token policy or the per-user limit of
+  grants), and apps that hold tokens keep working; ``users revoke-tokens`` revokes them on purpose.
 - **Deactivation** revokes every token, code, device approval and browser session of the user
   (``token_lifecycle.revoke_matching``), so reactivating the user never brings an old grant back.
 """
