@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import NamedFromClause
 
+from forcegate.data import visible
 from forcegate.data.access import Caller
 from forcegate.data.metadata import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
 from forcegate.ids import InvalidId, normalize_id
@@ -41,17 +42,6 @@ from forcegate.soql.errors import SoqlError, located
 
 __all__ = ["Compiled", "OutputField", "compile_query", "field_sql"]
 
-SYSTEM_ALWAYS_READABLE = frozenset(
-    {
-        "id",
-        "createddate",
-        "createdbyid",
-        "lastmodifieddate",
-        "lastmodifiedbyid",
-        "systemmodstamp",
-        "isdeleted",
-    }
-)
 _MAX_NUMBER = 10**18
 MAX_PARAMETERS = 20_000
 _AGG_NUMERIC = frozenset({"SUM", "AVG"})
@@ -147,18 +137,10 @@ class _Translator:
         return bindparam(f"p{self._params}", value, type_=type_)
 
     def readable_object(self, name: str) -> ObjectInfo | None:
-        info = self.schema.object(name)
-        if info is None or not self.caller.access.object_permissions(info.name).can_read:
-            return None
-        return info
+        return visible.readable_object(self.schema, self.caller.access, name)
 
     def readable_field(self, obj: ObjectInfo, name: str) -> FieldInfo | None:
-        f = obj.field(name)
-        if f is None:
-            return None
-        if f.name.lower() in SYSTEM_ALWAYS_READABLE:
-            return f
-        return f if self.caller.access.field_permissions(obj.name, f.name).readable else None
+        return visible.readable_field(self.caller.access, obj, name)
 
     def no_such_column(self, obj: ObjectInfo, path: ast.FieldPath, name: str) -> SoqlError:
         return self.error(
@@ -189,8 +171,8 @@ class _Translator:
             parts = parts[1:]  # "Account.Name" from Account: the object's own name may prefix a field
         for depth, part in enumerate(parts[:-1]):
             ref = obj.relationships.get(part.lower())
-            parent = self.readable_object(ref.reference_to) if ref and ref.reference_to else None
-            if ref is None or parent is None or self.readable_field(obj, ref.name) is None:
+            parent = visible.parent_object(self.schema, self.caller.access, obj, ref) if ref else None
+            if ref is None or parent is None:
                 raise self.error(
                     "INVALID_FIELD", path.pos,
                     f"Didn't understand relationship '{part}' in field path. If you are attempting to use a "
@@ -286,8 +268,8 @@ class _Translator:
 
     def compile_child(self, query: ast.Query, parent: Compiled) -> Child:
         rel = parent.object.child(query.object_name)
-        child_obj = self.readable_object(rel.child_object) if rel else None
-        if rel is None or child_obj is None:
+        found = visible.readable_child(self.schema, self.caller.access, rel) if rel else None
+        if rel is None or found is None:
             raise self.error(
                 "INVALID_TYPE", query.object_pos,
                 f"Didn't understand relationship '{query.object_name}' in FROM part of query call. If "
@@ -300,8 +282,7 @@ class _Translator:
             raise self.error(
                 "MALFORMED_QUERY", query.object_pos, "Aggregate functions are not supported in subqueries"
             )
-        foreign_key = child_obj.field(rel.field)
-        assert foreign_key is not None
+        child_obj, foreign_key = found
         compiled = self.compile(query, child_obj, sub=True)
         t0 = self._t0(compiled)
         label = self.label()
