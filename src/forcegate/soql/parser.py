@@ -15,12 +15,14 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from forcegate.soql import ast
+from forcegate.soql.dates import out_of_range
 from forcegate.soql.errors import SoqlError, located
 
 __all__ = ["MAX_QUERY_LENGTH", "parse", "unescape"]
 
 MAX_QUERY_LENGTH = 100_000  # Salesforce's limit on a SOQL statement
 _MAX_NESTING = 50
+_MAX_N_DIGITS = 10  # a date literal's N: 9,999 years are 3,652,059 days
 
 _ESCAPES = {
     "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b", "B": "\b",
@@ -229,8 +231,11 @@ class _Build(Transformer[Token, Any]):
 
     def date_literal(self, items: list[Any]) -> ast.Value:
         name: Token = items[0]
-        n = int(str(items[1])) if items[1] is not None else None
         text = str(name) + (f":{items[1]}" if items[1] is not None else "")
+        digits = str(items[1]).lstrip("+-").lstrip("0") if items[1] is not None else ""
+        if len(digits) > _MAX_N_DIGITS:  # beyond any calendar, and too long for int() past 4,300
+            raise located("MALFORMED_QUERY", self.soql, name.line or 1, name.column or 1, out_of_range(text))
+        n = int(str(items[1])) if items[1] is not None else None
         return ast.Value("date_literal", str(name).upper(), _pos(name), text, n)
 
     def group_clause(self, items: list[Any]) -> list[ast.FieldPath]:

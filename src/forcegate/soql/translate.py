@@ -37,13 +37,25 @@ from forcegate.data.access import Caller
 from forcegate.data.metadata import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
 from forcegate.ids import InvalidId, normalize_id
 from forcegate.soql import ast
-from forcegate.soql.dates import DATE_LITERALS, N_DATE_LITERALS, date_range
+from forcegate.soql.dates import (
+    DATE_LITERALS,
+    N_DATE_LITERALS,
+    DateLiteralOutOfRange,
+    date_range,
+    out_of_range,
+)
 from forcegate.soql.errors import SoqlError, located
 
 __all__ = ["Compiled", "OutputField", "compile_query", "field_sql"]
 
 _MAX_NUMBER = 10**18
 MAX_PARAMETERS = 20_000
+# What one statement may ask for, below what either backend evaluates (SQLite: an expression tree at
+# most 1,000 deep, which a chain of conditions becomes; 2,000 result columns or ORDER BY / GROUP BY
+# terms; PostgreSQL: 1,664 result columns). Beyond: Salesforce's QUERY_TOO_COMPLICATED.
+MAX_FILTER_CONDITIONS = 300  # comparisons in all the statement's WHERE clauses
+MAX_TERMS = 1000  # fields and aggregates selected, ORDER BY terms, GROUP BY terms: each
+MAX_SUBQUERIES = 20  # Salesforce's limit on parent-to-child relationships in a query
 _AGG_NUMERIC = frozenset({"SUM", "AVG"})
 _TYPE_WORD = {
     "int": "integer", "double": "double", "currency": "currency", "percent": "percent",
@@ -556,7 +568,10 @@ class _Translator:
                 raise self.error("MALFORMED_QUERY", value.pos, f"unexpected token: '{value.text}'")
             if type_ not in ("date", "datetime"):
                 raise self._wrong_type(f, value)
-            start, end = date_range(name, value.n, self.today)
+            try:
+                start, end = date_range(name, value.n, self.today)
+            except DateLiteralOutOfRange:
+                raise self.error("MALFORMED_QUERY", value.pos, out_of_range(value.text)) from None
             if type_ == "date":
                 return (start, end)
             return (_date_ms(start), _date_ms(end))
@@ -644,6 +659,36 @@ def _date_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
+def _conditions(condition: ast.Condition | None) -> int:
+    """How many comparisons a WHERE clause holds (iteratively: the parser bounds the depth, not this)."""
+    count = 0
+    stack = [condition] if condition is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BoolOp):
+            stack.extend(node.items)
+        elif isinstance(node, ast.Not):
+            stack.append(node.item)
+        else:
+            count += 1
+    return count
+
+
+def check_complexity(query: ast.Query) -> None:
+    """QUERY_TOO_COMPLICATED when the statement asks for more than the limits above."""
+    subqueries = [item.query for item in query.select if isinstance(item, ast.SelectSubquery)]
+    statements = [query, *subqueries]
+    if (
+        sum(_conditions(q.where) for q in statements) > MAX_FILTER_CONDITIONS
+        or any(max(len(q.select), len(q.order_by), len(q.group_by)) > MAX_TERMS for q in statements)
+        or len(subqueries) > MAX_SUBQUERIES
+    ):
+        raise SoqlError(
+            "QUERY_TOO_COMPLICATED",
+            "Query is either selecting too many fields or the filter conditions are too complicated.",
+        )
+
+
 def compile_query(
     schema: OrgSchema,
     caller: Caller,
@@ -654,8 +699,9 @@ def compile_query(
     postgres: bool = False,
 ) -> Compiled:
     """Resolve names against the schema (case-insensitively) and the caller's access, and build the SQL.
-    INVALID_TYPE for an object the caller cannot read, INVALID_FIELD for a field, MALFORMED_QUERY for
-    the rest."""
+    INVALID_TYPE for an object the caller cannot read, INVALID_FIELD for a field, QUERY_TOO_COMPLICATED
+    beyond the limits above, MALFORMED_QUERY for the rest."""
+    check_complexity(query)
     translator = _Translator(schema, caller, query.text, today, include_deleted, postgres)
     for number, word in ((query.limit, "LIMIT"), (query.offset, "OFFSET")):
         if number is not None and number > (2000 if word == "OFFSET" else 2**31 - 1):
