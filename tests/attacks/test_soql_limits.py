@@ -21,6 +21,7 @@ TOO_COMPLICATED = {
 }
 LIMITS = "Salesforce: SOQL and SOSL Limits (SOQL statements; QUERY_TOO_COMPLICATED)"
 MAX_FILTER_CONDITIONS = 300
+MAX_NESTING = 25  # NOT / AND / OR levels
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,13 @@ def _chain(operator: str, terms: int, term: str = "Name != 'n{}'") -> str:
     return f" {operator} ".join(term.format(i) for i in range(terms))
 
 
+def _alternating(depth: int, leaf: str) -> str:
+    condition = leaf
+    for level in range(depth - 1):
+        condition = f"{leaf} {'AND' if level % 2 else 'OR'} ({condition})"
+    return condition
+
+
 @pytest.mark.attack(LIMITS + "; issue 10 L4: a long AND/OR chain")
 @pytest.mark.parametrize(
     "where",
@@ -138,16 +146,53 @@ def test_when_filter_at_the_condition_limit_then_answered_on_every_backend(
         "(" * 51 + "Name = 'x'" + ")" * 51,
         "(" * 4_000 + "Name = 'x'" + ")" * 4_000,
         "NOT " * 5_000 + "Name = 'x'",
+        "NOT " * MAX_NESTING + "Name = 'x'",
+        "NOT (" * 45 + "Name = 'x'" + ")" * 45,
+        _alternating(40, "Name != 'x'"),
         "(" * 8_000,
         "Name = 'x' AND " + "(Name = 'x' OR " * 60 + "Name = 'x'" + ")" * 60,
     ],
-    ids=["parens-51", "parens-4000", "not-5000", "unclosed-8000", "alternating-60"],
+    ids=[
+        "parens-51",
+        "parens-4000",
+        "not-5000",
+        "not-limit+1",
+        "not-parens-45",
+        "alternating-40",
+        "unclosed-8000",
+        "alternating-60",
+    ],
 )
 def test_when_condition_nested_too_deeply_then_malformed_query(
     server: Server, client: httpx.Client, where: str
 ) -> None:
     error = _error(_query(server, client, f"SELECT Id FROM Account WHERE {where}"))
     assert error["errorCode"] == "MALFORMED_QUERY", error
+
+
+@pytest.mark.attack("OWASP ASVS 5.0 V1.5; issue 10 L4: the deepest nesting allowed, on every backend")
+@pytest.mark.parametrize(
+    "where",
+    [
+        "NOT (" * (MAX_NESTING - 1) + "Name NOT IN ('a', null)" + ")" * (MAX_NESTING - 1),
+        _alternating(MAX_NESTING, "CreatedDate != LAST_N_DAYS:3"),
+        _alternating(MAX_NESTING, "Phone NOT IN ('1', null)"),
+        "NOT " * (MAX_NESTING - 1) + "Name != 'x'",
+    ],
+    ids=["not-in", "alternating-date-literal", "alternating-not-in", "not-chain"],
+)
+def test_when_nesting_at_the_limit_then_answered_on_every_backend(
+    server: Server, client: httpx.Client, where: str
+) -> None:
+    """SQLite's parser overflows from about 35 parenthesised levels: the limit stays below it."""
+    for soql in (
+        f"SELECT Id FROM Account WHERE {where}",
+        f"SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE {where}",
+    ):
+        response = _query(server, client, soql)
+        assert response.status_code == 200, response.text[:500]
+    deeper = _error(_query(server, client, f"SELECT Id FROM Account WHERE NOT ({where})"))
+    assert deeper["errorCode"] == "MALFORMED_QUERY" and "nested too deeply" in deeper["message"]
 
 
 @pytest.mark.attack(LIMITS + "; issue 10 L4: every other clause made long")

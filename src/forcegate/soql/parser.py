@@ -18,10 +18,13 @@ from forcegate.soql import ast
 from forcegate.soql.dates import out_of_range
 from forcegate.soql.errors import SoqlError, located
 
-__all__ = ["MAX_QUERY_LENGTH", "parse", "unescape"]
+__all__ = ["MAX_NESTING", "MAX_QUERY_LENGTH", "parse", "unescape"]
 
 MAX_QUERY_LENGTH = 100_000  # Salesforce's limit on a SOQL statement
-_MAX_NESTING = 50
+_MAX_PARENTHESES = 50  # open at once: bounds the tree lark and the transformer walk recursively
+# NOT / AND / OR nesting: each level becomes a parenthesised SQL expression, and SQLite's parser
+# overflows its stack from about 35 levels of those (PostgreSQL goes further).
+MAX_NESTING = 25
 _MAX_N_DIGITS = 10  # a date literal's N: 9,999 years are 3,652,059 days
 
 _ESCAPES = {
@@ -290,13 +293,13 @@ def _parse(soql: str) -> ast.Query:
     depth = 0
     for ch in soql:  # (parentheses inside string literals count too: harmless over-caution)
         depth += (ch == "(") - (ch == ")")
-        if depth > _MAX_NESTING:
+        if depth > _MAX_PARENTHESES:
             raise SoqlError("MALFORMED_QUERY", "SOQL statement is nested too deeply")
     try:
         tree = _parser().parse(soql)
         query: ast.Query = _Build(soql).transform(tree)
-        if _depth(query.where) > _MAX_NESTING or any(
-            isinstance(item, ast.SelectSubquery) and _depth(item.query.where) > _MAX_NESTING
+        if _depth(query.where) > MAX_NESTING or any(
+            isinstance(item, ast.SelectSubquery) and _depth(item.query.where) > MAX_NESTING
             for item in query.select
         ):
             raise SoqlError("MALFORMED_QUERY", "SOQL statement is nested too deeply")
