@@ -52,7 +52,9 @@ def test_parser_refuses_deep_nesting_and_huge_input() -> None:
         parse("SELECT Id FROM Account WHERE Name = '" + "x" * 200_000 + "'")
     with pytest.raises(SoqlError):
         parse("SELECT Id FROM Account WHERE " + "NOT " * 20_000 + "Name = 'x'")
-    assert parse("SELECT Id FROM Account WHERE " + "NOT " * 40 + "Name = 'x'").where is not None
+    assert parse("SELECT Id FROM Account WHERE " + "NOT " * 24 + "Name = 'x'").where is not None
+    with pytest.raises(SoqlError):
+        parse("SELECT Id FROM Account WHERE " + "NOT " * 25 + "Name = 'x'")
     many = " OR ".join(f"Industry IN ('a{i}', 'b{i}')" for i in range(200))  # 200 parentheses, not nested
     assert parse(f"SELECT COUNT() FROM Account WHERE {many}").where is not None
 

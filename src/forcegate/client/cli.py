@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from forcegate.client.connection import LOGIN_URL, SANDBOX_URL, Connection, DeviceCode, normalize_login_url
 from forcegate.client.errors import (
@@ -45,6 +46,7 @@ from forcegate.client.rest import SalesforceClient
 from forcegate.client.saved import manager_for
 from forcegate.client.session import Session
 from forcegate.client.store import VAULT_NAME, StoredConnection, TokenStore, default_home, open_store
+from forcegate.client.terminal import printable, shown
 
 __all__ = ["EXIT_CODES", "register"]
 
@@ -72,14 +74,15 @@ EXIT_CODES = {
 }
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Nothing printed is read as markup: server text goes through forcegate.client.terminal.shown anyway.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class Failure(click.ClickException):
     """A message on stderr and a documented exit code."""
 
     def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
+        super().__init__(printable(message))  # error messages quote the server
         self.exit_code = exit_code  # type: ignore[misc]
 
 
@@ -139,7 +142,7 @@ def _command(group: click.Group, name: str, **settings: Any) -> Callable[[F], F]
 
 def _out() -> Console:
     """stdout; piped into a file or another program, tables are not squeezed to 80 columns."""
-    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 1000)
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 1000, markup=False)
 
 
 def _emit_json(value: Any) -> None:
@@ -343,9 +346,11 @@ def _save_login(
     else:
         who = username or session.user_id or "?"
         err.print(
-            f"Logged in as {who} on {session.instance_url}; "
-            f"saved as [bold]{name}[/bold] in {store.description}."
-        )
+            Text.assemble(
+                "Logged in as ", shown(who), " on ", shown(session.instance_url), "; saved as ",
+                shown(name, "bold"), " in ", shown(store.description), ".",
+            )
+        )  # fmt: skip
 
 
 def _scopes(scope: str | None) -> tuple[str, ...] | None:
@@ -383,7 +388,7 @@ def login_web(
 
     def show(url: str) -> None:
         err.print("Open this URL in a browser to log in:", style="bold")
-        err.print(url, markup=False, highlight=False, overflow="ignore", crop=False)
+        err.print(shown(url), highlight=False, overflow="ignore", crop=False)
         if not no_browser:
             import webbrowser
 
@@ -412,7 +417,12 @@ def login_device(
     connection = _connection(login_url, sandbox, client_id, client_secret)
     code: DeviceCode = connection.start_device_login(_scopes(scope))
     err.print(
-        f"Open [bold]{code.verification_uri}[/bold] and enter the code [bold]{code.user_code}[/bold]",
+        Text.assemble(
+            "Open ",
+            shown(code.verification_uri, "bold"),
+            " and enter the code ",
+            shown(code.user_code, "bold"),
+        ),
         highlight=False,
     )
     with err.status("Waiting for approval..."):
@@ -543,11 +553,11 @@ def connections_list(as_json: bool) -> None:
     for view in views:
         table.add_row(
             "*" if view["default"] else "",
-            view["alias"],
-            view["username"] or "",
-            view["instance_url"] or "(logged out)",
-            view["flow"],
-            view["expires_at"] or "",
+            shown(view["alias"]),
+            shown(view["username"]),
+            shown(view["instance_url"] or "(logged out)"),
+            shown(view["flow"]),
+            shown(view["expires_at"]),
         )
     _out().print(table)
 
@@ -576,7 +586,7 @@ def connections_remove(alias: str, revoke: bool) -> None:
     if revoke and record.session is not None:
         _revoke(record)
     store.remove(record.alias)
-    err.print(f"Removed {record.alias}.")
+    err.print(Text.assemble("Removed ", shown(record.alias), "."))
 
 
 # --- token ------------------------------------------------------------------------------------------
@@ -602,7 +612,7 @@ def token_show(alias: str | None, reveal: bool, as_json: bool) -> None:
     if record.session is None:
         raise Failure(f"{record.alias} is logged out: log in again", EXIT_LOG_IN_AGAIN)
     if reveal:
-        click.echo(record.session.access_token)
+        click.echo(printable(record.session.access_token))
         return
     view = _session_view(record) | {"access_token": _masked(record.session.access_token)}
     if as_json:
@@ -627,7 +637,7 @@ def token_refresh(alias: str | None, as_json: bool) -> None:
     if as_json:
         _emit_json(view)
     else:
-        err.print(f"Refreshed {record.alias}: valid until {view['expires_at']}.")
+        err.print(Text.assemble("Refreshed ", shown(record.alias), f": valid until {view['expires_at']}."))
 
 
 def _revoke(record: StoredConnection) -> None:
@@ -648,7 +658,7 @@ def token_revoke(alias: str | None) -> None:
     _revoke(record)
     record.session = None
     store.save(record)
-    err.print(f"Revoked the tokens of {record.alias}.")
+    err.print(Text.assemble("Revoked the tokens of ", shown(record.alias), "."))
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -676,16 +686,10 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(columns)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
-
-
 def _key_value_table(view: dict[str, Any]) -> None:
     table = Table("field", "value", show_header=False)
     for key, value in view.items():
-        table.add_row(key, _cell(value))
+        table.add_row(key, shown(value))
     _out().print(table)
 
 
@@ -712,13 +716,15 @@ def query(
     columns = _columns(rows)
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([printable(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([printable(row.get(c)) for c in columns])
         return
-    table = Table(*columns, caption=f"{len(rows)} record{'s' if len(rows) != 1 else ''}")
+    table = Table(caption=f"{len(rows)} record{'s' if len(rows) != 1 else ''}")
+    for column in columns:
+        table.add_column(shown(column))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(shown(row.get(c)) for c in columns))
     _out().print(table)
 
 
@@ -741,16 +747,10 @@ def describe(sobject: str, alias: str | None, api_version: str | None, as_json: 
         "type",
         "length",
         "nillable",
-        title=f"{result.get('name', sobject)} ({result.get('label', '')})",
+        title=shown(f"{result.get('name', sobject)} ({result.get('label', '')})"),
     )
     for f in result.get("fields", []):
-        table.add_row(
-            str(f.get("name", "")),
-            str(f.get("label", "")),
-            str(f.get("type", "")),
-            _cell(f.get("length")),
-            _cell(f.get("nillable")),
-        )
+        table.add_row(*(shown(f.get(key)) for key in ("name", "label", "type", "length", "nillable")))
     _out().print(table)
 
 
@@ -769,7 +769,7 @@ def limits(alias: str | None, api_version: str | None, as_json: bool) -> None:
     table = Table("limit", "max", "remaining")
     for name, value in sorted(result.items()):
         if isinstance(value, dict):
-            table.add_row(name, _cell(value.get("Max")), _cell(value.get("Remaining")))
+            table.add_row(shown(name), shown(value.get("Max")), shown(value.get("Remaining")))
     _out().print(table)
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from forcegate.context import Context
+from forcegate.data import visible
 from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
 from forcegate.data.metadata import FieldInfo, ObjectInfo, OrgSchema, load_schema
-from forcegate.soql.translate import SYSTEM_ALWAYS_READABLE
+from forcegate.data.visible import SYSTEM_ALWAYS_READABLE
 
 __all__ = ["describe_global", "describe_sobject", "readable_object", "sobject_basic_info"]
 
@@ -25,16 +26,14 @@ def not_found() -> DataApiError:
 
 def readable_object(schema: OrgSchema, caller: Caller, name: str) -> ObjectInfo:
     """The object, or NOT_FOUND when the org has none by that name or the caller may not read it."""
-    info = schema.object(name)
-    if info is None or not caller.access.object_permissions(info.name).can_read:
+    info = visible.readable_object(schema, caller.access, name)
+    if info is None:
         raise not_found()
     return info
 
 
 def field_visible(caller: Caller, obj: ObjectInfo, f: FieldInfo) -> bool:
-    if f.name.lower() in SYSTEM_ALWAYS_READABLE:
-        return True
-    return caller.access.field_permissions(obj.name, f.name).readable
+    return visible.field_visible(caller.access, obj, f)
 
 
 def field_editable(caller: Caller, obj: ObjectInfo, f: FieldInfo) -> bool:
@@ -104,8 +103,9 @@ def sobject_basic_info(ctx: Context, caller: Caller, object_name: str, version: 
     return {"objectDescribe": _entry(caller, obj, version), "recentItems": []}
 
 
-def _field(caller: Caller, obj: ObjectInfo, f: FieldInfo) -> dict[str, Any]:
+def _field(schema: OrgSchema, caller: Caller, obj: ObjectInfo, f: FieldInfo) -> dict[str, Any]:
     permissions = caller.access.object_permissions(obj.name)
+    parent = visible.parent_object(schema, caller.access, obj, f)
     editable = field_editable(caller, obj, f)
     is_text = f.type not in _SOAP_TYPES
     long_text = f.type == "textarea" and f.length > 255
@@ -161,8 +161,8 @@ def _field(caller: Caller, obj: ObjectInfo, f: FieldInfo) -> dict[str, Any]:
         "precision": f.precision if f.type in ("double", "currency", "percent") else 0,
         "queryByDistance": False,
         "referenceTargetField": None,
-        "referenceTo": [f.reference_to] if f.reference_to else [],
-        "relationshipName": f.relationship_name,
+        "referenceTo": [parent.name] if parent else [],
+        "relationshipName": f.relationship_name if parent else None,
         "relationshipOrder": None,
         "restrictedDelete": False,
         "restrictedPicklist": False,
@@ -182,29 +182,25 @@ def describe_sobject(ctx: Context, caller: Caller, object_name: str, version: st
         schema = load_schema(conn, caller.org_id)
     obj = readable_object(schema, caller, object_name)
     document = _entry(caller, obj, version)
-    children = []
-    for child in obj.children:
-        child_obj = schema.object(child.child_object)
-        if child_obj is None or not caller.access.object_permissions(child_obj.name).can_read:
-            continue
-        children.append(
-            {
-                "cascadeDelete": False,
-                "childSObject": child.child_object,
-                "deprecatedAndHidden": False,
-                "field": child.field,
-                "junctionIdListNames": [],
-                "junctionReferenceTo": [],
-                "relationshipName": child.name,
-                "restrictedDelete": False,
-            }
-        )
+    children = [
+        {
+            "cascadeDelete": False,
+            "childSObject": child.child_object,
+            "deprecatedAndHidden": False,
+            "field": child.field,
+            "junctionIdListNames": [],
+            "junctionReferenceTo": [],
+            "relationshipName": child.name,
+            "restrictedDelete": False,
+        }
+        for child in visible.child_relationships(schema, caller.access, obj)
+    ]
     base = f"/services/data/v{version}/sobjects/{obj.name}"
     document.update(
         actionOverrides=[],
         childRelationships=children,
         compactLayoutable=obj.createable,
-        fields=[_field(caller, obj, f) for f in obj.fields if field_visible(caller, obj, f)],
+        fields=[_field(schema, caller, obj, f) for f in obj.fields if field_visible(caller, obj, f)],
         listviewable=None,
         lookupLayoutable=None,
         namedLayoutInfos=[],

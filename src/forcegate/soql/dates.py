@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["DATE_LITERALS", "N_DATE_LITERALS", "date_range"]
+__all__ = ["DATE_LITERALS", "N_DATE_LITERALS", "DateLiteralOutOfRange", "date_range", "out_of_range"]
 
 DATE_LITERALS = frozenset({
     "YESTERDAY", "TODAY", "TOMORROW", "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK", "LAST_MONTH", "THIS_MONTH",
@@ -20,6 +20,15 @@ N_DATE_LITERALS = frozenset({
 })  # fmt: skip
 
 
+class DateLiteralOutOfRange(ValueError):
+    """N takes the range outside the calendar (years 1 to 9999)."""
+
+
+def out_of_range(literal: str) -> str:
+    """The refusal's text for a literal like ``LAST_N_DAYS:99999999999``."""
+    return f"value of date literal '{literal}' is out of range"
+
+
 def _month_start(year: int, month: int) -> dt.date:
     year += (month - 1) // 12
     month = (month - 1) % 12 + 1
@@ -27,7 +36,15 @@ def _month_start(year: int, month: int) -> dt.date:
 
 
 def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """[start, end) of the literal relative to ``today``. ``name`` is upper case and known."""
+    """[start, end) of the literal relative to ``today``. ``name`` is upper case and known;
+    :class:`DateLiteralOutOfRange` when N reaches beyond the years 1 to 9999."""
+    try:
+        return _range(name, n, today)
+    except (OverflowError, ValueError):
+        raise DateLiteralOutOfRange(f"{name}:{n}") from None
+
+
+def _range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.date]:
     day = dt.timedelta(days=1)
     week_start = today - dt.timedelta(days=(today.weekday() + 1) % 7)
     quarter_month = (today.month - 1) // 3 * 3 + 1
@@ -90,4 +107,4 @@ def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.da
             return dt.date(today.year - k, 1, 1), dt.date(today.year, 1, 1)
         case "NEXT_N_YEARS":
             return dt.date(today.year + 1, 1, 1), dt.date(today.year + 1 + k, 1, 1)
-    raise ValueError(name)
+    raise AssertionError(f"unknown date literal {name}")

@@ -15,12 +15,17 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from forcegate.soql import ast
+from forcegate.soql.dates import out_of_range
 from forcegate.soql.errors import SoqlError, located
 
-__all__ = ["MAX_QUERY_LENGTH", "parse", "unescape"]
+__all__ = ["MAX_NESTING", "MAX_QUERY_LENGTH", "parse", "unescape"]
 
 MAX_QUERY_LENGTH = 100_000  # Salesforce's limit on a SOQL statement
-_MAX_NESTING = 50
+_MAX_PARENTHESES = 50  # open at once: bounds the tree lark and the transformer walk recursively
+# NOT / AND / OR nesting: each level becomes a parenthesised SQL expression, and SQLite's parser
+# overflows its stack from about 35 levels of those (PostgreSQL goes further).
+MAX_NESTING = 25
+_MAX_N_DIGITS = 10  # a date literal's N: 9,999 years are 3,652,059 days
 
 _ESCAPES = {
     "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b", "B": "\b",
@@ -229,8 +234,11 @@ class _Build(Transformer[Token, Any]):
 
     def date_literal(self, items: list[Any]) -> ast.Value:
         name: Token = items[0]
-        n = int(str(items[1])) if items[1] is not None else None
         text = str(name) + (f":{items[1]}" if items[1] is not None else "")
+        digits = str(items[1]).lstrip("+-").lstrip("0") if items[1] is not None else ""
+        if len(digits) > _MAX_N_DIGITS:  # beyond any calendar, and too long for int() past 4,300
+            raise located("MALFORMED_QUERY", self.soql, name.line or 1, name.column or 1, out_of_range(text))
+        n = int(str(items[1])) if items[1] is not None else None
         return ast.Value("date_literal", str(name).upper(), _pos(name), text, n)
 
     def group_clause(self, items: list[Any]) -> list[ast.FieldPath]:
@@ -285,13 +293,13 @@ def _parse(soql: str) -> ast.Query:
     depth = 0
     for ch in soql:  # (parentheses inside string literals count too: harmless over-caution)
         depth += (ch == "(") - (ch == ")")
-        if depth > _MAX_NESTING:
+        if depth > _MAX_PARENTHESES:
             raise SoqlError("MALFORMED_QUERY", "SOQL statement is nested too deeply")
     try:
         tree = _parser().parse(soql)
         query: ast.Query = _Build(soql).transform(tree)
-        if _depth(query.where) > _MAX_NESTING or any(
-            isinstance(item, ast.SelectSubquery) and _depth(item.query.where) > _MAX_NESTING
+        if _depth(query.where) > MAX_NESTING or any(
+            isinstance(item, ast.SelectSubquery) and _depth(item.query.where) > MAX_NESTING
             for item in query.select
         ):
             raise SoqlError("MALFORMED_QUERY", "SOQL statement is nested too deeply")

@@ -32,28 +32,30 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import NamedFromClause
 
+from forcegate.data import visible
 from forcegate.data.access import Caller
 from forcegate.data.metadata import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
 from forcegate.ids import InvalidId, normalize_id
 from forcegate.soql import ast
-from forcegate.soql.dates import DATE_LITERALS, N_DATE_LITERALS, date_range
+from forcegate.soql.dates import (
+    DATE_LITERALS,
+    N_DATE_LITERALS,
+    DateLiteralOutOfRange,
+    date_range,
+    out_of_range,
+)
 from forcegate.soql.errors import SoqlError, located
 
 __all__ = ["Compiled", "OutputField", "compile_query", "field_sql"]
 
-SYSTEM_ALWAYS_READABLE = frozenset(
-    {
-        "id",
-        "createddate",
-        "createdbyid",
-        "lastmodifieddate",
-        "lastmodifiedbyid",
-        "systemmodstamp",
-        "isdeleted",
-    }
-)
 _MAX_NUMBER = 10**18
 MAX_PARAMETERS = 20_000
+# What one statement may ask for, below what either backend evaluates (SQLite: an expression tree at
+# most 1,000 deep, which a chain of conditions becomes; 2,000 result columns or ORDER BY / GROUP BY
+# terms; PostgreSQL: 1,664 result columns). Beyond: Salesforce's QUERY_TOO_COMPLICATED.
+MAX_FILTER_CONDITIONS = 300  # comparisons in all the statement's WHERE clauses
+MAX_TERMS = 1000  # fields and aggregates selected, ORDER BY terms, GROUP BY terms: each
+MAX_SUBQUERIES = 20  # Salesforce's limit on parent-to-child relationships in a query
 _AGG_NUMERIC = frozenset({"SUM", "AVG"})
 _TYPE_WORD = {
     "int": "integer", "double": "double", "currency": "currency", "percent": "percent",
@@ -147,18 +149,10 @@ class _Translator:
         return bindparam(f"p{self._params}", value, type_=type_)
 
     def readable_object(self, name: str) -> ObjectInfo | None:
-        info = self.schema.object(name)
-        if info is None or not self.caller.access.object_permissions(info.name).can_read:
-            return None
-        return info
+        return visible.readable_object(self.schema, self.caller.access, name)
 
     def readable_field(self, obj: ObjectInfo, name: str) -> FieldInfo | None:
-        f = obj.field(name)
-        if f is None:
-            return None
-        if f.name.lower() in SYSTEM_ALWAYS_READABLE:
-            return f
-        return f if self.caller.access.field_permissions(obj.name, f.name).readable else None
+        return visible.readable_field(self.caller.access, obj, name)
 
     def no_such_column(self, obj: ObjectInfo, path: ast.FieldPath, name: str) -> SoqlError:
         return self.error(
@@ -189,8 +183,8 @@ class _Translator:
             parts = parts[1:]  # "Account.Name" from Account: the object's own name may prefix a field
         for depth, part in enumerate(parts[:-1]):
             ref = obj.relationships.get(part.lower())
-            parent = self.readable_object(ref.reference_to) if ref and ref.reference_to else None
-            if ref is None or parent is None or self.readable_field(obj, ref.name) is None:
+            parent = visible.parent_object(self.schema, self.caller.access, obj, ref) if ref else None
+            if ref is None or parent is None:
                 raise self.error(
                     "INVALID_FIELD", path.pos,
                     f"Didn't understand relationship '{part}' in field path. If you are attempting to use a "
@@ -286,8 +280,8 @@ class _Translator:
 
     def compile_child(self, query: ast.Query, parent: Compiled) -> Child:
         rel = parent.object.child(query.object_name)
-        child_obj = self.readable_object(rel.child_object) if rel else None
-        if rel is None or child_obj is None:
+        found = visible.readable_child(self.schema, self.caller.access, rel) if rel else None
+        if rel is None or found is None:
             raise self.error(
                 "INVALID_TYPE", query.object_pos,
                 f"Didn't understand relationship '{query.object_name}' in FROM part of query call. If "
@@ -300,8 +294,7 @@ class _Translator:
             raise self.error(
                 "MALFORMED_QUERY", query.object_pos, "Aggregate functions are not supported in subqueries"
             )
-        foreign_key = child_obj.field(rel.field)
-        assert foreign_key is not None
+        child_obj, foreign_key = found
         compiled = self.compile(query, child_obj, sub=True)
         t0 = self._t0(compiled)
         label = self.label()
@@ -575,7 +568,10 @@ class _Translator:
                 raise self.error("MALFORMED_QUERY", value.pos, f"unexpected token: '{value.text}'")
             if type_ not in ("date", "datetime"):
                 raise self._wrong_type(f, value)
-            start, end = date_range(name, value.n, self.today)
+            try:
+                start, end = date_range(name, value.n, self.today)
+            except DateLiteralOutOfRange:
+                raise self.error("MALFORMED_QUERY", value.pos, out_of_range(value.text)) from None
             if type_ == "date":
                 return (start, end)
             return (_date_ms(start), _date_ms(end))
@@ -663,6 +659,36 @@ def _date_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
+def _conditions(condition: ast.Condition | None) -> int:
+    """How many comparisons a WHERE clause holds (iteratively: the parser bounds the depth, not this)."""
+    count = 0
+    stack = [condition] if condition is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BoolOp):
+            stack.extend(node.items)
+        elif isinstance(node, ast.Not):
+            stack.append(node.item)
+        else:
+            count += 1
+    return count
+
+
+def check_complexity(query: ast.Query) -> None:
+    """QUERY_TOO_COMPLICATED when the statement asks for more than the limits above."""
+    subqueries = [item.query for item in query.select if isinstance(item, ast.SelectSubquery)]
+    statements = [query, *subqueries]
+    if (
+        sum(_conditions(q.where) for q in statements) > MAX_FILTER_CONDITIONS
+        or any(max(len(q.select), len(q.order_by), len(q.group_by)) > MAX_TERMS for q in statements)
+        or len(subqueries) > MAX_SUBQUERIES
+    ):
+        raise SoqlError(
+            "QUERY_TOO_COMPLICATED",
+            "Query is either selecting too many fields or the filter conditions are too complicated.",
+        )
+
+
 def compile_query(
     schema: OrgSchema,
     caller: Caller,
@@ -673,8 +699,9 @@ def compile_query(
     postgres: bool = False,
 ) -> Compiled:
     """Resolve names against the schema (case-insensitively) and the caller's access, and build the SQL.
-    INVALID_TYPE for an object the caller cannot read, INVALID_FIELD for a field, MALFORMED_QUERY for
-    the rest."""
+    INVALID_TYPE for an object the caller cannot read, INVALID_FIELD for a field, QUERY_TOO_COMPLICATED
+    beyond the limits above, MALFORMED_QUERY for the rest."""
+    check_complexity(query)
     translator = _Translator(schema, caller, query.text, today, include_deleted, postgres)
     for number, word in ((query.limit, "LIMIT"), (query.offset, "OFFSET")):
         if number is not None and number > (2000 if word == "OFFSET" else 2**31 - 1):

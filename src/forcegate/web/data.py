@@ -187,8 +187,12 @@ def _answer(call: Call, body: Any, status: int = 200) -> Response:
 
 
 def _batch_size(call: Call) -> int | None:
+    """The header's ``batchSize`` (clamped to 200..2,000 later, as Salesforce does). Ten significant
+    digits already exceed the maximum, so longer numbers are cut rather than converted whole."""
     found = _BATCH_SIZE.search(call.request.headers.get("sforce-query-options", ""))
-    return int(found.group(1)) if found else None
+    if found is None:
+        return None
+    return int(found.group(1).lstrip("0")[:10] or "0")
 
 
 def resources(call: Call) -> Response:
