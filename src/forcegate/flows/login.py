@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, Org, User
-from forcegate.flows.common import Caller, record_login
+from forcegate.flows.common import SUCCESS, Caller, record_login
 from forcegate.flows.throttle import LOGIN_RATE_EXCEEDED, admit_password_attempt, settle_password_attempt
 from forcegate.org.access import ip_is_trusted
 from forcegate.secrets_box import constant_time_equals, random_token, token_hash
@@ -56,7 +56,6 @@ SECURITY_TOKEN_LENGTH = 25  # Salesforce's security tokens are 25 characters (or
 LOCKED_UNTIL_UNLOCKED_MS = 253_402_300_799_999
 
 # Login history statuses, in Salesforce's LoginHistory.Status wording.
-SUCCESS = "Success"
 INVALID_PASSWORD = "Invalid Password"
 USER_INACTIVE = "User is Inactive"
 PASSWORD_LOCKOUT = "Password Lockout"

@@ -30,8 +30,9 @@ Active", KB 000381578): one "Login Rate Exceeded" row per address per window, an
 refusal the first ``FORCEGATE_LOGIN_HISTORY_FAILURES_PER_IP`` rows, then one summary row, then none
 until the window passes. Successes are always recorded.
 
-**Device authorization starts** (RFC 8628 §5.2 leaves it to the server): per client IP and per app,
-in windows as long as a request lives, so an address can hold at most that many pending requests.
+**Device authorization starts** (RFC 8628 sets no limit; OWASP ASVS 4.0.3 V11.1.4, anti-automation):
+per client IP and per app, in windows as long as a request lives, so an address can hold at most
+``FORCEGATE_DEVICE_STARTS_PER_IP`` pending requests.
 """
 
 from __future__ import annotations
