@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
 
 from forcegate import logs
+from forcegate.context import Context
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
+from tests.conftest import Server, make_settings
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+FORCEGATE = Path(sys.executable).parent / "forcegate"
 FORGED = (
     "2026-12-02 00:00:00,000 WARNING forcegate.admin user 005000000000001AAA granted System Administrator"
 )
@@ -38,12 +47,11 @@ def log_output() -> Iterator[io.StringIO]:
         logger.setLevel(level)
 
 
-def _soap_operation_in_namespace(server: Server, namespace: str) -> httpx.Response:
+def _soap_operation_in_namespace(client: httpx.Client, namespace: str) -> httpx.Response:
     # The namespace is an attribute: a literal newline would be normalised to a space by the XML
     # parser, a character reference is not.
     envelope = f'<se:Envelope xmlns:se="{ENV}"><se:Body><x:op xmlns:x="{namespace}"/></se:Body></se:Envelope>'
-    with server.client() as client:
-        return client.post("/services/Soap/u/59.0", content=envelope, headers={"Content-Type": "text/xml"})
+    return client.post("/services/Soap/u/59.0", content=envelope, headers={"Content-Type": "text/xml"})
 
 
 def _path(server: Server, path: str) -> httpx.Response:
@@ -72,8 +80,8 @@ def _assert_on_one_line(log: str, marker: str) -> None:
 def test_when_a_soap_namespace_carries_a_newline_then_it_forges_no_log_line(
     server: Server, log_output: io.StringIO
 ) -> None:
-    with nothing_issued(server):
-        answer = _soap_operation_in_namespace(server, "urn:forged&#10;" + FORGED + "&#13;&#10;")
+    with nothing_issued(server), server.client() as client:
+        answer = _soap_operation_in_namespace(client, "urn:forged&#10;" + FORGED + "&#13;&#10;")
 
     assert answer.status_code == 500 and "No operation available for request" in answer.text
     log = _logged(log_output, "soap request refused")
@@ -97,3 +105,32 @@ def test_when_a_request_path_carries_a_line_break_then_it_forges_no_log_line(
     log = _logged(log_output, "/no-such-page")
     _assert_on_one_line(log, "/no-such-page")
     assert "\\x1b[2J" in log  # the terminal escape, written out harmless
+
+
+@pytest.mark.attack("OWASP ASVS 4.0.3 V7.3.1 (CWE-117): the log of `forcegate serve`")
+def test_when_forcegate_serve_is_sent_a_forged_line_then_its_log_has_none(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    settings = make_settings(url, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEGATE_")}
+    env.update(FORCEGATE_HOME=str(tmp_path), FORCEGATE_SERVER_KEYS=settings.server_keys or "")
+    command = [str(FORCEGATE), "serve", "--port", "0", "--database", url, "--log-level", "info"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        started: list[str] = []
+        while not started or "listening on" not in started[-1]:
+            started.append(process.stderr.readline())
+            assert started[-1], "forcegate serve did not start: " + "".join(started)
+        origin = started[-1].split("listening on ")[1].split()[0]
+        ctx = Context.from_settings(settings)
+        watched = cast(Server, SimpleNamespace(ctx=ctx))
+        with nothing_issued(watched), httpx.Client(base_url=origin, timeout=30) as client:
+            assert _soap_operation_in_namespace(client, "urn:forged&#10;" + FORGED).status_code == 500
+            assert client.get(f"/no-such-page%0A{FORGED.replace(' ', '%20')}").status_code == 404
+        ctx.db.dispose()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+    log = "".join(started) + rest
+    assert "soap request refused" in log and "/no-such-page" in log, log
+    assert not any(line.startswith(FORGED[:24]) for line in log.splitlines()), log
