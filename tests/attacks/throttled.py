@@ -86,14 +86,15 @@ def _client(server: Server, ip: str) -> httpx.Client:
     return server.client(headers={"X-Forwarded-For": ip})
 
 
+_APPS: dict[str, tuple[str, str]] = {}  # server URL -> (consumer key, secret)
+
+
 def _app_key(server: Server) -> tuple[str, str]:
     """The consumer key and secret of one app per server (made on first use)."""
-    cached = getattr(server, "_throttle_app", None)
-    if cached is None:
+    if server.url not in _APPS:
         app, secret = server.create_app()
-        cached = (app.consumer_key, secret)
-        server._throttle_app = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[no-any-return]
+        _APPS[server.url] = (app.consumer_key, secret)
+    return _APPS[server.url]
 
 
 def _password_grant(server: Server, ip: str, username: str, password: str) -> httpx.Response:
