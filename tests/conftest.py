@@ -143,6 +143,14 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         # Shared servers do not purge on their own: tests that move the clock would see rows of other
         # tests vanish. tests/test_housekeeping.py runs the schedule on servers of its own.
         housekeeping_interval_seconds=0,
+        # Every test of a shared server calls from 127.0.0.1, and the clock moves back and forth: the
+        # throttles run but never bite. tests/attacks/ tries them on servers of their own.
+        login_failures_per_ip=1_000_000,
+        login_failures_per_username_and_ip=1_000_000,
+        login_failures_per_username=1_000_000,
+        login_history_failures_per_ip=1_000_000,
+        device_starts_per_ip=1_000_000,
+        device_starts_per_app=1_000_000,
     ).with_overrides(**overrides)
 
 

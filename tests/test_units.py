@@ -6,10 +6,14 @@ import ast
 import base64
 import hashlib
 import hmac
+import io
+import logging
+import sys
 from pathlib import Path
 
 import pytest
 
+from forcegate import logs
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id, to15, to18
 from forcegate.protocol.callbacks import InvalidCallbackUrl, validate_callback_url
 from forcegate.protocol.errors import OAuthError
@@ -186,3 +190,20 @@ def test_when_datetime_formatted_then_salesforce_shape_to_the_millisecond(ms: in
     from forcegate.data.values import format_datetime_ms
 
     assert format_datetime_ms(ms) == expected
+
+
+def test_log_formatter_escapes_the_message_and_keeps_tracebacks_readable() -> None:
+    """Control characters in a message are written out (one record, one line); a traceback, which is
+    forcegate's own text, keeps its lines."""
+    output = io.StringIO()
+    record = logging.LogRecord(
+        "forcegate", logging.ERROR, __file__, 1, "boom %s", ("a\nb\x1b\u2028\x85c",), None
+    )
+    try:
+        raise ValueError("inner")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    logs.handler(output).emit(record)
+    lines = output.getvalue().splitlines()
+    assert lines[0].endswith("boom a\\nb\\x1b\\u2028\\x85c")
+    assert lines[1] == "Traceback (most recent call last):" and lines[-1] == "ValueError: inner"

@@ -10,7 +10,6 @@ Every command takes ``--database URL`` (default ``FORCEGATE_DATABASE_URL``, else
 from __future__ import annotations
 
 import json
-import logging
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Connection
 
-from forcegate import housekeeping, keys
+from forcegate import housekeeping, keys, logs
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, Org
@@ -121,7 +120,7 @@ def serve(
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(log_level)
     ctx = _context(database)
     if demo:
         with ctx.db.write() as conn:

@@ -45,6 +45,11 @@ def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6N
     )
 
 
+def _int_env(name: str, default: int) -> int:
+    """``FORCEGATE_<name>`` as an integer, ``default`` when unset or empty."""
+    return int(os.environ.get(f"FORCEGATE_{name}") or default)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -96,6 +101,30 @@ class Settings:
     # Redis for state every server process shares at request speed (data-API request counts). Unset:
     # the database, with counts batched per process (see forcegate.org.api_limits).
     redis_url: str | None = field(default_factory=lambda: os.environ.get("FORCEGATE_REDIS_URL") or None)
+
+    # Password throttling before any argon2 hash (forcegate.flows.throttle): failed attempts counted
+    # in fixed windows per client IP, per (username, IP), and per username across IPs. 0: no limit.
+    login_throttle_window_seconds: int = field(
+        default_factory=lambda: _int_env("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+    )
+    login_failures_per_ip: int = field(default_factory=lambda: _int_env("LOGIN_FAILURES_PER_IP", 50))
+    login_failures_per_username_and_ip: int = field(
+        default_factory=lambda: _int_env("LOGIN_FAILURES_PER_USERNAME_AND_IP", 10)
+    )
+    login_failures_per_username: int = field(
+        default_factory=lambda: _int_env("LOGIN_FAILURES_PER_USERNAME", 100)
+    )
+    # Login history rows for refusals from one client IP per throttle window; past it, one summary row.
+    login_history_failures_per_ip: int = field(
+        default_factory=lambda: _int_env("LOGIN_HISTORY_FAILURES_PER_IP", 100)
+    )
+    # Login history older than this is purged by housekeeping (Salesforce keeps six months).
+    login_history_retention_days: int = field(
+        default_factory=lambda: _int_env("LOGIN_HISTORY_RETENTION_DAYS", 180)
+    )
+    # Device authorization starts per client IP and per app, per device-request lifetime (10 minutes).
+    device_starts_per_ip: int = field(default_factory=lambda: _int_env("DEVICE_STARTS_PER_IP", 10))
+    device_starts_per_app: int = field(default_factory=lambda: _int_env("DEVICE_STARTS_PER_APP", 100))
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

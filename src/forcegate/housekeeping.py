@@ -11,7 +11,9 @@ What goes (``storage.housekeeping.PURGES``, in this order):
   poll still hears "expired"), JWT bearer ``jti`` records past the assertion's expiry, rate-limit
   windows over for a day, browser sessions past their expiry;
 - grants (``authorizations``) that no token keeps alive any more;
-- SOQL query locators past their expiry, and per-day API request counts older than a week.
+- SOQL query locators past their expiry, and per-day API request counts older than a week;
+- login history older than ``FORCEGATE_LOGIN_HISTORY_RETENTION_DAYS`` (180: Salesforce keeps six
+  months of it, "Monitor Login History" in Salesforce Help).
 
 Every server process runs ``scheduled`` (see ``web/app.py``): it sleeps until the shared schedule
 says a run is due, then tries to take the lease; one process wins, moves the schedule on, purges and
@@ -85,13 +87,16 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:200]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _cutoffs(now_ms: int) -> store.Cutoffs:
+def _cutoffs(ctx: Context, now_ms: int) -> store.Cutoffs:
+    retention_days = ctx.settings.login_history_retention_days
     return store.Cutoffs(
         now_ms=now_ms,
         rotated_before_ms=now_ms - ROTATED_KEPT_MS,
         device_expired_before_ms=now_ms - EXPIRED_KEPT_MS,
         rate_limit_before_ms=now_ms - RATE_LIMIT_KEPT_MS,
         authorization_created_before_ms=now_ms - AUTHORIZATION_MIN_AGE_MS,
+        # 0 days: kept for ever.
+        login_before_ms=now_ms - retention_days * store.DAY_MS if retention_days > 0 else None,
     )
 
 
@@ -116,7 +121,7 @@ def run(
             return None
     result = RunResult(holder=holder, started_ms=now)
     try:
-        _purge(ctx, result, _cutoffs(now), stop, batch)
+        _purge(ctx, result, _cutoffs(ctx, now), stop, batch)
     finally:
         result.finished_ms = ctx.now_ms()
         with ctx.db.write() as conn:

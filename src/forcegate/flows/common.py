@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import REMOTE_ACCESS_LOGIN, ConnectedApp, LoginAttempt, User
-from forcegate.flows import openid
+from forcegate.flows import openid, throttle
 from forcegate.protocol.errors import AppBlocked, InvalidClient, InvalidClientId, OAuthError
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refresh_token
@@ -19,6 +19,8 @@ from forcegate.storage import repositories as repo
 __all__ = ["Caller", "check_client_secret", "find_client", "issue_tokens", "record_login"]
 
 log = logging.getLogger("forcegate.flows")
+
+SUCCESS = "Success"  # login history's status of a successful login (Salesforce's wording)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ def record_login(
 
     A success is recorded in the grant's own transaction (``conn``): one commit per token, and no
     token without its history row. A refusal passes no ``conn`` and gets a transaction of its own,
-    because the grant's transaction is rolled back.
+    because the grant's transaction is rolled back. Refusals are budgeted per client IP
+    (``throttle.record_status``), so a flood of them cannot bury the real attempts.
     """
     attempt = LoginAttempt(
         org_id=org_id,
@@ -62,13 +65,21 @@ def record_login(
         login_type=login_type,
     )
     if conn is not None:
-        repo.insert_login(conn, attempt, ctx.now_ms())
+        _insert_login(ctx, conn, attempt)
     else:
         with ctx.db.write() as own:
-            repo.insert_login(own, attempt, ctx.now_ms())
+            _insert_login(ctx, own, attempt)
     log.info(
         "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
     )
+
+
+def _insert_login(ctx: Context, conn: Connection, attempt: LoginAttempt) -> None:
+    status: str | None = attempt.status
+    if status != SUCCESS:
+        status = throttle.record_status(ctx, conn, attempt.source_ip, attempt.status)
+    if status is not None:
+        repo.insert_login(conn, replace(attempt, status=status), ctx.now_ms())
 
 
 def find_client(conn: Connection, client_id: str | None) -> ConnectedApp:

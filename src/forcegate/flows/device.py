@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
+from forcegate.flows import throttle
 from forcegate.flows.common import (
     Caller,
     check_client_secret,
@@ -53,6 +54,7 @@ from forcegate.protocol.errors import (
     InvalidGrant,
     InvalidScope,
     OAuthError,
+    RateLimitExceeded,
     UnsupportedGrantType,
 )
 from forcegate.protocol.requests import TokenRequest
@@ -89,6 +91,9 @@ REQUEST_LIFETIME_SECONDS = 10 * 60  # RFC 8628 leaves it to us; Salesforce's is 
 POLL_INTERVAL_SECONDS = 5  # Salesforce answers 5 (salesforce-wire.md §6); RFC 8628 §3.2's default
 SLOW_DOWN_STEP_SECONDS = 5  # RFC 8628 §3.5: each slow_down adds 5 seconds to the interval
 EXPIRED_KEPT_MS = 24 * 3600 * 1000  # expired requests are kept this long, then purged
+# Starts are counted per client IP and per app over a request's lifetime, so an address holds at most
+# FORCEGATE_DEVICE_STARTS_PER_IP pending requests (forcegate.flows.throttle).
+START_WINDOW_MS = REQUEST_LIFETIME_SECONDS * 1000
 
 # User codes: RFC 8628 §6.1's "BCDFGHJKLMNPQRSTVWXZ" (no vowels, so no words; no digits, so no 0/O,
 # 1/I look-alikes), 8 characters, shown as XXXX-XXXX.
@@ -115,6 +120,9 @@ InvalidDeviceCode = InvalidGrant.with_description("invalid device code")
 ExpiredDeviceCode = InvalidGrant.with_description("expired device code")
 ExpiredToken = OAuthError("expired_token", "the device code has expired")
 DeviceDenied = AccessDenied  # "end-user denied authorization"
+# RFC 8628 defines no error for a throttled authorization request (slow_down is for polling); both
+# dialects get Salesforce's rate-limit error, 400 like its other OAuth errors.
+TooManyStarts = RateLimitExceeded.with_description("too many device authorization requests")
 NOT_ADMIN_APPROVED_STATUS = "Failed: user is not admin approved to access this app"
 
 
@@ -195,6 +203,8 @@ def _authorize_device(
     if not app.device_flow_enabled:
         raise DeviceFlowDisabled.with_reason("device flow disabled for the app")
     scopes = _granted_scopes(app, request.scope)
+    if not throttle.admit_device_start(ctx, conn, app_id=app.id, ip=caller.ip, window_ms=START_WINDOW_MS):
+        raise TooManyStarts.with_reason("device authorization starts over the limit")
     now = ctx.now_ms()
     # Housekeeping while we hold a write transaction anyway (starts are rare).
     device_requests.purge_expired(conn, now - EXPIRED_KEPT_MS)

@@ -14,6 +14,9 @@ Two org settings shape the check (salesforce-wire.md §8, §12.3):
   ``lockout_minutes`` (0: until an administrator unlocks them with
   ``forcegate.storage.lockout.clear_lockout``). A success resets the count. While locked, even the
   right password is refused, with login history status "Password Lockout".
+
+Before any of that, ``forcegate.flows.throttle`` may refuse the attempt without hashing ("Login Rate
+Exceeded"): too many failures from the caller's IP, or for the username from that IP.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from dataclasses import dataclass
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, Org, User
-from forcegate.flows.common import Caller, record_login
+from forcegate.flows.common import SUCCESS, Caller, record_login
+from forcegate.flows.throttle import LOGIN_RATE_EXCEEDED, admit_password_attempt, settle_password_attempt
 from forcegate.org.access import ip_is_trusted
 from forcegate.secrets_box import constant_time_equals, random_token, token_hash
 from forcegate.storage import lockout
@@ -31,11 +35,13 @@ from forcegate.storage import repositories as repo
 
 __all__ = [
     "INVALID_PASSWORD",
+    "LOGIN_RATE_EXCEEDED",
     "PASSWORD_LOCKOUT",
     "SECURITY_TOKEN_REQUIRED",
     "SUCCESS",
     "USER_INACTIVE",
     "BrowserLogin",
+    "LoginRateExceeded",
     "PasswordCheck",
     "check_password",
     "log_in",
@@ -50,7 +56,6 @@ SECURITY_TOKEN_LENGTH = 25  # Salesforce's security tokens are 25 characters (or
 LOCKED_UNTIL_UNLOCKED_MS = 253_402_300_799_999
 
 # Login history statuses, in Salesforce's LoginHistory.Status wording.
-SUCCESS = "Success"
 INVALID_PASSWORD = "Invalid Password"
 USER_INACTIVE = "User is Inactive"
 PASSWORD_LOCKOUT = "Password Lockout"
@@ -120,17 +125,23 @@ def check_password(
     org_id: str | None = None,
 ) -> PasswordCheck:
     """Check a username and password (with the security-token rule when ``api``), apply lockout,
-    and reset or count failed attempts. Exactly one argon2 verification, whatever the outcome.
+    and reset or count failed attempts. Exactly one argon2 verification, whatever the outcome,
+    unless the throttle refuses the attempt first (status ``LOGIN_RATE_EXCEEDED``, none).
 
     ``org_id``: only users of that org may log in (others are treated as unknown). Does not write
     login history: callers add their flow, app and login type (``record_login``).
     """
-    found = _read_candidate(ctx, username.strip(), org_id)
+    username = username.strip()
+    attempt = admit_password_attempt(ctx, username, caller.ip)
+    found = _read_candidate(ctx, username, org_id)
     user, org = found.user, found.org
+    if not attempt.admitted:
+        return PasswordCheck(user, LOGIN_RATE_EXCEEDED)  # no hash, no lockout count
     secret, token_given = password[:MAX_PASSWORD_LENGTH], False
     if api and user is not None:
         secret, token_given = _split_security_token(secret, found.security_token_hash)
     password_ok = ctx.passwords.verify(user.password_hash if user else None, secret)
+    settle_password_attempt(ctx, attempt, password_ok=password_ok and user is not None)
     if user is None or org is None:
         return PasswordCheck(None, INVALID_PASSWORD)
     now = ctx.now_ms()
@@ -163,6 +174,10 @@ def check_password(
 # --- the login page ---------------------------------------------------------------------------
 
 
+class LoginRateExceeded(Exception):
+    """The login page's attempt was refused by the throttle (the page says so; it is recorded)."""
+
+
 @dataclass(frozen=True)
 class BrowserLogin:
     user: User
@@ -180,7 +195,9 @@ def log_in(
     app: ConnectedApp | None,
     flow: str,
 ) -> BrowserLogin | None:
-    """The login page's check (no security token; lockout applies), then a browser session."""
+    """The login page's check (no security token; lockout applies), then a browser session.
+
+    None for refused credentials; raises ``LoginRateExceeded`` when the throttle refused the attempt."""
     username = username.strip()
     check = check_password(ctx, caller, username=username, password=password, api=False, org_id=org_id)
     record_login(
@@ -193,6 +210,8 @@ def log_in(
         user=check.user,
         app=app,
     )
+    if check.status == LOGIN_RATE_EXCEEDED:
+        raise LoginRateExceeded
     if check.user is None or not check.ok:
         return None
     now = ctx.now_ms()

@@ -37,7 +37,7 @@ from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, Org, User
 from forcegate.flows.bearer import validate_access_token
 from forcegate.flows.common import Caller, issue_tokens, record_login
-from forcegate.flows.login import check_password
+from forcegate.flows.login import LOGIN_RATE_EXCEEDED, check_password
 from forcegate.ids import to15
 from forcegate.org.connected_apps import create_app
 from forcegate.org.errors import AdminError
@@ -149,6 +149,16 @@ INVALID_SESSION_MESSAGE = "Invalid Session ID found in SessionHeader: Illegal Se
 
 def invalid_login_fault(reason: str) -> SoapFault:
     return api_fault("INVALID_LOGIN", INVALID_LOGIN_MESSAGE, detail_type="LoginFault", reason=reason)
+
+
+# Salesforce's login() rate-limit fault code (KB 000381578); the message is ours (UNCONFIRMED).
+LOGIN_RATE_EXCEEDED_MESSAGE = "Login Rate Exceeded"
+
+
+def login_rate_exceeded_fault() -> SoapFault:
+    return api_fault(
+        "LOGIN_RATE_EXCEEDED", LOGIN_RATE_EXCEEDED_MESSAGE, detail_type="LoginFault", reason="throttled"
+    )
 
 
 def soap_disabled_fault() -> SoapFault:
@@ -330,6 +340,8 @@ def login(sc: SoapContext, call: SoapCall) -> str:
     )
     if check.user is None or not check.ok:
         _record(sc, check.status, username, check.user, app)
+        if check.status == LOGIN_RATE_EXCEEDED:
+            raise login_rate_exceeded_fault()
         raise invalid_login_fault(check.status)
     with sc.ctx.db.write() as conn:
         # The "API Enabled" permission gates every API, the SOAP API's login() included.

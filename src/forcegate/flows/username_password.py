@@ -10,6 +10,8 @@ where the password carries the security token when the caller's IP is not truste
 - Always a confidential flow: the consumer secret is required.
 - No refresh token ever, and no scope parameter honoured: the token carries the app's scopes less
   ``refresh_token``/``offline_access``.
+- Too many failed attempts from the caller's IP (``forcegate.flows.throttle``): ``rate_limit_exceeded``
+  / ``Number of logins exceeded`` (Salesforce's OAuth error list), before any password is hashed.
 - Admin-approved apps refuse users not assigned to them (``invalid_app_access``); self-authorize apps
   let the user through without a prior approval, as Salesforce does for this flow.
 """
@@ -29,9 +31,9 @@ from forcegate.flows.common import (
     issue_tokens,
     record_login,
 )
-from forcegate.flows.login import check_password
+from forcegate.flows.login import LOGIN_RATE_EXCEEDED, check_password
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidGrant, NotAdminApproved, OAuthError
+from forcegate.protocol.errors import InvalidGrant, NotAdminApproved, OAuthError, RateLimitExceeded
 from forcegate.protocol.requests import TokenRequest
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import token_response
@@ -99,6 +101,8 @@ def _grant(ctx: Context, request: TokenRequest, caller: Caller, attempt: _Attemp
         ctx, caller, username=request.username or "", password=request.password or "", api=True, org_id=org.id
     )
     attempt.user, attempt.status = check.user, check.status
+    if check.status == LOGIN_RATE_EXCEEDED:
+        raise RateLimitExceeded.with_reason(check.status)
     if check.user is None or not check.ok:
         raise AuthenticationFailure.with_reason(check.status)
     user = check.user

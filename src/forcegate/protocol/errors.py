@@ -20,6 +20,7 @@ __all__ = [
     "InvalidScope",
     "NotAdminApproved",
     "OAuthError",
+    "RateLimitExceeded",
     "RedirectUriMismatch",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
@@ -68,4 +69,6 @@ UnsupportedGrantType = _error("unsupported_grant_type", "grant type not supporte
 UnsupportedResponseType = _error("unsupported_response_type", "response type not supported")
 AccessDenied = _error("access_denied", "end-user denied authorization")
 AppBlocked = _error("app_blocked", "this app is blocked by admin")
+# Salesforce's OAuth error list: rate_limit_exceeded "Number of logins exceeded" (salesforce-wire.md §2).
+RateLimitExceeded = _error("rate_limit_exceeded", "Number of logins exceeded")
 NotAdminApproved = _error("invalid_app_access", "user is not admin approved to access this app")

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Select, and_, delete, exists, false, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,6 +31,8 @@ from forcegate.storage.schema import (
     connected_apps,
     device_requests,
     jwt_assertions,
+    login_history,
+    orgs,
     query_locators,
     rate_limits,
     refresh_tokens,
@@ -70,6 +72,7 @@ class Cutoffs:
     device_expired_before_ms: int  # expired device requests kept a while to answer "expired"
     rate_limit_before_ms: int  # fixed windows that started before this are over
     authorization_created_before_ms: int  # never delete a grant younger than this
+    login_before_ms: int | None = None  # login history older than this goes (None: kept for ever)
 
 
 def _dead_access_tokens(c: Cutoffs) -> ColumnElement[bool]:
@@ -110,6 +113,13 @@ def _dead_authorizations(c: Cutoffs) -> ColumnElement[bool]:
         ~exists().where(access_tokens.c.authorization_id == authorizations.c.id),
         ~exists().where(refresh_tokens.c.authorization_id == authorizations.c.id),
     )
+
+
+def _old_logins(c: Cutoffs) -> ColumnElement[bool]:
+    if c.login_before_ms is None:
+        return false()
+    # Per org, so the (org_id, login_ms) index finds the old rows.
+    return and_(login_history.c.org_id.in_(select(orgs.c.id)), login_history.c.login_ms < c.login_before_ms)
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,7 @@ PURGES: tuple[Purge, ...] = (
         ("org_id", "day"),
         lambda c: api_request_counts.c.day < c.now_ms // DAY_MS - API_USAGE_DAYS_KEPT,
     ),
+    Purge("login_history", login_history, ("id",), _old_logins),
 )
 
 

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from forcegate.context import Context
 from forcegate.flows import device
-from forcegate.flows.login import BrowserLogin, log_in, session_login
+from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
 from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import parse_token_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
@@ -34,6 +34,7 @@ from forcegate.web.common import NO_STORE, caller_of, json_response, oauth_error
 from forcegate.web.pages import (
     CSRF_COOKIE,
     LOGIN_FAILED,
+    LOGIN_RATE_EXCEEDED,
     SESSION_COOKIE,
     csrf_ok,
     forbidden,
@@ -115,13 +116,13 @@ def _prefill(entered: str) -> str:
 
 
 def _login_page(
-    request: Request, user_code: str, *, username: str = "", error: str | None = None
+    request: Request, user_code: str, *, username: str = "", error: str | None = None, status: int = 401
 ) -> Response:
     ctx: Context = request.app.state.ctx
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
     response = render(
         "device_login.html",
-        status=200 if error is None else 401,
+        status=200 if error is None else status,
         org_name=request.app.state.org_name,
         error=error,
         username=username,
@@ -190,15 +191,18 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         return forbidden()
     user_code = form.get("user_code", "")
     username = form.get("username", "")
-    login = log_in(
-        ctx,
-        caller_of(request),
-        org_id=request.app.state.org_id,
-        username=username,
-        password=form.get("password", ""),
-        app=None,  # not known before the user code is entered
-        flow=device.FLOW,
-    )
+    try:
+        login = log_in(
+            ctx,
+            caller_of(request),
+            org_id=request.app.state.org_id,
+            username=username,
+            password=form.get("password", ""),
+            app=None,  # not known before the user code is entered
+            flow=device.FLOW,
+        )
+    except LoginRateExceeded:
+        return _login_page(request, user_code, username=username, error=LOGIN_RATE_EXCEEDED, status=429)
     if login is None:
         return _login_page(request, user_code, username=username, error=LOGIN_FAILED)
     response = _code_page(request, login, user_code)

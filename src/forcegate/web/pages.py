@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from forcegate.context import Context
 from forcegate.flows import authorize as authorization
 from forcegate.flows import web_server
-from forcegate.flows.login import BrowserLogin, log_in, session_login
+from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
 from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
@@ -45,6 +45,7 @@ CSRF_COOKIE = "fg_csrf"
 LOGIN_FAILED = (
     "Please check your username and password. If you still can't log in, contact your administrator."
 )
+LOGIN_RATE_EXCEEDED = "Too many failed logins. Wait a few minutes, then try again."
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action {}; frame-ancestors 'none'"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -102,6 +103,7 @@ def _login_page(
     *,
     username: str = "",
     error: str | None = None,
+    status: int = 401,  # with an error
     app_name: str | None = None,
     redirect_uri: str | None = None,
 ) -> Response:
@@ -109,7 +111,7 @@ def _login_page(
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
     response = render(
         "login.html",
-        status=200 if error is None else 401,
+        status=200 if error is None else status,
         redirect_uri=redirect_uri,
         org_name=request.app.state.org_name,
         app_name=app_name,
@@ -218,21 +220,26 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
     if isinstance(auth, Response):
         return auth
     username = form.get("username", "")
-    login = log_in(
-        ctx,
-        caller_of(request),
-        org_id=auth.app.org_id,
-        username=username,
-        password=form.get("password", ""),
-        app=auth.app,
-        flow=authorization.flow_of(auth),
-    )
+    error, status = LOGIN_FAILED, 401
+    try:
+        login = log_in(
+            ctx,
+            caller_of(request),
+            org_id=auth.app.org_id,
+            username=username,
+            password=form.get("password", ""),
+            app=auth.app,
+            flow=authorization.flow_of(auth),
+        )
+    except LoginRateExceeded:
+        login, error, status = None, LOGIN_RATE_EXCEEDED, 429
     if login is None:
         return _login_page(
             request,
             authorize_query,
             username=username,
-            error=LOGIN_FAILED,
+            error=error,
+            status=status,
             app_name=auth.app.name,
             redirect_uri=auth.request.redirect_uri,
         )
