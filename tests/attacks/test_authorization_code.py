@@ -131,7 +131,9 @@ def test_guessed_code_is_refused(server: Server, guess: str) -> None:
 @pytest.mark.attack("RFC 7636 §4.6 / RFC 9700 §4.5.3.1 (injected code with the attacker's verifier)")
 def test_pkce_wrong_verifier_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER))
+    code = _code(
+        server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER)
+    )
     with nothing_issued(server):
         answer = _exchange(server, app, secret, code, code_verifier="attacker-" + VERIFIER)
     assert_oauth_error(answer, "invalid_request", "invalid code verifier")
@@ -172,7 +174,9 @@ def test_pkce_plain_method_is_refused_at_authorize(server: Server) -> None:
 @pytest.mark.attack("RFC 7636 §4.4.1 / RFC 9700 §2.1.1 (verifier stripped from the token request)")
 def test_pkce_verifier_missing_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER))
+    code = _code(
+        server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER)
+    )
     with nothing_issued(server):
         answer = _exchange(server, app, secret, code)
     assert_oauth_error(answer, "invalid_grant", "invalid code verifier")

@@ -90,7 +90,9 @@ def test_unregistered_redirect_uri_is_never_redirected_to(
 
 
 @pytest.mark.attack("RFC 6749 §4.2.2.1 / RFC 9700 §4.1.2 (implicit grant: tokens to an attacker's URI)")
-def test_user_agent_flow_never_sends_tokens_to_an_unregistered_uri(server: Server, signed_in: SignedIn) -> None:
+def test_user_agent_flow_never_sends_tokens_to_an_unregistered_uri(
+    server: Server, signed_in: SignedIn
+) -> None:
     with nothing_issued(server):
         page = signed_in.browser.get(
             authorize_url(signed_in.params(REGISTERED + "/../evil", response_type="token"))
@@ -100,9 +102,7 @@ def test_user_agent_flow_never_sends_tokens_to_an_unregistered_uri(server: Serve
 
 @pytest.mark.attack("RFC 6749 §3.1 (parameters must not be included more than once)")
 def test_second_redirect_uri_parameter_is_not_followed(server: Server, signed_in: SignedIn) -> None:
-    query = urlencode(
-        [*signed_in.params(REGISTERED).items(), ("redirect_uri", "https://evil.example/cb")]
-    )
+    query = urlencode([*signed_in.params(REGISTERED).items(), ("redirect_uri", "https://evil.example/cb")])
     with nothing_issued(server):
         page = signed_in.browser.get("/services/oauth2/authorize?" + query)
     assert_error_page(page, "redirect_uri_missing")
@@ -110,7 +110,11 @@ def test_second_redirect_uri_parameter_is_not_followed(server: Server, signed_in
 
 @pytest.mark.attack("RFC 6749 §4.1.2.1 (unknown client: inform the user, do not redirect)")
 def test_unknown_client_is_never_redirected(server: Server) -> None:
-    params = {"response_type": "code", "client_id": "3MVG9attacker", "redirect_uri": "https://evil.example/cb"}
+    params = {
+        "response_type": "code",
+        "client_id": "3MVG9attacker",
+        "redirect_uri": "https://evil.example/cb",
+    }
     with server.client() as browser, nothing_issued(server):
         page = browser.get(authorize_url(params))
     assert_error_page(page, "invalid_client_id")

@@ -58,7 +58,9 @@ def test_revoked_refresh_token_is_refused(server: Server) -> None:
     app, secret = server.create_app()
     tokens = web_server_tokens(server, app, secret, server.create_user())
     with server.client() as client:
-        assert client.post("/services/oauth2/revoke", data={"token": tokens["refresh_token"]}).status_code == 200
+        assert (
+            client.post("/services/oauth2/revoke", data={"token": tokens["refresh_token"]}).status_code == 200
+        )
     with nothing_issued(server):
         answer = refresh(server, app, secret, tokens["refresh_token"])
     assert_oauth_error(answer, *EXPIRED)
@@ -69,7 +71,11 @@ def test_revoked_refresh_token_is_refused(server: Server) -> None:
 def test_refresh_without_the_right_client_secret_is_refused(server: Server, secret_sent: str) -> None:
     app, secret = server.create_app()
     tokens = web_server_tokens(server, app, secret, server.create_user())
-    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": app.consumer_key}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": app.consumer_key,
+    }
     if secret_sent:
         form["client_secret"] = secret_sent
     with server.client() as client, nothing_issued(server):

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 
 from forcegate.secrets_box import token_hash
-
 from forcegate.storage import schema
 from tests.conftest import Server
 
