@@ -10,8 +10,8 @@ __all__ = ["assert_api_error", "assert_error_page", "assert_oauth_error", "post_
 def assert_oauth_error(response: httpx.Response, error: str, description: str, status: int = 400) -> None:
     """An OAuth endpoint's refusal: ``{"error", "error_description"}`` as JSON, and nothing else."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"error": error, "error_description": description}
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    assert response.json() == {"error": error, "error_description": description}, response.text
 
 
 def assert_api_error(response: httpx.Response, status: int, error_code: str) -> None:
@@ -27,7 +27,7 @@ def assert_error_page(response: httpx.Response, error: str, status: int = 400) -
     assert response.status_code == status, response.text
     assert "location" not in response.headers
     assert response.headers["content-type"].startswith("text/html")
-    assert f"error={error}" in response.text and "<form" not in response.text
+    assert f"error={error}" in response.text and "<form" not in response.text, response.text
 
 
 def post_form(client: httpx.Client, path: str, body: str | bytes, content_type: str) -> httpx.Response:
