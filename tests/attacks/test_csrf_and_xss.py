@@ -62,7 +62,9 @@ def test_login_with_a_forged_csrf_token_is_refused(server: Server, login_form: L
 
 
 @pytest.mark.attack("RFC 9700 §4.7 (cross-site post: the attacker's valid token, the victim's browser)")
-def test_login_with_a_token_bound_to_another_browser_is_refused(server: Server, login_form: LoginForm) -> None:
+def test_login_with_a_token_bound_to_another_browser_is_refused(
+    server: Server, login_form: LoginForm
+) -> None:
     with server.client() as victim:
         victim.get("/setup/connect")  # the victim's browser holds a CSRF cookie of its own
         assert victim.cookies.get("fg_csrf")
@@ -115,7 +117,9 @@ def test_device_page_login_without_csrf_token_is_refused(server: Server) -> None
         fields.pop("csrf_token")
         with nothing_issued(server):
             _forbidden(
-                browser.post("/setup/connect", data={**fields, "username": user.username, "password": PASSWORD})
+                browser.post(
+                    "/setup/connect", data={**fields, "username": user.username, "password": PASSWORD}
+                )
             )
 
 
@@ -125,7 +129,9 @@ def _assert_escaped(page: httpx.Response, payload: str) -> None:
     assert "default-src 'none'" in page.headers["content-security-policy"]
 
 
-@pytest.mark.attack("OWASP ASVS 5.0 V1.2.1 (state and other authorize parameters reflected in the login page)")
+@pytest.mark.attack(
+    "OWASP ASVS 5.0 V1.2.1 (state and other authorize parameters reflected in the login page)"
+)
 @pytest.mark.parametrize("payload", [SCRIPT, BREAKOUT], ids=["script", "attribute-breakout"])
 def test_authorize_parameters_are_escaped_in_the_login_page(server: Server, payload: str) -> None:
     app, _ = server.create_app()
