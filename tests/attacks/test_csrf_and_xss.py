@@ -187,3 +187,32 @@ def test_device_page_user_code_is_escaped(server: Server) -> None:
         page = browser.get("/setup/connect", params={"user_code": BREAKOUT})
     assert page.status_code == 200
     _assert_escaped(page, BREAKOUT)
+
+
+@pytest.mark.attack("RFC 6819 §4.4.1.9 / OWASP ASVS 5.0 V3.4.6 (clickjacking: login and consent in a frame)")
+def test_login_and_consent_pages_refuse_to_be_framed(server: Server) -> None:
+    app, _ = server.create_app()
+    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK}
+    with server.client() as browser:
+        login = browser.get(authorize_url(params))
+        consent = authorize(browser, params, server.create_user().username, PASSWORD, decision=None).response
+    assert 'name="password"' in login.text and 'name="decision"' in consent.text
+    for page in (login, consent):
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.attack("OWASP ASVS 5.0 V7.2.4 / RFC 6819 §4.4.1.8 (session fixation: a planted session cookie)")
+def test_login_never_adopts_a_session_id_planted_before_it(server: Server, login_form: LoginForm) -> None:
+    planted = "attacker-chosen-session-id-" + "0" * 20
+    login_form.browser.cookies.set("fg_sid", planted)
+    answer = login_form.browser.post("/login", data=login_form.fields)
+    assert answer.status_code in (200, 302), answer.text
+    issued = answer.cookies.get("fg_sid")
+    assert issued and issued != planted
+    # The planted id opens nothing.
+    app, _ = server.create_app()
+    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK}
+    with server.client(cookies={"fg_sid": planted}) as attacker, nothing_issued(server):
+        page = attacker.get(authorize_url(params))
+    assert page.status_code == 200 and 'name="password"' in page.text

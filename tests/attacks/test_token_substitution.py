@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from forcegate.domain import ConnectedApp
 from tests.attacks.refusals import assert_api_error, assert_oauth_error
 from tests.attacks.test_authorization_code import _code
 from tests.attacks.unchanged import is_revoked, nothing_issued
+from tests.client_helpers import approve_device
 from tests.conftest import Server
 from tests.data_api import DATA, bearer
 from tests.test_jwt_bearer import GRANT_TYPE, _admin_approved_setup, _key_pair
@@ -102,3 +105,28 @@ def test_another_app_cannot_revoke_a_token(server: Server, issued: dict[str, Any
     assert_oauth_error(answer, "invalid_token", "invalid token")
     assert not is_revoked(server, issued[kind])
     assert_works(server, issued["access_token"])
+
+
+@pytest.mark.attack("RFC 8628 §3.4 / §5.x (an approved device code polled by another client)")
+def test_device_code_of_another_app_is_refused(server: Server) -> None:
+    victim, _ = server.create_app(device_flow_enabled=True)
+    attacker, _ = server.create_app(device_flow_enabled=True)
+    with server.client() as client:
+        started = client.post(
+            "/services/oauth2/token", data={"response_type": "device_code", "client_id": victim.consumer_key}
+        )
+    assert started.status_code == 200, started.text
+    device = started.json()
+    approve_device(server, server.create_user(), device["user_code"])
+
+    def poll(app: ConnectedApp) -> httpx.Response:
+        with server.client() as client:
+            return client.post(
+                "/services/oauth2/token",
+                data={"grant_type": "device", "client_id": app.consumer_key, "code": device["device_code"]},
+            )
+
+    with nothing_issued(server):
+        stolen = poll(attacker)
+    assert_oauth_error(stolen, "invalid_grant", "invalid device code")
+    assert poll(victim).status_code == 200
