@@ -200,3 +200,18 @@ def test_json_serialized_jws_is_refused(setup: Setup, keys: KeyPair) -> None:
     header, payload, signature = setup.assertion().split(".")
     general = json.dumps({"payload": payload, "signatures": [{"protected": header, "signature": signature}]})
     _refused(setup, general)
+
+
+@pytest.mark.attack("RFC 7519 §2 NumericDate / RFC 8259 §6 (exp that is not a finite number of seconds)")
+@pytest.mark.parametrize(
+    ("exp", "description"),
+    [
+        pytest.param(float("inf"), "invalid assertion", id="infinity"),
+        pytest.param(float("nan"), "invalid assertion", id="nan"),
+        pytest.param(1e300, "assertion lifetime too long", id="huge-float"),
+        pytest.param(-1, "expired authorization code", id="negative"),
+        pytest.param("1" * 30, "invalid assertion", id="thirty-digit-string"),
+    ],
+)
+def test_exp_that_is_not_a_usable_time_is_refused(setup: Setup, exp: object, description: str) -> None:
+    _refused(setup, setup.assertion(exp=exp), "invalid_grant", description)
