@@ -24,9 +24,9 @@ from tests.browser import authorize_url, forms, submit
 from tests.conftest import PASSWORD, Server, make_settings, start_server
 from tests.test_soap_login import jsforce_login
 from tests.test_username_password import LOOPBACK, OrgSettings
+from tests.tokens import CALLBACK
 
 Attempt = Callable[[Server, ConnectedApp, str, str, str], tuple[int, str]]
-CALLBACK = "http://localhost:1717/OauthRedirect"
 
 
 def _authorize_params(app: ConnectedApp) -> dict[str, str]:
@@ -91,6 +91,12 @@ PATHS: dict[str, Attempt] = {
     "soap-login": _soap_login,
 }
 EXPECTED_STATUS = {"login-page": 401, "device-page": 401, "password-grant": 400, "soap-login": 500}
+EXPECTED_MESSAGE = {
+    "login-page": "Please check your username and password.",
+    "device-page": "Please check your username and password.",
+    "password-grant": '{"error":"invalid_grant","error_description":"authentication failure"}',
+    "soap-login": "INVALID_LOGIN: Invalid username, password, security token; or user locked out.",
+}
 
 
 @pytest.fixture
@@ -129,6 +135,7 @@ def test_unknown_wrong_locked_and_inactive_get_the_same_answer(
     assert set(statuses.values()) == {EXPECTED_STATUS[path]}, statuses
     bodies = {body for _, body in answers.values()}
     assert len(bodies) == 1, answers
+    assert EXPECTED_MESSAGE[path] in bodies.pop()
 
 
 # --- timing ---------------------------------------------------------------------------------------
