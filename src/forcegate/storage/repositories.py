@@ -23,6 +23,7 @@ from forcegate.domain import (
     Org,
     Profile,
     User,
+    username_key,
 )
 from forcegate.ids import KeyPrefix, new_id
 from forcegate.storage.schema import (
@@ -210,7 +211,7 @@ _USER_BY_USERNAME = select(users).where(users.c.username == bindparam("username"
 
 
 def user_by_username(conn: Connection, username: str) -> User | None:
-    row = conn.execute(_USER_BY_USERNAME, {"username": username.lower()}).first()
+    row = conn.execute(_USER_BY_USERNAME, {"username": username_key(username)}).first()
     return _user(row) if row else None
 
 
