@@ -1,4 +1,5 @@
-"""The Starlette application: routes, error shapes and a token-free access log."""
+"""The Starlette application: routes, error shapes, headers every answer carries and a token-free
+access log."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,11 +24,19 @@ from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
 from forcegate.web import admin, data, device, discovery, identity, pages, soap, token, token_lifecycle
-from forcegate.web.common import api_error
+from forcegate.web.common import api_error, is_trusted
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
 
 access_log = logging.getLogger("forcegate.access")
+log = logging.getLogger("forcegate")
+
+# RFC 6797: a year, subdomains included; sent on HTTPS answers only (§7.2: never over plain HTTP).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Answers carry tokens and records: no cache may keep them, no browser may sniff them into HTML.
+# Answers that may be cached (discovery, JWKS) say so themselves.
+NO_STORE = (b"cache-control", b"no-store")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class AccessLog:
@@ -65,6 +74,75 @@ class AccessLog:
                 )
 
 
+class ResponseHeaders:
+    """Adds the headers every answer needs unless the route set its own: ``Cache-Control:
+    no-store``, ``X-Content-Type-Options: nosniff``, and on HTTPS (direct TLS, or a trusted proxy's
+    ``X-Forwarded-Proto: https``) ``Strict-Transport-Security``."""
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    def _https(self, scope: Scope) -> bool:
+        if scope["scheme"] == "https":
+            return True  # uvicorn serving TLS itself (forcegate serve --tls-cert)
+        client = scope.get("client")
+        if not client or not is_trusted(self.ctx, client[0]):
+            return False
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-proto":
+                return bool(value.rsplit(b",", 1)[-1].strip().lower() == b"https")
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [HSTS] if self._https(scope) else []
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}
+                headers += [h for h in (NO_STORE, NOSNIFF) if h[0] not in present]
+                message = {**message, "headers": headers + extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UnexpectedErrors:
+    """Answers an unhandled exception with Salesforce's 500 and logs it once, keeping the
+    connection open. (Starlette's own handler for ``Exception`` answers, then re-raises to the
+    server, which logs it a second time and drops the keep-alive connection.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            # The client went away (or its body timed out, see forcegate.server): no one to answer.
+            return
+        except Exception:
+            if started:  # too late for an answer: the server logs it and closes the connection
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            answer = api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
+            await answer(scope, receive, send)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
@@ -72,11 +150,6 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         suffix = f". Allowed are {allowed.replace(' ', '')}" if allowed else ""
         return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed{suffix}")
     return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logging.getLogger("forcegate").exception("unhandled error on %s %s", request.method, request.url.path)
-    return api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
 
 
 def routes() -> list[Route]:
@@ -116,8 +189,12 @@ def create_app(ctx: Context, public_url: str, max_api_version: int | None = None
     ensure_signing_key(ctx.db, ctx.box, ctx.now_ms())
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(AccessLog)],
-        exception_handlers={HTTPException: _not_found, Exception: _unexpected},
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(ResponseHeaders, ctx=ctx),
+            Middleware(UnexpectedErrors),
+        ],
+        exception_handlers={HTTPException: _not_found},
         lifespan=_lifespan,
     )
     state: Any = app.state
