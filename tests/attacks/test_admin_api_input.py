@@ -115,7 +115,9 @@ def test_when_json_string_holds_nul_or_lone_surrogate_then_400_json_parser_error
     server: Server, admin_token: str, path: str, template: str, character: str
 ) -> None:
     with nothing_issued(server), server.client(headers=bearer(admin_token)) as client:
-        response = client.post(path, content=template % character, headers={"Content-Type": "application/json"})
+        response = client.post(
+            path, content=template % character, headers={"Content-Type": "application/json"}
+        )
     assert error_of(response) == (400, "JSON_PARSER_ERROR"), response.text
 
 
