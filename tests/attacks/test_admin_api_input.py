@@ -51,6 +51,7 @@ def test_when_unauthenticated_oversized_body_then_401_before_reading_it(server: 
         answer, took = _oversized_start(server, None, framing)
     assert answer.status == 401
     assert answer.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+    assert answer.headers.get("connection") == "close"  # the rest of the body is not received either
     assert took < 5
 
 

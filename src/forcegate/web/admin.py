@@ -67,10 +67,14 @@ def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Reque
     async def endpoint(request: Request) -> Response:
         # The token first: nobody gets a body read (even up to the cap) before showing one.
         grant = await run_blocking(request, require_grant, request)
+        reads_body = request.method in ("POST", "PATCH")
         if grant is None or not grant.scopes & API_SCOPES:
-            return _session_refusal(grant)
+            refusal = _session_refusal(grant)
+            if reads_body:  # rather than receive (and discard) a body nobody will read
+                refusal.headers.update(CLOSE)
+            return refusal
         body: Any = None
-        if request.method in ("POST", "PATCH"):
+        if reads_body:
             body = await _json_object(request)
             if isinstance(body, Response):
                 return body
