@@ -1,5 +1,5 @@
-"""The Starlette application: routes, error shapes, headers every answer carries and a token-free
-access log."""
+"""The Starlette application: routes, error shapes, and what every exchange goes through (a
+token-free access log, HSTS on HTTPS, one answer and one log line for an unexpected error)."""
 
 from __future__ import annotations
 
@@ -33,34 +33,60 @@ log = logging.getLogger("forcegate")
 
 # RFC 6797: a year, subdomains included; sent on HTTPS answers only (§7.2: never over plain HTTP).
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-# Answers carry tokens and records: no cache may keep them, no browser may sniff them into HTML.
-# Answers that may be cached (discovery, JWKS) say so themselves.
-NO_STORE = (b"cache-control", b"no-store")
-NOSNIFF = (b"x-content-type-options", b"nosniff")
+CLIENT_GONE = 499  # logged when the client left (or its body timed out) before an answer
 
 
-class AccessLog:
-    """Logs method, path, status and time: never the query string, which can carry tokens
-    (``/id/...?oauth_token=``) or secrets (token requests with parameters in the URL)."""
+class HttpEdge:
+    """What every HTTP exchange goes through, in one layer (each layer costs every request):
 
-    def __init__(self, app: ASGIApp) -> None:
+    - the access log: method, path, status and time; never the query string, which can carry
+      tokens (``/id/...?oauth_token=``) or secrets (token requests with parameters in the URL);
+    - ``Strict-Transport-Security`` on HTTPS answers: uvicorn serving TLS itself (``forcegate serve
+      --tls-cert``), or a trusted proxy's ``X-Forwarded-Proto: https``;
+    - an unhandled exception answered with Salesforce's 500 and logged once, the connection kept
+      open. (Starlette's handler for ``Exception`` answers, then re-raises to the server, which
+      logs it a second time and drops the keep-alive connection.)
+    """
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
         self.app = app
+        self.ctx = ctx
+
+    def _https(self, scope: Scope) -> bool:
+        if scope["scheme"] == "https":
+            return True
+        proto = next((value for name, value in scope["headers"] if name == b"x-forwarded-proto"), None)
+        if proto is None or proto.rsplit(b",", 1)[-1].strip().lower() != b"https":
+            return False
+        client = scope.get("client")
+        return client is not None and is_trusted(self.ctx, client[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 0
+        hsts = self._https(scope)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if hsts:
+                    message = {**message, "headers": [*message.get("headers", ()), HSTS]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            status = status or CLIENT_GONE  # no one to answer; the server saw it go
+        except Exception:
+            if status:  # too late for an answer: the server logs it and closes the connection
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            answer = api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
+            await answer(scope, receive, send_and_note)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client") or ("-", 0)
@@ -69,78 +95,9 @@ class AccessLog:
                     client[0],
                     scope["method"],
                     scope["path"],
-                    status,
+                    status or 500,
                     (time.perf_counter() - started) * 1000,
                 )
-
-
-class ResponseHeaders:
-    """Adds the headers every answer needs unless the route set its own: ``Cache-Control:
-    no-store``, ``X-Content-Type-Options: nosniff``, and on HTTPS (direct TLS, or a trusted proxy's
-    ``X-Forwarded-Proto: https``) ``Strict-Transport-Security``."""
-
-    def __init__(self, app: ASGIApp, ctx: Context) -> None:
-        self.app = app
-        self.ctx = ctx
-
-    def _https(self, scope: Scope) -> bool:
-        if scope["scheme"] == "https":
-            return True  # uvicorn serving TLS itself (forcegate serve --tls-cert)
-        client = scope.get("client")
-        if not client or not is_trusted(self.ctx, client[0]):
-            return False
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-proto":
-                return bool(value.rsplit(b",", 1)[-1].strip().lower() == b"https")
-        return False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = [HSTS] if self._https(scope) else []
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name for name, _ in headers}
-                headers += [h for h in (NO_STORE, NOSNIFF) if h[0] not in present]
-                message = {**message, "headers": headers + extra}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class UnexpectedErrors:
-    """Answers an unhandled exception with Salesforce's 500 and logs it once, keeping the
-    connection open. (Starlette's own handler for ``Exception`` answers, then re-raises to the
-    server, which logs it a second time and drops the keep-alive connection.)"""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except ClientDisconnect:
-            # The client went away (or its body timed out, see forcegate.server): no one to answer.
-            return
-        except Exception:
-            if started:  # too late for an answer: the server logs it and closes the connection
-                raise
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            answer = api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
-            await answer(scope, receive, send)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -189,11 +146,7 @@ def create_app(ctx: Context, public_url: str, max_api_version: int | None = None
     ensure_signing_key(ctx.db, ctx.box, ctx.now_ms())
     app = Starlette(
         routes=routes(),
-        middleware=[
-            Middleware(AccessLog),
-            Middleware(ResponseHeaders, ctx=ctx),
-            Middleware(UnexpectedErrors),
-        ],
+        middleware=[Middleware(HttpEdge, ctx=ctx)],
         exception_handlers={HTTPException: _not_found},
         lifespan=_lifespan,
     )

@@ -45,9 +45,17 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLOSE = {"Connection": "close"}
 
 
+# JSON answers carry tokens, identities and records: no cache may keep them, no browser may sniff
+# them into something else. Answers that may be cached (discovery, JWKS) override Cache-Control.
+_JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")), status_code=status, media_type=JSON_TYPE, headers=headers
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type=JSON_TYPE,
+        headers={**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS,
     )
 
 
