@@ -365,7 +365,7 @@ def test_the_public_api_is_pinned() -> None:
     assert sorted(sdk.__all__) == sorted(
         [
             "LOGIN_URL", "SANDBOX_URL", "ClientError", "Connection", "DeviceCode", "EncryptedFileStore",
-            "Forbidden", "KeyringStore", "LoginError", "MalformedRequest", "MethodNotAllowed",
+            "Forbidden", "KeyFileError", "KeyringStore", "LoginError", "MalformedRequest", "MethodNotAllowed",
             "MultipleChoices", "NetworkError", "NotFound", "OAuthError", "RefreshTokenRejected",
             "SalesforceAuth", "SalesforceClient", "SalesforceError", "SalesforceRequestsAuth", "ServerError",
             "Session", "SessionExpired", "StoreError", "StoredConnection", "TokenManager", "TokenStore",

@@ -85,6 +85,7 @@ class _Verification:
     user: User | None = None
     username: str = ""
     expires_ms: int = 0
+    status: str | None = None  # set when login history can say more than the wire's description
 
 
 Check = Callable[[Context, Connection, _Verification], None]
@@ -179,12 +180,17 @@ def _check_not_before(ctx: Context, conn: Connection, v: _Verification) -> None:
 
 
 def _check_audience(ctx: Context, conn: Connection, v: _Verification) -> None:
-    """``aud`` names us: our own origin or a configured login URL, with or without a trailing slash."""
+    """``aud`` names us: our own origin or a configured login URL, with or without a trailing slash.
+    The wire says only "Audience validation failed"; login history names what came and what would
+    have passed (the signature is verified by now, so the key's holder wrote the audience)."""
     accepted = {_without_trailing_slash(url) for url in (v.caller.origin, *ctx.settings.login_urls)}
     audience = v.claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]  # RFC 7519 §4.1.3: string or array
     if not any(isinstance(a, str) and _without_trailing_slash(a) in accepted for a in audiences):
-        raise WrongAudience.with_reason("aud names another server")
+        received = json.dumps(audience)[:80]
+        detail = f"aud {received}; accepted {', '.join(sorted(accepted))} (FORCEGATE_LOGIN_URLS)"
+        v.status = f"Failed: {WrongAudience.description}: {detail}"  # cut to the column by the repository
+        raise WrongAudience.with_reason(detail)
 
 
 def _check_user_permitted(ctx: Context, conn: Connection, v: _Verification) -> None:
@@ -281,7 +287,7 @@ def jwt_bearer_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id
             body = _grant(ctx, conn, v)
             _record(ctx, v, org_id, "Success", conn)
     except OAuthError as error:
-        _record(ctx, v, org_id, failure_status(error))
+        _record(ctx, v, org_id, v.status or failure_status(error))
         raise
     return body
 
