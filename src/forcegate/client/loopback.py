@@ -53,8 +53,8 @@ def landing_page(params: dict[str, str]) -> bytes:
             "<p>Close this window and return to the terminal.</p>"
         )
     else:
-        title = "Almost done"
-        body = "<p>Authorization received. Close this window and return to the terminal to finish logging in.</p>"
+        title = "Authorization received"
+        body = "<p>Close this window and return to the terminal, which finishes the login.</p>"
     return _PAGE.format(title=title, body=body).encode("utf-8")
 
 

@@ -181,15 +181,17 @@ def _check_not_before(ctx: Context, conn: Connection, v: _Verification) -> None:
 
 def _check_audience(ctx: Context, conn: Connection, v: _Verification) -> None:
     """``aud`` names us: our own origin or a configured login URL, with or without a trailing slash.
-    The wire says only "Audience validation failed"; login history names what came and what would
-    have passed (the signature is verified by now, so the key's holder wrote the audience)."""
-    accepted = {_without_trailing_slash(url) for url in (v.caller.origin, *ctx.settings.login_urls)}
+    The wire says only "Audience validation failed"; login history (as much as its status column
+    holds) and the log name what came and what would have passed. The signature is verified by
+    now, so whoever holds the app's key wrote that audience."""
+    accepted = [_without_trailing_slash(url) for url in (v.caller.origin, *ctx.settings.login_urls)]
     audience = v.claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]  # RFC 7519 §4.1.3: string or array
     if not any(isinstance(a, str) and _without_trailing_slash(a) in accepted for a in audiences):
         received = json.dumps(audience)[:80]
-        detail = f"aud {received}; accepted {', '.join(sorted(accepted))} (FORCEGATE_LOGIN_URLS)"
-        v.status = f"Failed: {WrongAudience.description}: {detail}"  # cut to the column by the repository
+        # Terse: login history's status holds 128 characters (the repository cuts the rest).
+        detail = f"aud {received}; own URL + FORCEGATE_LOGIN_URLS: {', '.join(accepted)}"
+        v.status = f"Failed: {detail}"
         raise WrongAudience.with_reason(detail)
 
 
