@@ -815,7 +815,7 @@ def _print_count(total: int, as_json: bool, as_csv: bool) -> None:
 def query(
     soql: str, alias: str | None, api_version: str | None, as_json: bool, as_csv: bool, all_rows: bool
 ) -> None:
-    """Run a SOQL query and print every record (all pages)."""
+    """Run a SOQL query and print every record (all pages); SELECT COUNT() prints the count."""
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are mutually exclusive")
     if _COUNT_ONLY.match(soql):
