@@ -201,7 +201,7 @@ def _fails_cleanly(func: F) -> F:
         except StoreError as error:
             raise Failure(str(error), EXIT_STORE) from None
         except KeyFileError as error:  # found locally: the command line named the wrong file
-            raise Failure(f"{error}", EXIT_USAGE) from None
+            raise Failure(str(error), EXIT_USAGE) from None
         except LoginError as error:
             raise Failure(str(error), EXIT_LOGIN_REFUSED) from None
         except ClientError as error:
@@ -497,7 +497,8 @@ def login_device(
     """Device flow: for a terminal without a browser. Shows a code to type on another device."""
     connection = _connection(login_url, sandbox, client_id, client_secret)
     scopes = _scopes(scope)
-    with _logging_in(LoginAttempt(connection, "device", scopes or ())):
+    attempt = LoginAttempt(connection, "device", scopes or ())
+    with _logging_in(attempt):
         code: DeviceCode = connection.start_device_login(scopes)
     err.print(
         Text.assemble(
@@ -508,7 +509,7 @@ def login_device(
         ),
         highlight=False,
     )
-    with err.status("Waiting for approval..."), _logging_in(LoginAttempt(connection, "device", scopes or ())):
+    with err.status("Waiting for approval..."), _logging_in(attempt):
         session = connection.poll_device_login(code)
     _save_login(connection, session, flow="device", alias=alias, set_default=set_default, as_json=as_json)
 
