@@ -59,8 +59,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+HINT_HEADER = "Forcegate-Hint"  # the client SDK reads it by this name (forcegate.client.errors)
+
+
 def oauth_error_response(error: OAuthError) -> Response:
-    return json_response(error.as_json(), status=error.status, headers=NO_STORE)
+    headers = {**NO_STORE, HINT_HEADER: error.hint} if error.hint else NO_STORE
+    return json_response(error.as_json(), status=error.status, headers=headers)
 
 
 def api_error(status: int, error_code: str, message: str, headers: dict[str, str] | None = None) -> Response:

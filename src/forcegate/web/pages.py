@@ -90,7 +90,13 @@ def render(name: str, status: int = 200, redirect_uri: str | None = None, **valu
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:
-    return render("error.html", status=400, error=error.error, description=error.description)
+    return render(
+        "error.html",
+        status=400,
+        error=error.error,
+        description=error.description,
+        received_redirect_uri=error.redirect_uri,
+    )
 
 
 def secure_cookies(request: Request) -> bool:
