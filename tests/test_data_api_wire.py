@@ -87,3 +87,18 @@ def test_when_describe_global_and_describe_asked_then_urls_carry_the_path_versio
     assert client.get(f"{DATA}/sobjects/Account").json()["objectDescribe"]["name"] == "Account"
     unknown = client.get(f"{DATA}/sobjects/Nothing__c/describe")
     assert unknown.status_code == 404 and unknown.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_when_instance_url_ends_in_a_slash_then_the_doubled_slash_still_reaches_the_api(
+    client: httpx.Client,
+) -> None:
+    # `sf org login access-token --instance-url URL` stores URL with a trailing "/" (a URL's href), and
+    # jsforce then asks for `{instanceUrl}/services/data/...`: every call's path starts with "//".
+    origin = str(client.base_url).rstrip("/")
+    versions = client.get(f"{origin}//services/data")
+    assert versions.status_code == 200 and DATA in [entry["url"] for entry in versions.json()]
+    created = client.post(f"{origin}/{DATA}/sobjects/Account", json={"Name": "Trailing Slash Co"})
+    assert created.status_code == 201, created.text
+    query = "SELECT Name FROM Account WHERE Name = 'Trailing Slash Co'"
+    queried = client.get(f"{origin}/{DATA}//query", params={"q": query})
+    assert queried.status_code == 200 and queried.json()["totalSize"] == 1

@@ -4,6 +4,7 @@ token-free access log, HSTS on HTTPS, one answer and one log line for an unexpec
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,8 @@ log = logging.getLogger("forcegate")
 # RFC 6797: a year, subdomains included; sent on HTTPS answers only (§7.2: never over plain HTTP).
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 CLIENT_GONE = 499  # logged when the client left (or its body timed out) before an answer
+_REPEATED_SLASHES = re.compile(r"/{2,}")
+_REPEATED_RAW_SLASHES = re.compile(rb"/{2,}")
 
 
 class HttpEdge:
@@ -58,6 +61,9 @@ class HttpEdge:
     - an unhandled exception answered with Salesforce's 500 and logged once, the connection kept
       open. (Starlette's handler for ``Exception`` answers, then re-raises to the server, which
       logs it a second time and drops the keep-alive connection.)
+    - repeated slashes in the path read as one, as Salesforce reads them: an instance URL stored with
+      a trailing slash (the Salesforce CLI's ``org login access-token``) makes jsforce ask for
+      ``//services/data/...``.
     """
 
     def __init__(self, app: ASGIApp, ctx: Context) -> None:
@@ -77,6 +83,10 @@ class HttpEdge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "//" in scope["path"]:
+            scope = {**scope, "path": _REPEATED_SLASHES.sub("/", scope["path"])}
+            if "raw_path" in scope:
+                scope["raw_path"] = _REPEATED_RAW_SLASHES.sub(b"/", scope["raw_path"])
         started = time.perf_counter()
         status = 0
         hsts = self._https(scope)
