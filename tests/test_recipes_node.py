@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,10 @@ from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, 
 from tests.data_api import start_tls_server, token_for
 from tests.recipes import recipes
 
-NODE_PROJECT = Path(__file__).resolve().parent / "node"
+ROOT = Path(__file__).resolve().parent.parent
+NODE_PROJECT = ROOT / "tests" / "node"
 NODE_BIN = NODE_PROJECT / "node_modules" / ".bin"
+RECIPE_TIMEOUT = 180  # seconds; the Salesforce CLI takes a few to start
 PAGES = ("jsforce.md", "openid-client.md", "salesforce-cli.md")
 NODE_RECIPES = [
     (page, name, language)
@@ -115,7 +118,7 @@ def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
         update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
     app, secret = server.create_app(
         name="My Integration",
-        scopes="api refresh_token openid",
+        scopes="api refresh_token openid profile",
         callback_urls=["http://localhost:1717/OauthRedirect"],
         certificate_pem=certificate,
         permitted_users=PERMITTED_ADMIN_APPROVED,
@@ -141,26 +144,57 @@ def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
         "NODE_EXTRA_CA_CERTS": str(ca_cert),
         "SF_DISABLE_TELEMETRY": "true",
         "SF_AUTOUPDATE_DISABLE": "true",
+        "BROWSER": str(_browser(directory)),
     }
     return Reader(env, user.username)
 
 
-def _run(reader: Reader, language: str, code: str) -> subprocess.CompletedProcess[str]:
+def _browser(directory: Path) -> Path:
+    """An executable that opens a URL the way $BROWSER is run (by xdg-open, for `sf org login web`):
+    it starts tests/node/browser.py on the URL and returns at once, as a browser window opening would."""
+    program = directory / "browser"
+    python_path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    program.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH='{python_path}' '{sys.executable}' '{NODE_PROJECT / 'browser.py'}' \"$1\" "
+        f">>'{directory / 'browser.log'}' 2>&1 &\n",
+        encoding="utf-8",
+    )
+    program.chmod(0o755)
+    return program
+
+
+def _run(reader: Reader, language: str, code: str) -> tuple[int, str, str]:
+    """Run a recipe as a reader would; when it asks the reader to open an authorization URL (on
+    stderr), open it in the browser. Answers the exit code, stdout and stderr."""
     if language == "javascript":
         script = NODE_PROJECT / f"recipe-{os.getpid()}.mjs"
         script.write_text(code, encoding="utf-8")
-        try:
-            return subprocess.run(
-                ["node", script.name],
-                cwd=NODE_PROJECT, env=reader.env, capture_output=True, text=True, timeout=120,
-            )
-        finally:
+        command, cwd = ["node", script.name], NODE_PROJECT
+    else:
+        assert language == "sh", language
+        script = None
+        command, cwd = ["bash", "-euo", "pipefail", "-c", code], Path(reader.env["HOME"])
+    authorize = reader.env["FORCEGATE_URL"] + "/services/oauth2/authorize?"
+    try:
+        with subprocess.Popen(
+            command, cwd=cwd, env=reader.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ) as process:
+            assert process.stderr is not None and process.stdout is not None
+            deadline = threading.Timer(RECIPE_TIMEOUT, process.kill)  # a recipe left waiting fails
+            deadline.start()
+            errors: list[str] = []
+            for line in process.stderr:
+                errors.append(line)
+                if line.startswith(authorize):
+                    subprocess.run([reader.env["BROWSER"], line.strip()], env=reader.env, check=True)
+            output = process.stdout.read()
+            deadline.cancel()
+            return process.wait(), output, "".join(errors)
+    finally:
+        if script is not None:
             script.unlink()
-    assert language == "sh", language
-    return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", code],
-        cwd=Path(reader.env["HOME"]), env=reader.env, capture_output=True, text=True, timeout=300,
-    )
 
 
 @pytest.mark.parametrize(
@@ -170,6 +204,6 @@ def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(
     reader: Reader, page: str, name: str, language: str
 ) -> None:
     _, code = recipes(f"clients/{page}")[name]
-    result = _run(reader, language, code)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.split() == [reader.username], result.stdout + result.stderr
+    status, output, errors = _run(reader, language, code)
+    assert status == 0, output + errors
+    assert output.splitlines()[-1] == reader.username, output + errors
