@@ -41,9 +41,7 @@ NODE_BIN = NODE_PROJECT / "node_modules" / ".bin"
 RECIPE_TIMEOUT = 180  # seconds; the Salesforce CLI takes a few to start
 PAGES = ("jsforce.md", "openid-client.md", "salesforce-cli.md")
 NODE_RECIPES = [
-    (page, name, language)
-    for page in PAGES
-    for name, (language, _) in recipes(f"clients/{page}").items()
+    (page, name, language) for page in PAGES for name, (language, _) in recipes(f"clients/{page}").items()
 ]
 
 
@@ -178,8 +176,13 @@ def _run(reader: Reader, language: str, code: str) -> tuple[int, str, str]:
     authorize = reader.env["FORCEGATE_URL"] + "/services/oauth2/authorize?"
     try:
         with subprocess.Popen(
-            command, cwd=cwd, env=reader.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            command,
+            cwd=cwd,
+            env=reader.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         ) as process:
             assert process.stderr is not None and process.stdout is not None
             deadline = threading.Timer(RECIPE_TIMEOUT, process.kill)  # a recipe left waiting fails
@@ -207,3 +210,17 @@ def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(
     status, output, errors = _run(reader, language, code)
     assert status == 0, output + errors
     assert output.splitlines()[-1] == reader.username, output + errors
+
+
+def test_every_node_client_page_has_its_recipes() -> None:
+    assert {name: language for _, name, language in NODE_RECIPES} == {
+        "jsforce-password": "javascript",
+        "jsforce-soap": "javascript",
+        "jsforce-jwt": "javascript",
+        "jsforce-session": "javascript",
+        "openid-client-client-credentials": "javascript",
+        "openid-client-code-pkce": "javascript",
+        "sf-jwt": "sh",
+        "sf-access-token": "sh",
+        "sf-web": "sh",
+    }

@@ -9,7 +9,6 @@ import sys
 from urllib.parse import urlsplit
 
 import httpx
-
 from tests.browser import submit
 
 
@@ -19,9 +18,8 @@ def main(url: str) -> None:
     with httpx.Client(base_url=origin, verify=os.environ["NODE_EXTRA_CA_CERTS"], timeout=30) as browser:
         page = browser.get(url)
         if 'name="password"' in page.text:
-            page = submit(
-                browser, page, username=os.environ["FORCEGATE_USERNAME"], password=os.environ["FORCEGATE_PASSWORD"]
-            )
+            username, password = os.environ["FORCEGATE_USERNAME"], os.environ["FORCEGATE_PASSWORD"]
+            page = submit(browser, page, username=username, password=password)
         if 'name="decision"' in page.text:
             page = submit(browser, page, decision="allow")
         if page.status_code != 302:
