@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := tests/node/node_modules/.installed-stamp
 
-.PHONY: serve test lint chromium bench clean
+.PHONY: serve test lint chromium node-deps bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +25,16 @@ lint: $(STAMP)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The Node.js clients of the docs' recipes (jsforce, openid-client, the Salesforce CLI), exactly as
+# tests/node/package-lock.json pins them; npm's cache makes a reinstall offline.
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd tests/node && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 # Lint, types, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
-test: lint chromium
+test: lint chromium node-deps
 	$(BIN)/pytest
 
 # Every benchmark in turn, on a fresh SQLite database each (see bench/README.md for options and
@@ -39,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/housekeeping.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var tests/node/node_modules .pytest_cache .mypy_cache .ruff_cache
