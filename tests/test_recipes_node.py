@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_PROJECT = ROOT / "tests" / "node"
 NODE_BIN = NODE_PROJECT / "node_modules" / ".bin"
 RECIPE_TIMEOUT = 180  # seconds; the Salesforce CLI takes a few to start
+# What a recipe says on stderr that proves the point it makes, beyond acting as the user.
+SAYS = {"jsforce-web-server": "jsforce refreshed the access token"}
 PAGES = ("jsforce.md", "openid-client.md", "salesforce-cli.md")
 NODE_RECIPES = [
     (page, name, language) for page in PAGES for name, (language, _) in recipes(f"clients/{page}").items()
@@ -142,6 +144,7 @@ def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
         "NODE_EXTRA_CA_CERTS": str(ca_cert),
         "SF_DISABLE_TELEMETRY": "true",
         "SF_AUTOUPDATE_DISABLE": "true",
+        "SF_SKIP_NEW_VERSION_CHECK": "true",
         "BROWSER": str(_browser(directory)),
     }
     return Reader(env, user.username)
@@ -210,6 +213,7 @@ def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(
     status, output, errors = _run(reader, language, code)
     assert status == 0, output + errors
     assert output.splitlines()[-1] == reader.username, output + errors
+    assert SAYS.get(name, "") in errors
 
 
 def test_every_node_client_page_has_its_recipes() -> None:
@@ -217,6 +221,7 @@ def test_every_node_client_page_has_its_recipes() -> None:
         "jsforce-password": "javascript",
         "jsforce-soap": "javascript",
         "jsforce-jwt": "javascript",
+        "jsforce-web-server": "javascript",
         "jsforce-session": "javascript",
         "openid-client-client-credentials": "javascript",
         "openid-client-code-pkce": "javascript",
