@@ -4,9 +4,11 @@ forcegate over HTTPS.
 Each recipe is a subprocess with only environment variables as input, as a reader would run it: a
 JavaScript recipe is saved as an ES module in tests/node (so its node_modules, pinned by
 tests/node/package-lock.json and installed by `make node-deps`, resolves), a shell recipe runs in bash
-with tests/node/node_modules/.bin first on PATH (where `sf` is). Each must print the username it acted
-as. The org is a server of this module's own, since the recipes need the username-password and SOAP
-logins on, which the shared server keeps off.
+with tests/node/node_modules/.bin first on PATH (where `sf` is). Each must end its output with the
+username it acted as. Where a recipe has the reader open a browser (`sf org login web` through
+$BROWSER, or a URL it prints on stderr), tests/node/browser.py logs in and allows access. The org is
+a server of this module's own, since the recipes need the username-password and SOAP logins on, which
+the shared server keeps off.
 """
 
 from __future__ import annotations
@@ -211,8 +213,10 @@ def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(
 ) -> None:
     _, code = recipes(f"clients/{page}")[name]
     status, output, errors = _run(reader, language, code)
-    assert status == 0, output + errors
-    assert output.splitlines()[-1] == reader.username, output + errors
+    browser_log = Path(reader.env["BROWSER"]).with_name("browser.log")
+    report = output + errors + (browser_log.read_text() if browser_log.exists() else "")
+    assert status == 0, report
+    assert output.splitlines()[-1:] == [reader.username], report
     assert SAYS.get(name, "") in errors
 
 
