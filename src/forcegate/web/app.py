@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,6 +23,7 @@ from forcegate.context import Context
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
+from forcegate.storage.db import is_unavailable
 from forcegate.web import admin, data, device, discovery, identity, pages, soap, token, token_lifecycle
 from forcegate.web.common import api_error
 
@@ -79,6 +81,28 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (a PostgreSQL restart, a network cut): 503 for this request, and the
+    connection stays open. The pool checks each connection before use (``pool_pre_ping``), so once the
+    database is back the next request works without a restart of ours."""
+    assert isinstance(exc, OperationalError)
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    # The driver's first line says what failed; the rest of the message is the SQL and its parameters.
+    logging.getLogger("forcegate").error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc.orig).partition("\n")[0],
+    )
+    return api_error(
+        503,
+        "SERVER_UNAVAILABLE",
+        "The server is temporarily unavailable. Please try again.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def routes() -> list[Route]:
     table: list[Route] = [
         Route("/services/oauth2/authorize", pages.authorize, methods=["GET"]),
@@ -117,7 +141,11 @@ def create_app(ctx: Context, public_url: str, max_api_version: int | None = None
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(AccessLog)],
-        exception_handlers={HTTPException: _not_found, Exception: _unexpected},
+        exception_handlers={
+            HTTPException: _not_found,
+            OperationalError: _database_unavailable,
+            Exception: _unexpected,
+        },
         lifespan=_lifespan,
     )
     state: Any = app.state
