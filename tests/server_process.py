@@ -19,6 +19,10 @@ from forcegate.storage.migrate import upgrade
 from tests.conftest import Server, ShiftableClock, make_settings
 
 FORCEGATE = str(Path(sys.executable).parent / "forcegate")
+_WITH_SQL_LOG = (
+    "import logging; from forcegate.cli import main; "
+    "logging.getLogger('sqlalchemy.engine').setLevel(logging.DEBUG); main()"
+)
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
@@ -55,12 +59,18 @@ class Deployment:
         )
         return env
 
-    def start(self, log_file: Path, log_level: str = "warning") -> ServerProcess:
-        """``forcegate serve`` on a free port; its stdout and stderr go to ``log_file`` (appended)."""
+    def start(self, log_file: Path, log_level: str = "warning", *, sql: bool = False) -> ServerProcess:
+        """``forcegate serve`` on a free port; its stdout and stderr go to ``log_file`` (appended).
+
+        ``sql``: SQLAlchemy logs every statement with its parameters and every result row too (it keeps
+        its own loggers at WARNING whatever the root level is)."""
+        command = [FORCEGATE, "serve", "--port", "0", "--log-level", log_level]
+        if sql:
+            command[:1] = [sys.executable, "-c", _WITH_SQL_LOG]
         with log_file.open("ab") as sink:
             offset = sink.tell()
             process = subprocess.Popen(
-                [FORCEGATE, "serve", "--port", "0", "--log-level", log_level],
+                command,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 env=self.environment(),
