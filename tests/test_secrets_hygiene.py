@@ -258,6 +258,15 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
         user_code = kept.keep("user code", started["user_code"])
         poll = {"grant_type": "device", "client_id": client_id, "code": device_code}
         assert http.post(TOKEN, data=poll).status_code == 400  # authorization pending
+        # RFC 8628's dialect too: a second request, left pending.
+        rfc = http.post("/services/oauth2/device/authorize", data={"client_id": client_id}).json()
+        kept.keep("device code", rfc["device_code"])
+        kept.keep("user code", rfc["user_code"])
+        rfc_poll = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": rfc["device_code"],
+        }
+        assert http.post(TOKEN, data={**rfc_poll, "client_id": client_id}).status_code == 400
     with client() as browser:
         page = browser.get("/setup/connect")
         page = submit(browser, page, username=username, password=password)
@@ -298,8 +307,24 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
             "/services/Soap/u/59.0", content=jsforce_login(username, password), headers=soap_headers
         ).text.count("INVALID_LOGIN")
 
+        # Secrets in query strings, which clients send and the access log must not print: a token
+        # request, the identity URL with ?oauth_token= (jsforce), revocation by GET; then SOAP logout.
+        query = {**password_grant, "password": password + security_token}
+        kept.tokens("password in query", http.post(TOKEN, params=query).json())
+        soap_token = session_id.group(1)
+        identity = http.get(web["id"], params={"oauth_token": soap_token})
+        assert identity.status_code == 200, identity.text
+        logout = (
+            f'<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header>'
+            f'<SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>{soap_token}</sessionId>'
+            '</SessionHeader></se:Header><se:Body><logout xmlns="urn:partner.soap.sforce.com"/>'
+            "</se:Body></se:Envelope>"
+        )
+        assert http.post("/services/Soap/u/59.0", content=logout, headers=soap_headers).status_code == 200
+        assert http.get("/services/oauth2/revoke", params={"token": soap_token}).status_code in (200, 400)
+
         # userinfo, introspection (by the app, and by an app that may not look), revocation.
-        for token in (device["access_token"], jwt_token["access_token"], session_id.group(1)):
+        for token in (device["access_token"], jwt_token["access_token"]):
             assert (
                 http.get(
                     "/services/oauth2/userinfo", headers={"Authorization": f"Bearer {token}"}
