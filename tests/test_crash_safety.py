@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -24,12 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+import psycopg.errors
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from forcegate.domain import ConnectedApp, User
 from forcegate.secrets_box import token_hash
 from forcegate.storage import schema as t
+from forcegate.storage.db import is_unavailable
 from tests.browser import authorize
 from tests.conftest import PASSWORD, Server, _free_port, _postgres_database
 from tests.data_api import DATA, bearer
@@ -193,6 +198,15 @@ def _count(server: Server, table: Any, *where: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
+def _assert_database_sound(server: Server) -> None:
+    """SQLite came back from the kill intact: its WAL recovered, no row breaks a foreign key (PostgreSQL
+    enforces both by itself)."""
+    if server.ctx.db.is_sqlite:
+        with server.ctx.db.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
 def _assert_grants_whole(server: Server, app: ConnectedApp, flow: str, *, refresh_tokens: bool) -> None:
     """Every grant of ``app`` was written whole: its authorization, one access token (and refresh
     token) under it, its login history row; no token without its authorization."""
@@ -247,6 +261,7 @@ def test_when_killed_during_token_issuance_then_answered_tokens_work_and_grants_
 
     load.kill_during(processes[-1], call, answered_before_kill=12)
     server = _start(deployment, processes)
+    _assert_database_sound(server)
 
     # Every grant whole; a code is used in the transaction that writes its grant.
     _assert_grants_whole(server, cc_app, "client_credentials", refresh_tokens=False)
@@ -312,6 +327,7 @@ def test_when_killed_during_refresh_rotation_then_each_rotation_happened_whole_o
 
     load.kill_during(processes[-1], call, answered_before_kill=12)
     server = _start(deployment, processes)
+    _assert_database_sound(server)
 
     refresh = t.refresh_tokens.c
     with server.client() as client:
@@ -390,6 +406,7 @@ def test_when_killed_during_record_writes_then_every_created_record_exists_once(
 
     load.kill_during(processes[-1], call, answered_before_kill=12)
     server = _start(deployment, processes)
+    _assert_database_sound(server)
 
     accounts = t.data_accounts.c
     with server.ctx.db.read() as conn:
@@ -484,15 +501,18 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 while not stop.is_set():
                     started = time.monotonic()
+                    number += 1
                     try:
-                        if number % 2:
+                        if number % 3 == 0:  # a grant
                             response = _client_credentials(client, app, secret)
-                        else:
+                        elif number % 3 == 1:  # a record write
                             response = client.post(
                                 f"{DATA}/sobjects/Account",
                                 json={"Name": "outage"},
                                 headers=bearer(access_token),
                             )
+                        else:  # a bearer check
+                            response = client.get("/services/oauth2/userinfo", headers=bearer(access_token))
                         status, body = response.status_code, response.json()
                     except httpx.HTTPError as error:
                         status, body = None, repr(error)
@@ -535,3 +555,31 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
     finally:
         process.stop()
         deployment.close()
+
+
+def _driver_error(error: Exception) -> OperationalError:
+    return OperationalError("SELECT 1", {}, error)
+
+
+def test_when_the_database_cannot_serve_then_outage_but_a_refused_statement_is_not(tmp_path: Path) -> None:
+    """What becomes 503 SERVER_UNAVAILABLE: a database that is down, restarting or busy; not a statement
+    it refuses (that is our defect and stays a 500 that tests and fuzzers notice)."""
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{_free_port()}/x", connect_timeout=5)
+    assert is_unavailable(_driver_error(refused.value))
+    assert is_unavailable(_driver_error(psycopg.errors.AdminShutdown("terminating connection")))
+    assert is_unavailable(_driver_error(psycopg.errors.TooManyConnections("too many clients")))
+    assert not is_unavailable(_driver_error(psycopg.errors.StatementTooComplex("stack depth")))
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, timeout=0, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        waiter.execute("SELECT * FROM sqlite_master")
+    assert is_unavailable(_driver_error(busy.value))
+    with pytest.raises(sqlite3.OperationalError) as too_complex:
+        waiter.execute("SELECT " + " AND ".join(["1 = 1"] * 2000))
+    assert not is_unavailable(_driver_error(too_complex.value))
+    holder.close()
+    waiter.close()
