@@ -43,10 +43,12 @@ SOAP_SESSION_ID = re.compile(r"<sessionId>([^<]+)</sessionId>")
 
 @dataclass
 class Secrets:
-    """Every clear secret the run handed out or sent, by what it is, and every error body seen."""
+    """Every clear secret the run handed out or sent, by what it is; every error body seen; and every
+    answer that carried a secret it did not hand out (one the client already had: an echo)."""
 
     values: dict[str, str] = field(default_factory=dict)
     error_bodies: list[str] = field(default_factory=list)
+    echoes: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def keep(self, label: str, value: Any) -> str:
         assert isinstance(value, str) and len(value) >= 8, (label, value)
@@ -61,9 +63,17 @@ class Secrets:
         return body
 
     def note(self, response: httpx.Response) -> None:
+        """Every answer: a secret is kept only once its answer is read, so any secret known by now that
+        appears in this body or its redirect was sent back, not handed out. (The device pages show the
+        user code the user typed.)"""
         response.read()
         if response.status_code >= 400 or "<faultcode>" in response.text:
             self.error_bodies.append(response.text)
+        shown = response.content + response.headers.get("location", "").encode()
+        typed = ("user code",) if response.request.url.path == "/setup/connect" else ()
+        echoed = self.found_in(shown, except_labels=typed)
+        if echoed:
+            self.echoes.append((f"{response.request.method} {response.request.url.path}", echoed))
 
     def found_in(self, haystack: bytes, *, except_labels: tuple[str, ...] = ()) -> list[str]:
         return [
@@ -382,6 +392,7 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
     not_sql = b"\n".join(r for r in records if not re.match(rb"\S+ \S+ \w+ sqlalchemy\.engine\.", r))
     assert kept.found_in(not_sql) == []
     assert kept.found_in("\n".join(kept.error_bodies).encode()) == []
+    assert kept.echoes == []
     assert kept.found_in(_database_contents(deployment), except_labels=("user code",)) == []
 
 
