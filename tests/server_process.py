@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.org.bootstrap import ensure_org
 from forcegate.storage.migrate import upgrade
-from tests.conftest import Server, ShiftableClock, make_settings
+from tests.conftest import Server, ShiftableClock, _postgres_database, make_settings
 
 FORCEGATE = str(Path(sys.executable).parent / "forcegate")
 _WITH_SQL_LOG = (
@@ -24,6 +25,14 @@ _WITH_SQL_LOG = (
     "logging.getLogger('sqlalchemy.engine').setLevel(logging.DEBUG); main()"
 )
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+
+
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of the backend for one test (PostgreSQL's is dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'forcegate.db'}"
+    else:
+        yield from _postgres_database()
 
 
 @dataclass

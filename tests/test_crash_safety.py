@@ -36,9 +36,9 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import schema as t
 from forcegate.storage.db import is_unavailable
 from tests.browser import authorize
-from tests.conftest import PASSWORD, Server, _free_port, _postgres_database
+from tests.conftest import PASSWORD, Server, _free_port
 from tests.data_api import DATA, bearer
-from tests.server_process import Deployment, ServerProcess
+from tests.server_process import Deployment, ServerProcess, database_url
 from tests.tokens import CALLBACK
 
 TOKEN = "/services/oauth2/token"
@@ -46,17 +46,10 @@ THREADS = 4
 AGENT = "crash-safety-load"  # the load's login history rows, told apart from the browser's page logins
 
 
-def _database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'forcegate.db'}"
-    else:
-        yield from _postgres_database()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
     """A fresh database per test: a crash may leave anything behind, and the checks count rows."""
-    for url in _database_url(request.param, tmp_path):
+    for url in database_url(request.param, tmp_path):
         d = Deployment.create(url, tmp_path, request.param)
         try:
             yield d
@@ -89,6 +82,7 @@ class Load:
 
     answered: list[Any] = field(default_factory=list)
     interrupted: int = 0
+    failures: list[BaseException] = field(default_factory=list)  # a call answered wrongly
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, item: Any) -> None:
@@ -116,6 +110,9 @@ class Load:
                         with self.lock:
                             self.interrupted += 1
                         return
+                    except Exception as failure:  # a wrong answer: reported by the test thread
+                        self.failures.append(failure)
+                        return
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
         for thread in threads:
@@ -128,6 +125,7 @@ class Load:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        assert self.failures == []
         assert len(self.answered) >= answered_before_kill
         # The point of the test: the kill met requests the server was working on.
         assert self.interrupted >= 1
