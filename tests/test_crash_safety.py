@@ -550,6 +550,16 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
         assert len(after) >= THREADS
         with server.client() as client:
             assert _userinfo(client, access_token) == 200
+        # What was answered, before the crash or after, survived PostgreSQL's crash recovery.
+        created = {call.body["id"] for call in calls if call.status == 201}
+        issued = {token_hash(call.body["access_token"]) for call in calls if "access_token" in call.body}
+        assert created and issued
+        with server.ctx.db.read() as conn:
+            stored = conn.execute(select(t.data_accounts.c.id).where(t.data_accounts.c.id.in_(created)))
+            assert set(stored.scalars()) == created
+            tokens = t.access_tokens.c
+            stored = conn.execute(select(tokens.token_hash).where(tokens.token_hash.in_(issued)))
+            assert set(stored.scalars()) == issued
     finally:
         process.stop()
         deployment.close()
