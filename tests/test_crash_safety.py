@@ -32,13 +32,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from forcegate.domain import ConnectedApp, User
+from forcegate.org.access import update_org
 from forcegate.secrets_box import token_hash
+from forcegate.storage import repositories as repo
 from forcegate.storage import schema as t
 from forcegate.storage.db import is_unavailable
 from tests.browser import authorize
 from tests.conftest import PASSWORD, Server, _free_port
 from tests.data_api import DATA, bearer
 from tests.server_process import Deployment, ServerProcess, database_url
+from tests.test_soap_login import jsforce_login
 from tests.tokens import CALLBACK
 
 TOKEN = "/services/oauth2/token"
@@ -492,6 +495,10 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
         app, secret = _client_credentials_app(server, admin)
         with server.client() as client:
             access_token = _client_credentials(client, app, secret).json()["access_token"]
+        with server.ctx.db.write() as conn:
+            org = repo.org_by_id(conn, server.org_id)
+            assert org is not None
+            update_org(conn, org, {"allow_soap_login": True, "trusted_ip_ranges": ["127.0.0.1/32"]})
         calls: list[Call] = []
         stop = threading.Event()
 
@@ -501,17 +508,24 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
                     started = time.monotonic()
                     number += 1
                     try:
-                        if number % 3 == 0:  # a grant
+                        if number % 4 == 0:  # a grant
                             response = _client_credentials(client, app, secret)
-                        elif number % 3 == 1:  # a record write
+                        elif number % 4 == 1:  # a record write
                             response = client.post(
                                 f"{DATA}/sobjects/Account",
                                 json={"Name": "outage"},
                                 headers=bearer(access_token),
                             )
-                        else:  # a bearer check
+                        elif number % 4 == 2:  # a bearer check
                             response = client.get("/services/oauth2/userinfo", headers=bearer(access_token))
-                        status, body = response.status_code, response.json()
+                        else:  # a SOAP login
+                            response = client.post(
+                                "/services/Soap/u/59.0",
+                                content=jsforce_login(admin.username, PASSWORD),
+                                headers={"Content-Type": "text/xml", "SOAPAction": '""'},
+                            )
+                        xml = response.headers.get("content-type", "").startswith("text/xml")
+                        status, body = response.status_code, response.text if xml else response.json()
                     except httpx.HTTPError as error:
                         status, body = None, repr(error)
                     calls.append(Call(started, time.monotonic(), status, body))
@@ -543,7 +557,12 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
                 "errorCode": "SERVER_UNAVAILABLE",
             }
         ]
-        assert all((call.status, call.body) == (503, unavailable) for call in failed), failed[:3]
+        soap_fault = "<faultcode>sf:SERVER_UNAVAILABLE</faultcode>"
+        assert all(
+            (call.status, call.body) == (503, unavailable) or (call.status == 500 and soap_fault in call.body)
+            for call in failed
+        ), failed[:3]
+        assert any(call.status == 500 for call in failed) and any(call.status == 503 for call in failed)
         # Only calls that met the outage failed; the server needed no restart to work again.
         assert all(down <= call.ended and call.started <= up for call in failed), (down, up, failed[:3])
         after = [call for call in calls if call.started > up]
@@ -552,7 +571,11 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
             assert _userinfo(client, access_token) == 200
         # What was answered, before the crash or after, survived PostgreSQL's crash recovery.
         created = {call.body["id"] for call in calls if call.status == 201}
-        issued = {token_hash(call.body["access_token"]) for call in calls if "access_token" in call.body}
+        issued = {
+            token_hash(call.body["access_token"])
+            for call in calls
+            if isinstance(call.body, dict) and "access_token" in call.body
+        }
         assert created and issued
         with server.ctx.db.read() as conn:
             stored = conn.execute(select(t.data_accounts.c.id).where(t.data_accounts.c.id.in_(created)))

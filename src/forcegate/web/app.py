@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forcegate import housekeeping
 from forcegate.config import DEFAULT_MAX_API_VERSION
 from forcegate.context import Context
+from forcegate.flows.soap import api_fault
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
@@ -81,6 +82,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
 
 
+UNAVAILABLE_MESSAGE = "The server is temporarily unavailable. Please try again."
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     """The database cannot be reached (a PostgreSQL restart, a network cut): 503 for this request, and the
     connection stays open. The pool checks each connection before use (``pool_pre_ping``), so once the
@@ -95,12 +99,10 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         request.url.path,
         str(exc.orig).partition("\n")[0],
     )
-    return api_error(
-        503,
-        "SERVER_UNAVAILABLE",
-        "The server is temporarily unavailable. Please try again.",
-        headers={"Retry-After": "1"},
-    )
+    if request.scope.get("endpoint") is soap.soap_endpoint:
+        # SOAP clients read a fault, and SOAP 1.1 §6.2 sends every fault with 500.
+        return soap.fault_response(api_fault("SERVER_UNAVAILABLE", UNAVAILABLE_MESSAGE))
+    return api_error(503, "SERVER_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": "1"})
 
 
 def routes() -> list[Route]:
