@@ -32,7 +32,12 @@ settings.register_profile(
     derandomize=IN_CI,
     database=None if IN_CI else settings.default.database,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,  # server_log collects over the whole test, on purpose
+    ],
 )
 FUZZ = settings.get_profile("forcegate-fuzz")
 SCALE = max(1, int(os.environ.get("FORCEGATE_FUZZ_SCALE", "1")))

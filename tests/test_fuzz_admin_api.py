@@ -79,11 +79,11 @@ def _cases(fuzz: AdminFuzz, path: str, method: str) -> st.SearchStrategy[Any]:
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         strategies.append(operation.as_strategy(generation_mode=mode))
         if params:
-            fixed = st.fixed_dictionaries(
-                {name: st.sampled_from(fuzz.targets[name]) for name in params}
-            )
+            fixed = st.fixed_dictionaries({name: st.sampled_from(fuzz.targets[name]) for name in params})
             strategies.append(
-                fixed.flatmap(lambda values, m=mode: operation.as_strategy(generation_mode=m, path_parameters=values))
+                fixed.flatmap(
+                    lambda values, m=mode: operation.as_strategy(generation_mode=m, path_parameters=values)
+                )
             )
     return st.one_of(strategies)
 

@@ -44,7 +44,8 @@ FIELDS = "(Id|Name|CreatedDate|LastModifiedDate|Industry|AnnualRevenue|Account\\
 SOQL = (
     f"^SELECT (COUNT\\(\\)|{FIELDS}(, {FIELDS}){{0,3}}) FROM (Account|Contact|Opportunity|Lead|Case|User)"
     f"( WHERE {FIELDS} (=|!=|<|>|LIKE|IN) ('[a-z%_]{{0,4}}'|[0-9]{{1,4}}|null|TODAY|LAST_N_DAYS:[0-9]{{1,3}}"
-    "|\\('a', 'b'\\)))?( ORDER BY Name (ASC|DESC)( NULLS (FIRST|LAST))?)?( LIMIT [0-9]{1,4})?( OFFSET [0-9]{1,3})?$"
+    "|\\('a', 'b'\\)))?( ORDER BY Name (ASC|DESC)( NULLS (FIRST|LAST))?)?"
+    "( LIMIT [0-9]{1,4})?( OFFSET [0-9]{1,3})?$"
 )
 # 29 operations x 10 = 290 cases per backend.
 PER_OPERATION = 10
@@ -83,7 +84,11 @@ def _document(describes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     )
     query = {
         "get": {
-            "parameters": [_parameter("q", "query", text), _parameter("columns", "query", text, False), options],
+            "parameters": [
+                _parameter("q", "query", text),
+                _parameter("columns", "query", text, False),
+                options,
+            ],
             "responses": {"200": {"description": "records"}},
         }
     }
@@ -163,15 +168,47 @@ def fuzz(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
 
 # What the document leaves to chance, drawn from values that reach further: SOQL from a grammar,
 # object names and record IDs that exist (and some that almost do).
-SOQL_FRAGMENTS = ["SELECT", "Id", "Name", ",", "FROM", "Account", "Contact", "WHERE", "=", "'x'", "AND",
-                  "OR", "NOT", "(", ")", "LIMIT", "5", "ORDER BY", "COUNT()", "GROUP BY", "Industry", "IN",
-                  "LIKE", "'%'", "null", "TODAY", "NEXT_N_DAYS:2", "2026-01-01", "Account.Name", "\\", "'"]
+SOQL_FRAGMENTS = [
+    "SELECT",
+    "Id",
+    "Name",
+    ",",
+    "FROM",
+    "Account",
+    "Contact",
+    "WHERE",
+    "=",
+    "'x'",
+    "AND",
+    "OR",
+    "NOT",
+    "(",
+    ")",
+    "LIMIT",
+    "5",
+    "ORDER BY",
+    "COUNT()",
+    "GROUP BY",
+    "Industry",
+    "IN",
+    "LIKE",
+    "'%'",
+    "null",
+    "TODAY",
+    "NEXT_N_DAYS:2",
+    "2026-01-01",
+    "Account.Name",
+    "\\",
+    "'",
+]
 SOQL_TEXT = st.one_of(
     st.from_regex(SOQL, fullmatch=True),
     st.lists(st.sampled_from(SOQL_FRAGMENTS), max_size=20).map(" ".join),
     st.text(max_size=100),
 )
-SOBJECTS = st.one_of(st.sampled_from([*OBJECTS, "account", "Nothing__c", "Account__r", "LoginHistory"]), st.text())
+SOBJECTS = st.one_of(
+    st.sampled_from([*OBJECTS, "account", "Nothing__c", "Account__r", "LoginHistory"]), st.text()
+)
 LOCATORS = st.one_of(st.from_regex(r"\A01g[0-9A-Za-z]{15}-[0-9]{1,6}\Z"), st.text())
 FIELD_LISTS = st.lists(st.sampled_from(["Id", "Name", "Account.Name", "Nope", "", " ", "CreatedDate"]),
                        max_size=4).map(",".join)  # fmt: skip

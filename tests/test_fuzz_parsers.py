@@ -1,0 +1,376 @@
+"""Property tests (hypothesis) of the parsers that read what an unauthenticated client sends: the token
+endpoint's form (any body, content type and encoding), the JWT bearer assertion, the SOAP envelope,
+and the record-ID codec.
+
+Over HTTP against a server of their own on both backends: the answer is never a 5xx, refusals come
+in the endpoint's error shape (OAuth JSON, SOAP fault), and the server logs no error. The ID codec
+has pure properties: every string is either an ID or ``InvalidId``, and both forms round-trip.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+import httpx
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from forcegate.domain import ConnectedApp, User
+from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id, to15, to18
+from forcegate.org.access import grant_access
+from forcegate.web.soap import MAX_SOAP_BYTES
+from tests.conftest import PASSWORD, Server
+from tests.fuzzing import ServerLog, examples, fuzz_server_for, server_log
+from tests.test_jwt_bearer import GRANT_TYPE, KeyPair, _key_pair, sign
+
+__all__ = ["server_log"]  # the fixture, imported for the tests below
+
+TOKEN = "/services/oauth2/token"
+SOAP = "/services/Soap/u/62.0"
+
+
+@dataclass
+class Org:
+    """The fuzz server and the real names that let inputs get past the first check."""
+
+    server: Server
+    app: ConnectedApp  # admin-approved, with a certificate (JWT bearer), client credentials
+    secret: str
+    user: User
+    keys: KeyPair
+
+    def client(self) -> httpx.Client:
+        return self.server.client()
+
+
+@pytest.fixture(scope="module")
+def org(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
+    keys = _key_pair()
+    for server in fuzz_server_for(backend[0], tmp_path_factory.mktemp("fuzz-parsers")):
+        user = server.create_user()
+        app, secret = server.create_app(
+            permitted_users="admin_approved",
+            client_credentials_enabled=True,
+            client_credentials_user=user.username,
+        )
+        app = server.update_app(app, certificate_pem=keys.certificate_pem)
+        with server.ctx.db.write() as conn:
+            grant_access(conn, app, profile="Standard User")
+        yield Org(server, app, secret, user, keys)
+
+
+def _below_500(response: httpx.Response, sent: object) -> None:
+    assert response.status_code < 500, (sent, response.status_code, response.text[:500])
+
+
+# --- the token endpoint's form ---------------------------------------------------------------------
+
+FIELDS = ["grant_type", "client_id", "client_secret", "code", "redirect_uri", "code_verifier",
+          "refresh_token", "scope", "username", "password", "assertion", "format", "response_type",
+          "device_code", "x"]  # fmt: skip
+GRANT_TYPES = ["authorization_code", "refresh_token", GRANT_TYPE, "device", "password", "client_credentials",
+               "urn:ietf:params:oauth:grant-type:device_code", "", "PASSWORD", "token"]  # fmt: skip
+CONTENT_TYPES = [
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=ISO-8859-1",
+    "multipart/form-data; boundary=fuzz",
+    "multipart/form-data",
+    "text/plain",
+    "application/json",
+    "",
+    "application/x-www-form-urlencoded; charset=utf-16",
+]
+text = st.text(max_size=40)
+
+
+@st.composite
+def token_requests(draw: st.DrawFn, org: Org) -> tuple[bytes, dict[str, str], str]:
+    """(body, headers, query string): a form of known and unknown fields with real or junk values,
+    encoded in one of the ways clients (and attackers) send it."""
+    values = st.one_of(
+        text,
+        st.sampled_from(GRANT_TYPES),
+        st.sampled_from([org.app.consumer_key, org.secret, org.user.username, PASSWORD, "api refresh_token"]),
+    )
+    pairs = draw(st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=6))
+    encoding = draw(st.sampled_from(["urlencoded", "multipart", "raw", "latin-1"]))
+    if encoding == "urlencoded":
+        body = "&".join(f"{quote_plus(k)}={quote_plus(v, errors='surrogatepass')}" for k, v in pairs).encode()
+    elif encoding == "latin-1":
+        body = "&".join(f"{k}={v}" for k, v in pairs).encode("latin-1", errors="replace")
+    elif encoding == "multipart":
+        body = b"".join(
+            b'--fuzz\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+            % (k.encode(), v.encode("utf-8", errors="surrogatepass"))
+            for k, v in pairs
+        ) + draw(st.sampled_from([b"--fuzz--\r\n", b"", b"--fuzz", b"--other--\r\n"]))
+    else:
+        body = draw(st.binary(max_size=200))
+    content_type = draw(st.one_of(st.sampled_from(CONTENT_TYPES), st.from_regex(r"\A[ -~]{0,40}\Z")))
+    headers = {"Content-Type": content_type.strip()}  # HTTP itself trims header values
+    authorization = draw(
+        st.one_of(
+            st.none(),
+            st.binary(max_size=40).map(lambda b: "Basic " + base64.b64encode(b).decode()),
+            st.from_regex(r"\A(Basic|basic|Bearer) [ -~]{0,40}\Z"),
+            st.just(f"Basic {base64.b64encode(f'{org.app.consumer_key}:{org.secret}'.encode()).decode()}"),
+        )
+    )
+    if authorization is not None:
+        headers["Authorization"] = authorization.strip()  # HTTP itself trims header values
+    query = draw(st.one_of(st.just(""), st.from_regex(r"\A[a-z_=&%0-9A-F]{0,30}\Z")))
+    return body, headers, query
+
+
+@examples(150)
+@given(data=st.data())
+def test_token_endpoint_answers_any_form_with_an_oauth_error_or_a_token(
+    org: Org, server_log: ServerLog, data: st.DataObject
+) -> None:
+    body, headers, query = data.draw(token_requests(org))
+    with org.client() as client, server_log.no_new_errors((body, headers, query)):
+        response = client.post(f"{TOKEN}?{query}", content=body, headers=headers)
+    _below_500(response, (body, headers, query))
+    answer = response.json()
+    assert isinstance(answer, dict) and (response.status_code == 200 or "error" in answer), answer
+
+
+# --- the JWT bearer assertion ----------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+    ),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(text, children, max_size=3)),
+    max_leaves=8,
+)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segment(value: object) -> str:
+    return _b64url(json.dumps(value).encode())
+
+
+def claims(org: Org) -> st.SearchStrategy[dict[str, Any]]:
+    """Claims where each checked one is right (the first choice, which hypothesis prefers), wrong, of
+    the wrong type, or missing."""
+
+    def from_now(seconds: int) -> int:  # computed when sent, so replays draw the same choices
+        return org.server.clock.now_ms() // 1000 + seconds
+
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "iss": st.one_of(st.just(org.app.consumer_key), text, json_values),
+            "sub": st.one_of(st.just(org.user.username), text, json_values),
+            "aud": st.one_of(st.just(org.server.url), st.just([org.server.url, "x"]), text, json_values),
+            "exp": st.one_of(
+                st.integers(min_value=-600, max_value=600).map(from_now),
+                st.integers(min_value=0, max_value=600).map(lambda s: from_now(s) * 1000),  # ms (sfdx)
+                st.integers(),
+                st.integers(min_value=10**18, max_value=10**40),
+                st.floats(),
+                st.from_regex(r"\A[0-9]{1,25}\Z"),
+                json_values,
+            ),
+            "nbf": st.one_of(st.integers(), st.floats(), json_values),
+            "iat": st.one_of(st.integers(), st.floats(), json_values),
+            "jti": st.one_of(text, json_values),
+        },
+    )
+
+
+@st.composite
+def assertions(draw: st.DrawFn, org: Org) -> str:
+    kind = draw(st.sampled_from(["signed", "junk header", "junk segments", "text", "alg none"]))
+    if kind == "signed":
+        payload = draw(claims(org))
+        try:
+            return sign(payload, org.keys.private)
+        except (ValueError, TypeError, OverflowError):  # a claim the client's JSON encoder refuses too
+            assume(False)
+    if kind == "junk header":
+        header = draw(
+            st.one_of(json_values, st.just({"alg": "RS256"}), st.just({"alg": "HS256", "typ": "JWT"}))
+        )
+        payload = draw(st.one_of(json_values, claims(org)))
+        signature = draw(st.binary(max_size=300))
+        return f"{_segment(header)}.{_segment(payload)}.{_b64url(signature)}"
+    if kind == "alg none":
+        return f"{_segment({'alg': 'none'})}.{_segment(draw(claims(org)))}."
+    if kind == "junk segments":
+        segments = draw(
+            st.lists(
+                st.one_of(st.binary(max_size=60).map(_b64url), st.from_regex(r"\A[ -~]{0,30}\Z")), max_size=5
+            )
+        )
+        return ".".join(segments)
+    return draw(st.text(max_size=200))
+
+
+REFUSALS = ("invalid_grant", "invalid_client_id", "invalid_client", "bad_jti_claim", "invalid_app_access",
+            "invalid_request", "app_blocked")  # fmt: skip
+
+
+@examples(150)
+@given(data=st.data())
+def test_jwt_bearer_answers_any_assertion_with_an_oauth_error_or_a_token(
+    org: Org, server_log: ServerLog, data: st.DataObject
+) -> None:
+    assertion = data.draw(assertions(org))
+    form = {"grant_type": GRANT_TYPE, "assertion": assertion}
+    with org.client() as client, server_log.no_new_errors(assertion):
+        response = client.post(TOKEN, data=form)
+    _below_500(response, assertion)
+    answer = response.json()
+    if response.status_code == 200:
+        assert "access_token" in answer
+    else:
+        assert answer["error"] in REFUSALS, answer
+
+
+# --- the SOAP envelope -----------------------------------------------------------------------------
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+PARTNER = "urn:partner.soap.sforce.com"
+xml_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+DOCTYPES = [
+    "",
+    '<!DOCTYPE e [<!ENTITY x "y">]>',
+    '<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+    '<!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',
+    '<!DOCTYPE e SYSTEM "http://127.0.0.1:1/x.dtd">',
+    '<!DOCTYPE e [<!ENTITY % p SYSTEM "http://127.0.0.1:1/p"> %p;]>',
+]
+DECLARATIONS = ["", '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-8"?>',
+                '<?xml version="1.0" encoding="UTF-16"?>', '<?xml version="1.0" encoding="x-fuzz"?>',
+                '<?xml version="1.1" encoding="ISO-8859-1"?>', "<?pi stuff?>"]  # fmt: skip
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@st.composite
+def envelopes(draw: st.DrawFn, org: Org) -> bytes:
+    """Envelopes right and wrong: namespaces, operations, parameters (escaped or raw, entity
+    references, huge), headers, DOCTYPEs and declarations."""
+    namespace = draw(st.sampled_from([SOAP_ENV, "http://www.w3.org/2003/05/soap-envelope", "", "urn:x"]))
+    operation = draw(st.sampled_from(["login", "logout", "query", "", "x:login"]))
+    operation_ns = draw(st.sampled_from([PARTNER, "", "urn:enterprise.soap.sforce.com"]))
+    value = st.one_of(
+        st.sampled_from([org.user.username, PASSWORD, "&x;", "&amp;", "&#0;", "&#xD800;", "&#1114112;",
+                         "<![CDATA[<a>]]>", "<b/>"]),
+        xml_text.map(_escape),
+        st.integers(min_value=1, max_value=MAX_SOAP_BYTES + 10).map(lambda n: "a" * n),
+    )  # fmt: skip
+    params = draw(
+        st.lists(st.tuples(st.sampled_from(["username", "password", "x", "p:username"]), value), max_size=3)
+    )
+    session = draw(st.one_of(st.none(), value))
+    inner = "".join(f"<{name}>{v}</{name}>" for name, v in params)
+    header = f"<s:Header><SessionHeader><sessionId>{session}</sessionId></SessionHeader></s:Header>"
+    element = f'<{operation} xmlns="{operation_ns}">{inner}</{operation}>' if operation else inner
+    document = (
+        draw(st.sampled_from(DECLARATIONS))
+        + draw(st.sampled_from(DOCTYPES))
+        + f'<s:Envelope xmlns:s="{namespace}">{header if session is not None else ""}'
+        + f"<s:Body>{element}</s:Body></s:Envelope>"
+    )
+    raw = document.encode("utf-8")
+    cut = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=len(raw))))
+    return raw[:cut] if cut is not None else raw
+
+
+@examples(150)
+@given(data=st.data())
+def test_soap_answers_any_envelope_with_a_fault_or_a_result(
+    org: Org, server_log: ServerLog, data: st.DataObject
+) -> None:
+    body = data.draw(st.one_of(envelopes(org), st.binary(max_size=300)))
+    content_type = data.draw(
+        st.sampled_from(["text/xml; charset=utf-8", "text/xml", "application/soap+xml", ""])
+    )
+    version = data.draw(st.sampled_from(["62.0", "62.0", "20.0", "x", "62.0 "]))
+    with org.client() as client, server_log.no_new_errors(body):
+        response = client.post(
+            f"/services/Soap/u/{version}", content=body, headers={"Content-Type": content_type}
+        )
+    # SOAP 1.1 answers a fault with 500 (salesforce-wire.md §8.2): a 500 must be a fault, never a crash.
+    fault = "<soapenv:Fault>" in response.text
+    assert response.status_code < 500 or (response.status_code == 500 and fault), (body, response.text[:300])
+    assert fault or "<loginResponse>" in response.text or "<logoutResponse/>" in response.text, (
+        body,
+        response.text[:300],
+    )
+
+
+# --- the ID codec (pure) ---------------------------------------------------------------------------
+
+BASE62 = string.digits + string.ascii_letters
+ids15 = st.text(alphabet=BASE62, min_size=15, max_size=15)
+
+
+@examples(500)
+@given(ids15)
+def test_an_id_round_trips_through_both_forms(id15: str) -> None:
+    id18 = to18(id15)
+    assert len(id18) == 18 and id18[:15] == id15 and all(c in BASE62 for c in id18)
+    assert to15(id18) == id15 and to15(id15) == id15
+    assert normalize_id(id15) == id18
+    # The 18-character form is case-insensitive: its suffix restores the case of the first 15.
+    for spelling in (id18, id18.upper(), id18.lower(), id18.swapcase()):
+        assert normalize_id(spelling) == id18
+
+
+@examples(300)
+@given(ids15, st.integers(min_value=0, max_value=14))
+def test_the_checksum_tells_ids_that_differ_only_in_case_apart(id15: str, position: int) -> None:
+    assume(id15[position].isalpha())
+    other = id15[:position] + id15[position].swapcase() + id15[position + 1 :]
+    assert to18(id15) != to18(other)
+    assert to18(id15).lower()[:15] == to18(other).lower()[:15]
+
+
+@examples(500)
+@given(
+    st.one_of(
+        st.text(max_size=25),
+        st.text(min_size=15, max_size=15),
+        st.text(min_size=18, max_size=18),
+        ids15.map(lambda i: to18(i)[:15] + "".join(reversed(to18(i)[15:]))),
+        ids15.flatmap(lambda i: st.text(min_size=3, max_size=3).map(lambda s: i + s)),
+    ),
+    st.one_of(st.none(), st.sampled_from([KeyPrefix.USER, KeyPrefix.CONNECTED_APP, "001"])),
+)
+def test_any_string_is_an_id_or_invalid_id(value: str, prefix: str | None) -> None:
+    try:
+        canonical = normalize_id(value, prefix)
+    except InvalidId:
+        return
+    assert len(canonical) == 18 and all(c in BASE62 for c in canonical), canonical
+    assert canonical.lower() == value.lower() if len(value) == 18 else canonical[:15] == value
+    assert prefix is None or canonical.startswith(prefix)
+    assert normalize_id(canonical) == canonical
+
+
+@examples(100)
+@given(st.sampled_from([KeyPrefix.USER, KeyPrefix.CONNECTED_APP, KeyPrefix.ORGANIZATION, "001"]))
+def test_new_ids_are_canonical(prefix: str) -> None:
+    made = new_id(prefix)
+    assert normalize_id(made, prefix) == made
