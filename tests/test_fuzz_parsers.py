@@ -45,9 +45,7 @@ class Org:
     secret: str
     user: User
     keys: KeyPair
-
-    def client(self) -> httpx.Client:
-        return self.server.client()
+    client: httpx.Client  # one for all examples: a new client costs more than the request
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +61,8 @@ def org(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         app = server.update_app(app, certificate_pem=keys.certificate_pem)
         with server.ctx.db.write() as conn:
             grant_access(conn, app, profile="Standard User")
-        yield Org(server, app, secret, user, keys)
+        with server.client() as client:
+            yield Org(server, app, secret, user, keys, client)
 
 
 def _below_500(response: httpx.Response, sent: object) -> None:
@@ -77,6 +76,9 @@ FIELDS = ["grant_type", "client_id", "client_secret", "code", "redirect_uri", "c
           "device_code", "x"]  # fmt: skip
 GRANT_TYPES = ["authorization_code", "refresh_token", GRANT_TYPE, "device", "password", "client_credentials",
                "urn:ietf:params:oauth:grant-type:device_code", "", "PASSWORD", "token"]  # fmt: skip
+# Characters that have crashed parsers and databases before: NUL (PostgreSQL refuses it in text), a
+# lone surrogate (no UTF-8 spelling), a BOM, CR/LF, a fullwidth letter (NFKC folds it), a percent.
+TROUBLE = ["\x00", "\ud800", "\ufeff", "\r\n", "\uff41", "%", "%00", "+"]
 CONTENT_TYPES = [
     "application/x-www-form-urlencoded",
     "application/x-www-form-urlencoded; charset=ISO-8859-1",
@@ -94,13 +96,27 @@ text = st.text(max_size=40)
 def token_requests(draw: st.DrawFn, org: Org) -> tuple[bytes, dict[str, str], str]:
     """(body, headers, query string): a form of known and unknown fields with real or junk values,
     encoded in one of the ways clients (and attackers) send it."""
+    real = st.sampled_from(
+        [org.app.consumer_key, org.secret, org.user.username, PASSWORD, "api refresh_token"]
+    )
     values = st.one_of(
+        real,
+        st.tuples(real, st.sampled_from(TROUBLE), st.sampled_from([1, 300])).map(
+            lambda v: v[0] + v[1] * v[2]
+        ),
         text,
         st.sampled_from(GRANT_TYPES),
-        st.sampled_from([org.app.consumer_key, org.secret, org.user.username, PASSWORD, "api refresh_token"]),
     )
-    pairs = draw(st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=6))
-    encoding = draw(st.sampled_from(["urlencoded", "multipart", "raw", "latin-1"]))
+    # Mostly a real grant with some of its fields, so inputs reach the grants; then any extra pairs
+    # (unknown names, duplicates) in any order.
+    form = draw(
+        st.fixed_dictionaries(
+            {"grant_type": st.sampled_from(GRANT_TYPES)}, optional=dict.fromkeys(FIELDS[1:], values)
+        )
+    )
+    extra = draw(st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=3))
+    pairs = draw(st.permutations([*form.items(), *extra]))
+    encoding = draw(st.sampled_from(["urlencoded", "multipart", "latin-1", "raw"]))
     if encoding == "urlencoded":
         body = "&".join(f"{quote_plus(k)}={quote_plus(v, errors='surrogatepass')}" for k, v in pairs).encode()
     elif encoding == "latin-1":
@@ -113,7 +129,11 @@ def token_requests(draw: st.DrawFn, org: Org) -> tuple[bytes, dict[str, str], st
         ) + draw(st.sampled_from([b"--fuzz--\r\n", b"", b"--fuzz", b"--other--\r\n"]))
     else:
         body = draw(st.binary(max_size=200))
-    content_type = draw(st.one_of(st.sampled_from(CONTENT_TYPES), st.from_regex(r"\A[ -~]{0,40}\Z")))
+    # The content type that matches the body, first (hypothesis prefers it); then any.
+    matching = "multipart/form-data; boundary=fuzz" if encoding == "multipart" else CONTENT_TYPES[0]
+    content_type = draw(
+        st.one_of(st.just(matching), st.sampled_from(CONTENT_TYPES), st.from_regex(r"\A[ -~]{0,40}\Z"))
+    )
     headers = {"Content-Type": content_type.strip()}  # HTTP itself trims header values
     authorization = draw(
         st.one_of(
@@ -135,8 +155,8 @@ def test_token_endpoint_answers_any_form_with_an_oauth_error_or_a_token(
     org: Org, server_log: ServerLog, data: st.DataObject
 ) -> None:
     body, headers, query = data.draw(token_requests(org))
-    with org.client() as client, server_log.no_new_errors((body, headers, query)):
-        response = client.post(f"{TOKEN}?{query}", content=body, headers=headers)
+    with server_log.no_new_errors((body, headers, query)):
+        response = org.client.post(f"{TOKEN}?{query}", content=body, headers=headers)
     _below_500(response, (body, headers, query))
     answer = response.json()
     assert isinstance(answer, dict) and (response.status_code == 200 or "error" in answer), answer
@@ -233,8 +253,8 @@ def test_jwt_bearer_answers_any_assertion_with_an_oauth_error_or_a_token(
 ) -> None:
     assertion = data.draw(assertions(org))
     form = {"grant_type": GRANT_TYPE, "assertion": assertion}
-    with org.client() as client, server_log.no_new_errors(assertion):
-        response = client.post(TOKEN, data=form)
+    with server_log.no_new_errors(assertion):
+        response = org.client.post(TOKEN, data=form)
     _below_500(response, assertion)
     answer = response.json()
     if response.status_code == 200:
@@ -307,8 +327,8 @@ def test_soap_answers_any_envelope_with_a_fault_or_a_result(
         st.sampled_from(["text/xml; charset=utf-8", "text/xml", "application/soap+xml", ""])
     )
     version = data.draw(st.sampled_from(["62.0", "62.0", "20.0", "x", "62.0 "]))
-    with org.client() as client, server_log.no_new_errors(body):
-        response = client.post(
+    with server_log.no_new_errors(body):
+        response = org.client.post(
             f"/services/Soap/u/{version}", content=body, headers={"Content-Type": content_type}
         )
     # SOAP 1.1 answers a fault with 500 (salesforce-wire.md §8.2): a 500 must be a fault, never a crash.
