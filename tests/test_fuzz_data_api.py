@@ -47,8 +47,8 @@ SOQL = (
     "|\\('a', 'b'\\)))?( ORDER BY Name (ASC|DESC)( NULLS (FIRST|LAST))?)?"
     "( LIMIT [0-9]{1,4})?( OFFSET [0-9]{1,3})?$"
 )
-# 29 operations x 10 = 290 cases per backend.
-PER_OPERATION = 10
+# 29 operations x 8 = 232 cases per backend.
+PER_OPERATION = 8
 
 
 def _field_schema(field: dict[str, Any]) -> dict[str, Any]:

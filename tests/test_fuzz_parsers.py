@@ -149,7 +149,7 @@ def token_requests(draw: st.DrawFn, org: Org) -> tuple[bytes, dict[str, str], st
     return body, headers, query
 
 
-@examples(150)
+@examples(120)
 @given(data=st.data())
 def test_token_endpoint_answers_any_form_with_an_oauth_error_or_a_token(
     org: Org, server_log: ServerLog, data: st.DataObject
@@ -246,7 +246,7 @@ REFUSALS = ("invalid_grant", "invalid_client_id", "invalid_client", "bad_jti_cla
             "invalid_request", "app_blocked")  # fmt: skip
 
 
-@examples(150)
+@examples(120)
 @given(data=st.data())
 def test_jwt_bearer_answers_any_assertion_with_an_oauth_error_or_a_token(
     org: Org, server_log: ServerLog, data: st.DataObject
@@ -317,7 +317,7 @@ def envelopes(draw: st.DrawFn, org: Org) -> bytes:
     return raw[:cut] if cut is not None else raw
 
 
-@examples(150)
+@examples(120)
 @given(data=st.data())
 def test_soap_answers_any_envelope_with_a_fault_or_a_result(
     org: Org, server_log: ServerLog, data: st.DataObject
@@ -346,7 +346,7 @@ BASE62 = string.digits + string.ascii_letters
 ids15 = st.text(alphabet=BASE62, min_size=15, max_size=15)
 
 
-@examples(500)
+@examples(300)
 @given(ids15)
 def test_an_id_round_trips_through_both_forms(id15: str) -> None:
     id18 = to18(id15)
@@ -358,7 +358,7 @@ def test_an_id_round_trips_through_both_forms(id15: str) -> None:
         assert normalize_id(spelling) == id18
 
 
-@examples(300)
+@examples(200)
 @given(ids15, st.integers(min_value=0, max_value=14))
 def test_the_checksum_tells_ids_that_differ_only_in_case_apart(id15: str, position: int) -> None:
     assume(id15[position].isalpha())
@@ -367,7 +367,7 @@ def test_the_checksum_tells_ids_that_differ_only_in_case_apart(id15: str, positi
     assert to18(id15).lower()[:15] == to18(other).lower()[:15]
 
 
-@examples(500)
+@examples(300)
 @given(
     st.one_of(
         st.text(max_size=25),
@@ -389,7 +389,7 @@ def test_any_string_is_an_id_or_invalid_id(value: str, prefix: str | None) -> No
     assert normalize_id(canonical) == canonical
 
 
-@examples(100)
+@examples(20)
 @given(st.sampled_from([KeyPrefix.USER, KeyPrefix.CONNECTED_APP, KeyPrefix.ORGANIZATION, "001"]))
 def test_new_ids_are_canonical(prefix: str) -> None:
     made = new_id(prefix)
