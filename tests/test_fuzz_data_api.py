@@ -43,9 +43,9 @@ VALUE_SCHEMAS: dict[str, dict[str, Any]] = {
 FIELDS = "(Id|Name|CreatedDate|LastModifiedDate|Industry|AnnualRevenue|Account\\.Name|Owner\\.Name)"
 SOQL = (
     f"^SELECT (COUNT\\(\\)|{FIELDS}(, {FIELDS}){{0,3}}) FROM (Account|Contact|Opportunity|Lead|Case|User)"
-    f"( WHERE {FIELDS} (=|!=|<|>|LIKE|IN) ('[a-z%_]{{0,4}}'|[0-9]{{1,4}}|null|TODAY|LAST_N_DAYS:[0-9]{{1,3}}"
-    "|\\('a', 'b'\\)))?( ORDER BY Name (ASC|DESC)( NULLS (FIRST|LAST))?)?"
-    "( LIMIT [0-9]{1,4})?( OFFSET [0-9]{1,3})?$"
+    f"( WHERE {FIELDS} (=|!=|<|>|LIKE|IN) ('[a-z%_]{{0,4}}'|[0-9]{{1,4}}|null|TODAY"
+    "|(LAST|NEXT)_N_(DAYS|YEARS):[0-9]{1,12}|\\('a', 'b'\\)))?"
+    "( ORDER BY Name (ASC|DESC)( NULLS (FIRST|LAST))?)?( LIMIT [0-9]{1,4})?( OFFSET [0-9]{1,3})?$"
 )
 # 29 operations x 8 = 232 cases per backend.
 PER_OPERATION = 8
@@ -80,7 +80,7 @@ def _document(describes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """An OpenAPI 3.1 document for the fuzzed data-API routes of this org."""
     text = {"type": "string"}
     options = _parameter(
-        "Sforce-Query-Options", "header", {"type": "string", "pattern": "^batchSize=[0-9]{1,4}$"}, False
+        "Sforce-Query-Options", "header", {"type": "string", "pattern": "^batchSize=[0-9]{1,30}$"}, False
     )
     query = {
         "get": {
