@@ -13,6 +13,7 @@ run tries the same inputs, so a red run is reproducible and a green one is not l
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from joserfc import jws
+from joserfc.jwk import RSAKey
 
 from tests.conftest import IN_CI, Server, _postgres_database, make_settings, start_server
 
-__all__ = ["FUZZ", "ServerLog", "examples", "fuzz_server_for"]
+__all__ = ["FUZZ", "ServerLog", "examples", "fuzz_server_for", "sign_json"]
 
 settings.register_profile(
     "forcegate-fuzz",
@@ -56,6 +59,12 @@ def fuzz_server_for(backend: str, tmp_path: Path) -> Iterator[Server]:
         urls = _postgres_database()
     for url in urls:
         yield from start_server(make_settings(url, tmp_path), backend)
+
+
+def sign_json(claims: object, key: RSAKey) -> str:
+    """An RS256 JWS of ``claims`` as Python's JSON writes it: any value, escapes included (``\\udfff``,
+    ``Infinity``), where a JWT library would refuse to encode it."""
+    return jws.serialize_compact({"alg": "RS256"}, json.dumps(claims).encode(), key, algorithms=["RS256"])
 
 
 class ServerLog(logging.Handler):
