@@ -227,7 +227,7 @@ def _parse_xml(body: bytes) -> Element:
         root: Element = safe_xml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise client_fault("DOCTYPE is not allowed in a SOAP message") from exc
-    except (ParseError, ValueError, UnicodeError) as exc:
+    except (ParseError, ValueError, UnicodeError, LookupError) as exc:  # LookupError: unknown encoding=
         raise client_fault("Unable to parse the request: not well-formed XML") from exc
     return root
 
