@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +19,9 @@ from typing import IO, Any
 
 import httpx
 import pytest
+
+from forcegate.storage.migrate import has_schema
+from tests.conftest import _postgres_database
 
 FORCEGATE = Path(sys.executable).parent / "forcegate"
 COMMAND_TIMEOUT = 60
@@ -98,8 +102,20 @@ class Cli:
         )
 
 
+@pytest.fixture(scope="session")
+def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with a migrated database and its server key, made once: admin commands refuse a
+    missing database, and migrating one costs seconds."""
+    home = tmp_path_factory.mktemp("migrated-home")
+    Cli(home).json("db", "upgrade")
+    return home
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, migrated_home: Path) -> Cli:
+    """A private copy of the migrated home."""
+    for file in migrated_home.iterdir():
+        shutil.copy2(file, tmp_path / file.name)
     return Cli(tmp_path)
 
 
@@ -327,14 +343,87 @@ def test_when_db_upgrade_repeated_then_nothing_changes(cli: Cli) -> None:
 def test_when_no_database_flag_then_forcegate_database_url_is_used(cli: Cli) -> None:
     other = cli.home / "from-env.db"
     env = {"FORCEGATE_DATABASE_URL": f"sqlite:///{other}"}
+    cli.json("db", "upgrade", database=False, **env)
 
     create = ("apps", "create", "--name", "FromEnv", "--callback-url", "https://e.example.com/cb")
     cli.json(*create, "--scopes", "api", database=False, **env)
 
-    assert other.exists()
     assert cli.json("apps", "show", "FromEnv", database=False, **env)["name"] == "FromEnv"
-    assert not cli.database_path.exists()
+    assert "FromEnv" not in {a["name"] for a in cli.json("apps", "list")}
     assert not (cli.home / "forcegate.db").exists()
+
+
+def _in_folder(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``forcegate ARGS`` run from FOLDER with no FORCEGATE_* setting but ENV."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FORCEGATE_")}
+    return subprocess.run(
+        [str(FORCEGATE), *args],
+        cwd=folder,
+        env={**inherited, **env},
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+POINT_AT_IT = (
+    "Point the command at your org's database with --database URL, FORCEGATE_DATABASE_URL or "
+    "FORCEGATE_HOME (the folder holding forcegate.db and server.key"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("users", "list"), ("apps", "create", "--name", "X", "--callback-url", "https://x.example/cb",
+                         "--scopes", "api"), ("housekeeping", "status"), ("demo", "show")],
+    ids=["users-list", "apps-create", "housekeeping-status", "demo-show"],
+)  # fmt: skip
+def test_when_admin_command_run_from_a_folder_without_database_then_it_says_where_it_looked(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = _in_folder(tmp_path, *command)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: no forcegate database at {tmp_path / 'var' / 'forcegate.db'} (the default, var/ in the "
+        f"current folder). {POINT_AT_IT}, e.g. the var/ of the folder where `make serve` runs), or create "
+        "a new one with `forcegate db upgrade`.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_forcegate_home_names_an_empty_folder_then_nothing_is_created_there(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+
+    result = _in_folder(tmp_path, "users", "list", FORCEGATE_HOME=str(home))
+
+    assert result.returncode == 1
+    assert f"no forcegate database at {home / 'forcegate.db'} (from FORCEGATE_HOME={home})" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+def test_when_postgresql_database_never_migrated_then_refused_and_left_empty(
+    tmp_path: Path, empty_postgres_database: str
+) -> None:
+    result = _in_folder(tmp_path, "users", "list", "--database", empty_postgres_database)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"Error: the database {empty_postgres_database} has no forcegate schema (it was never migrated) "
+        f"(given by --database). {POINT_AT_IT}"
+    )
+    assert not has_schema(empty_postgres_database)
+    assert list(tmp_path.iterdir()) == []
+    upgraded = _in_folder(tmp_path, "db", "upgrade", "--database", empty_postgres_database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert has_schema(empty_postgres_database)
 
 
 # --- serve ----------------------------------------------------------------------------------
