@@ -7,6 +7,8 @@ import os
 import queue
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,11 +21,13 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from forcegate.storage.migrate import has_schema
 from tests.conftest import _postgres_database
 
 FORCEGATE = Path(sys.executable).parent / "forcegate"
+REPOSITORY = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT = 60
 SERVER_START_TIMEOUT = 30
 LISTENING = re.compile(r"forcegate listening on (http://127\.0\.0\.1:\d+)")
@@ -514,3 +518,122 @@ def test_when_served_twice_with_demo_then_demo_printed_once_and_state_survives(c
     assert demo["consumer_secret"] not in printed_again
     listed = {a["name"]: a["consumer_key"] for a in cli.json("apps", "list")}
     assert listed["Demo App"] == demo["consumer_key"]
+
+
+def test_when_demo_created_then_demo_show_prints_it_again_from_its_encrypted_copy(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+
+    shown = cli.json("demo", "show")
+
+    assert shown == {
+        **demo,
+        "admin_password_changed": False,
+        "callback_url": "http://localhost:1717/OauthRedirect",
+        "scopes": "api refresh_token openid",
+    }
+    stored = b"".join(p.read_bytes() for p in cli.home.glob("x.db*"))
+    assert demo["admin_password"].encode() not in stored
+    assert demo["consumer_secret"].encode() not in stored
+
+
+def test_when_server_key_rotated_then_demo_show_still_reads_the_demo(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+    key_file = cli.home / "server.key"
+    old = key_file.read_text().strip()
+    new = Fernet.generate_key().decode()
+    key_file.write_text(f"{new}\n{old}\n")
+    cli.json("server-key", "reencrypt")
+    key_file.write_text(f"{new}\n")
+
+    shown = cli.json("demo", "show")
+
+    assert shown["admin_password"] == demo["admin_password"]
+    assert shown["consumer_secret"] == demo["consumer_secret"]
+
+
+def test_when_demo_admin_changed_the_password_then_demo_show_says_so(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+    cli.json("users", "update", demo["admin_username"], "--password", "Another-Passw0rd")
+
+    shown = cli.json("demo", "show")
+
+    assert shown["admin_password_changed"] is True
+    assert shown["admin_password"] == demo["admin_password"]
+
+
+def test_when_org_has_no_demo_then_demo_show_says_how_one_is_made(cli: Cli) -> None:
+    error = cli.refusal("demo", "show")
+
+    assert error == (
+        "Error: this org has no demo: `forcegate serve --demo` creates one only on a database without users\n"
+    )
+
+
+def test_when_port_taken_then_one_line_says_how_to_pick_another_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = _in_folder(tmp_path, "serve", "--demo", "--port", str(port))
+
+    assert result.returncode == 1
+    found = re.fullmatch(
+        rf"Error: port {port} on 127\.0\.0\.1 is in use; run `make serve PORT=(\d+)` or "
+        r"`forcegate serve --port (\d+)` \(or --port 0 for any free port\)\n",
+        result.stderr,
+    )
+    assert found is not None, result.stderr
+    assert found.group(1) == found.group(2)
+    assert int(found.group(1)) > port
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_make_serve_given_a_port_then_it_serves_there(tmp_path: Path) -> None:
+    """The Makefile's own target, run with this test's virtualenv (never rebuilding it)."""
+    port = _free_port()
+    venv = Path(sys.prefix)
+    process = subprocess.Popen(
+        [
+            "make",
+            "-C",
+            str(REPOSITORY),
+            "serve",
+            f"PORT={port}",
+            f"VENV={venv}",
+            "-o",
+            f"{venv}/.installed-stamp",
+        ],
+        env=Cli(tmp_path).env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # make does not pass SIGTERM on to forcegate; the group gets it
+    )
+    try:
+        assert process.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+        url, printed = _read_until_listening(lines)
+        response = httpx.get(url + "/services/data/", timeout=10)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+    assert url == f"http://127.0.0.1:{port}"
+    assert response.status_code == 401
+    assert set(_demo_block(printed)) == set(DEMO_FIELDS)
+    assert (tmp_path / "forcegate.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
