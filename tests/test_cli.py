@@ -408,6 +408,20 @@ def test_when_forcegate_home_names_an_empty_folder_then_nothing_is_created_there
     assert list(tmp_path.iterdir()) == []
 
 
+def test_when_server_key_missing_then_admin_command_refused_and_no_new_key_made(cli: Cli) -> None:
+    elsewhere = cli.home / "elsewhere"
+
+    result = cli.run("users", "list", FORCEGATE_HOME=str(elsewhere))
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: no server key at {elsewhere / 'server.key'}, the key that encrypts this database's "
+        "secrets. Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the server "
+        "has them.\n"
+    )
+    assert not elsewhere.exists()
+
+
 @pytest.fixture
 def empty_postgres_database() -> Iterator[str]:
     yield from _postgres_database()

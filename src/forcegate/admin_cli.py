@@ -61,7 +61,14 @@ def _context(database: str | None, *, create: bool = False) -> Context:
     except OperationalError as error:
         shown = make_url(url).render_as_string(hide_password=True)
         raise click.ClickException(f"cannot open the database {shown}: {error.orig}") from None
-    ctx = Context.from_settings(Settings().with_overrides(database_url=url))
+    settings = Settings().with_overrides(database_url=url)
+    if not create and not settings.server_keys and not settings.server_key_file.exists():
+        # A new key could decrypt none of the database's secrets.
+        raise click.ClickException(
+            f"no server key at {settings.server_key_file}, the key that encrypts this database's secrets. "
+            "Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the server has them."
+        )
+    ctx = Context.from_settings(settings)
     upgrade(ctx.db)
     return ctx
 
