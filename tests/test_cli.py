@@ -558,7 +558,7 @@ def test_when_server_key_rotated_then_demo_show_still_reads_the_demo(cli: Cli) -
     old = key_file.read_text().strip()
     new = Fernet.generate_key().decode()
     key_file.write_text(f"{new}\n{old}\n")
-    cli.json("server-key", "reencrypt")
+    assert cli.json("server-key", "reencrypt")["reencrypted_demo_passwords"] == 1
     key_file.write_text(f"{new}\n")
 
     shown = cli.json("demo", "show")

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Connection
@@ -37,6 +37,9 @@ from forcegate.storage import permissions as perm_store
 from forcegate.storage import repositories as repo
 from forcegate.storage.migrate import has_schema, upgrade
 
+if TYPE_CHECKING:
+    import uvicorn
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -55,21 +58,22 @@ def _context(database: str | None, *, create: bool = False) -> Context:
     ``create`` the database: any other command run from the wrong folder would otherwise answer from
     a new, empty org (and leave a stray database and server key behind)."""
     url = database or default_database_url()
+    settings = Settings().with_overrides(database_url=url)
     try:
         if not create and not has_schema(url):
             raise click.ClickException(_no_database_message(database, url))
+        if not create and not settings.server_keys and not settings.server_key_file.exists():
+            # A new key could decrypt none of the database's secrets.
+            raise click.ClickException(
+                f"no server key at {settings.server_key_file}, the key that encrypts this database's "
+                "secrets. Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the "
+                "server has them."
+            )
+        ctx = Context.from_settings(settings)
+        upgrade(ctx.db)
     except OperationalError as error:
         shown = make_url(url).render_as_string(hide_password=True)
         raise click.ClickException(f"cannot open the database {shown}: {error.orig}") from None
-    settings = Settings().with_overrides(database_url=url)
-    if not create and not settings.server_keys and not settings.server_key_file.exists():
-        # A new key could decrypt none of the database's secrets.
-        raise click.ClickException(
-            f"no server key at {settings.server_key_file}, the key that encrypts this database's secrets. "
-            "Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the server has them."
-        )
-    ctx = Context.from_settings(settings)
-    upgrade(ctx.db)
     return ctx
 
 
@@ -242,7 +246,7 @@ def _free_port_after(family: socket.AddressFamily, host: str, port: int) -> int:
     return port + 1
 
 
-def _run_until_stopped(config: Any, sock: socket.socket, on_started: Callable[[], None]) -> None:
+def _run_until_stopped(config: uvicorn.Config, sock: socket.socket, on_started: Callable[[], None]) -> None:
     """Serve on SOCK until SIGTERM or Ctrl-C; ON_STARTED runs once uvicorn accepts connections."""
     import uvicorn
 
@@ -277,7 +281,10 @@ def demo_group() -> None:
 def demo_show(database: str | None) -> None:
     """The demo admin's username and password and the demo app's key, secret and callback."""
     with _org_transaction(database) as (ctx, conn, org_id):
-        found = stored_demo(ctx, conn, org_id)
+        try:
+            found = stored_demo(ctx, conn, org_id)
+        except ValueError as undecryptable:  # not the server key it was stored under
+            raise click.ClickException(str(undecryptable)) from None
         if found is None:
             raise click.ClickException(
                 "this org has no demo: `forcegate serve --demo` creates one only on a database without users"
@@ -965,9 +972,16 @@ def server_key_reencrypt(database: str | None) -> None:
         signing = [k for k in signing_keys.all_keys(conn) if k.private_key_encrypted]
         for key in signing:
             signing_keys.set_private_key(conn, key.kid, ctx.box.reencrypt(key.private_key_encrypted))
-        for demo_org_id, encrypted in demo_credentials.all_encrypted_passwords(conn):
+        demos = demo_credentials.all_encrypted_passwords(conn)
+        for demo_org_id, encrypted in demos:
             demo_credentials.set_encrypted_password(conn, demo_org_id, ctx.box.reencrypt(encrypted))
-        _print({"reencrypted_connected_apps": len(rows), "reencrypted_signing_keys": len(signing)})
+        _print(
+            {
+                "reencrypted_connected_apps": len(rows),
+                "reencrypted_signing_keys": len(signing),
+                "reencrypted_demo_passwords": len(demos),
+            }
+        )
 
 
 @main.group("keys")
