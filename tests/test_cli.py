@@ -530,6 +530,7 @@ def test_when_served_twice_with_demo_then_demo_printed_once_and_state_survives(c
 
     assert "Demo org created" not in printed_again
     assert demo["consumer_secret"] not in printed_again
+    assert "Demo org: `forcegate demo show` prints its admin and app again." in printed_again
     listed = {a["name"]: a["consumer_key"] for a in cli.json("apps", "list")}
     assert listed["Demo App"] == demo["consumer_key"]
 
