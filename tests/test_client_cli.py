@@ -367,7 +367,7 @@ def test_when_commands_refresh_a_rotating_connection_at_once_then_they_take_turn
     stored = cli.store().get("rot")
     assert stored is not None and stored.session is not None
     assert userinfo_status(server, stored.session.access_token) == 200
-    rows = [r for r in server.login_history(200) if r["app_id"] == app.id and r["flow"] == "refresh_token"]
+    rows = server.login_history_of(app_id=app.id, flow="refresh_token")
     assert [r["status"] for r in rows] == ["Success"] * 4
 
 
