@@ -355,6 +355,75 @@ def test_when_an_app_s_tokens_are_revoked_then_its_approved_and_pending_device_r
     assert waiting.json()["error"] == "authorization_pending"
 
 
+def _code(server: Server, app: ConnectedApp, user: User) -> str:
+    params = {
+        "response_type": "code",
+        "client_id": app.consumer_key,
+        "redirect_uri": CALLBACK,
+        "scope": "api",
+    }
+    with server.client() as browser:
+        outcome = authorize(browser, params, user.username, PASSWORD)
+    assert outcome.response.status_code == 302, outcome.response.text
+    return str(outcome.query["code"])
+
+
+def _exchange(server: Server, app: ConnectedApp, secret: str, code: str) -> httpx.Response:
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
+    with server.client() as client:
+        return client.post(TOKEN, data={**form, "client_id": app.consumer_key, "client_secret": secret})
+
+
+def test_when_a_user_is_revoked_for_one_app_then_exactly_that_pair_s_live_codes_and_devices_go(
+    server: Server,
+) -> None:
+    """Mutants: the code and device updates of revoke-tokens losing a condition (the user, the app,
+    not yet consumed, not yet expired, still waiting), or the answer's session count."""
+    (app, secret), (other_app, other_secret) = (
+        server.create_app(device_flow_enabled=True),
+        server.create_app(device_flow_enabled=True),
+    )
+    user, other_user = server.create_user(), server.create_user()
+    expired_code = _code(server, app, user)
+    expired_device = _start_device(server, app)
+    approve_device(server, user, expired_device["user_code"])
+    server.clock.advance(16 * 60)  # past both lifetimes (15 and 10 minutes)
+    live_code, elsewhere_code, others_code = (
+        _code(server, app, user),
+        _code(server, other_app, user),
+        _code(server, app, other_user),
+    )
+    assert _exchange(server, app, secret, _code(server, app, user)).status_code == 200  # consumed
+    collected, waiting, others_device = (
+        _start_device(server, app),
+        _start_device(server, app),
+        _start_device(server, app),
+    )
+    for device_request, approver in ((collected, user), (waiting, user), (others_device, other_user)):
+        approve_device(server, approver, device_request["user_code"])
+    assert _poll_device(server, app, collected["device_code"]).status_code == 200
+
+    with server.client() as client:
+        response = client.post(
+            f"/admin/api/v1/users/{user.id}/revoke-tokens",
+            headers={"Authorization": f"Bearer {_admin_token(server)}"},
+            json={"app": app.name},
+        )
+    assert response.status_code == 200, response.text
+    revoked = response.json()["revoked"]
+
+    assert revoked["authorization_codes"] == 1 and revoked["device_requests"] == 1
+    assert revoked["browser_sessions"] == 0  # only revoking all of a user's grants ends their sessions
+    assert _exchange(server, app, secret, live_code).json()["error"] == "invalid_grant"
+    assert _exchange(server, other_app, other_secret, elsewhere_code).status_code == 200
+    assert _exchange(server, app, secret, others_code).status_code == 200
+    _assert_device_denied(_poll_device(server, app, waiting["device_code"]))
+    reused = _poll_device(server, app, collected["device_code"])  # still "collected", not "denied"
+    assert reused.json() == {"error": "invalid_grant", "error_description": "invalid device code"}
+    assert _poll_device(server, app, others_device["device_code"]).status_code == 200
+    assert _exchange(server, app, secret, expired_code).json()["error"] == "invalid_grant"
+
+
 # --- JWT bearer: 30 s of leeway on exp, not more -------------------------------------------------
 
 
