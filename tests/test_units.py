@@ -186,3 +186,18 @@ def test_when_datetime_formatted_then_salesforce_shape_to_the_millisecond(ms: in
     from forcegate.data.values import format_datetime_ms
 
     assert format_datetime_ms(ms) == expected
+
+
+def test_when_an_oauth_error_is_logged_then_it_reads_code_description_and_reason() -> None:
+    """The precise reason goes to the logs (str), never to the wire (as_json)."""
+    refined = OAuthError("invalid_grant", "authentication failure").with_reason("wrong password")
+    assert str(refined) == "invalid_grant: authentication failure (wrong password)"
+    assert str(refined.with_reason("")) == "invalid_grant: authentication failure"
+    assert refined.as_json() == {"error": "invalid_grant", "error_description": "authentication failure"}
+    described = refined.with_description("expired authorization code")  # refines, keeps the reason
+    assert (described.error, described.description, described.reason) == (
+        "invalid_grant",
+        "expired authorization code",
+        "wrong password",
+    )
+    assert described.status == refined.status == 400 and refined.description == "authentication failure"
