@@ -318,6 +318,19 @@ def test_when_field_hidden_then_invalid_field_everywhere_and_left_out(server: Se
     assert error.error_code == "INVALID_FIELD"
 
 
+def test_when_access_hides_system_fields_then_soql_still_reads_them(server: Server, data: Dataset) -> None:
+    """Id and the audit fields are readable whatever the field permissions say (as in Salesforce)."""
+    system = ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "SystemModstamp")
+    access = Limited({"Account": READ}, hidden={f"Account.{name}" for name in system} | {"Account.Name"})
+    caller = Caller(data.org_id, data.owner_id, access)
+    result = api.query(server.ctx, caller, f"SELECT {', '.join(system)} FROM Account ORDER BY Id", VERSION)
+    assert result["totalSize"] == len(data.accounts)
+    assert all(record[name] for record in result["records"] for name in system)
+    assert error_of(api.query, server.ctx, caller, "SELECT Name FROM Account", VERSION).error_code == (
+        "INVALID_FIELD"
+    )
+
+
 def test_when_field_read_only_then_write_refused_and_describe_says_so(server: Server, data: Dataset) -> None:
     access = Limited({"Account": READ_CREATE_EDIT}, read_only={"Account.Industry"})
     caller = Caller(data.org_id, data.owner_id, access)
