@@ -201,3 +201,11 @@ def test_when_an_oauth_error_is_logged_then_it_reads_code_description_and_reason
         "wrong password",
     )
     assert described.status == refined.status == 400 and refined.description == "authentication failure"
+    copied = refined.copy()  # a fresh instance to raise, the same in every field
+    assert copied is not refined
+    assert (copied.error, copied.description, copied.status, copied.reason) == (
+        "invalid_grant",
+        "authentication failure",
+        400,
+        "wrong password",
+    )
