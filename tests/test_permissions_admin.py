@@ -127,6 +127,30 @@ def test_when_profile_created_then_assignable_to_users_and_enforced(
     assert patched.json()["api_enabled"] is False
 
 
+def test_when_a_profile_grants_one_permission_per_object_then_each_counts_with_what_it_implies(
+    server: Server, admin: httpx.Client
+) -> None:
+    """Edit alone, View All alone and Modify All alone each reach the user's effective access."""
+    name = f"Single {secrets.token_hex(3)}"
+    grants = {"Account": {"edit": True}, "Contact": {"view_all": True}, "Lead": {"modify_all": True}}
+    created = admin.post(f"{API}/profiles", json={"name": name, "object_permissions": grants})
+    assert created.status_code == 201, created.text
+    user = server.create_user(profile=name)
+
+    with server.ctx.db.read() as conn:
+        access = load_user_access(conn, user.id)
+
+    flags = ("can_read", "can_create", "can_edit", "can_delete", "view_all", "modify_all")
+    effective = {
+        obj: tuple(getattr(access.object_permissions(obj), flag) for flag in flags) for obj in grants
+    }
+    assert effective == {
+        "Account": (True, False, True, False, False, False),
+        "Contact": (True, False, False, False, True, False),
+        "Lead": (True, True, True, True, True, True),
+    }
+
+
 @pytest.fixture
 def custom_field(server: Server) -> str:
     """A new custom text field on Account, by API name."""
