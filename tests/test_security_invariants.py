@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -172,6 +173,42 @@ def test_when_secret_is_not_exactly_the_secret_then_revoke_and_introspect_refuse
     refusals = [r for r in server.login_history_of(app_id=app.id) if r["status"] != "Success"]
     assert len(refusals) == len(_wrong_secrets(secret))
     assert {r["status"] for r in refusals} == {"Failed: Invalid Client Credentials"}
+
+
+def test_when_revoke_names_its_client_without_a_secret_then_revoked_as_public_clients_send_it(
+    server: Server,
+) -> None:
+    """A named client is authenticated only if a secret comes with it (RFC 7009 §2.1 public clients):
+    without one, the token is revoked when it is that client's, and refused when it is another's."""
+    app, secret, _user = client_credentials_app(server)
+    other, _other_secret, _ = client_credentials_app(server)
+    token = client_credentials_token(server, app, secret)
+    with server.client() as client:
+        foreign = client.post(REVOKE, data={"token": token, "client_id": other.consumer_key})
+        own = client.post(REVOKE, data={"token": token, "client_id": app.consumer_key})
+    assert foreign.status_code == 400
+    assert foreign.json() == {"error": "invalid_token", "error_description": "invalid token"}
+    assert own.status_code == 200, own.text
+    assert_invalid_session(server, token)
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ({"token": "x", "token_type_hint": "id_token"}, "unknown token_type_hint"),
+        ({}, "token missing or too long"),
+        ({"token": "never-issued"}, "unknown token"),
+    ],
+)
+def test_when_revocation_is_refused_then_the_log_says_why_and_the_wire_does_not(
+    server: Server, caplog: pytest.LogCaptureFixture, form: dict[str, str], reason: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="forcegate.token")
+    with server.client() as client:
+        response = client.post(REVOKE, data=form)
+    assert response.status_code == 400
+    assert reason not in response.text
+    assert any(r.getMessage().endswith(" " + reason) for r in caplog.records if r.name == "forcegate.token")
 
 
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
