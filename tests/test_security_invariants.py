@@ -211,6 +211,32 @@ def test_when_revocation_is_refused_then_the_log_says_why_and_the_wire_does_not(
     assert any(r.getMessage().endswith(" " + reason) for r in caplog.records if r.name == "forcegate.token")
 
 
+def test_when_a_live_looking_token_cannot_be_revoked_then_the_log_says_why(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another client's, already revoked, expired: one answer on the wire, three reasons in the log."""
+    caplog.set_level(logging.INFO, logger="forcegate.token")
+    app, secret, _user = client_credentials_app(server, access_token_lifetime_seconds=60)
+    other, _other_secret, _ = client_credentials_app(server)
+    foreign, revoked, expired = (client_credentials_token(server, app, secret) for _ in range(3))
+    with server.client() as client:
+        assert client.post(REVOKE, data={"token": revoked}).status_code == 200
+        answers = [
+            client.post(REVOKE, data={"token": foreign, "client_id": other.consumer_key}),
+            client.post(REVOKE, data={"token": revoked}),
+        ]
+        server.clock.advance(61)
+        answers.append(client.post(REVOKE, data={"token": expired}))
+
+    assert [(a.status_code, a.json()["error"]) for a in answers] == [(400, "invalid_token")] * 3
+    reasons = [r.getMessage() for r in caplog.records if r.name == "forcegate.token"]
+    assert reasons == [
+        "revocation refused: invalid_token token of another client",
+        "revocation refused: invalid_token token already revoked",
+        "revocation refused: invalid_token access token expired",
+    ]
+
+
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
 
 
