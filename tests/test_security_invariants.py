@@ -237,6 +237,23 @@ def test_when_a_live_looking_token_cannot_be_revoked_then_the_log_says_why(
     ]
 
 
+def test_when_a_refresh_token_is_revoked_then_the_log_names_its_authorization_never_the_token(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="forcegate.flows")
+    app, secret = server.create_app()
+    tokens = web_server_tokens(server, app, secret, server.create_user())
+    family = _row(server, schema.refresh_tokens, token_hash=_sha256(tokens["refresh_token"]))[
+        "authorization_id"
+    ]
+    with server.client() as client:
+        assert client.post(REVOKE, data={"token": tokens["refresh_token"]}).status_code == 200
+
+    logged = [r.getMessage() for r in caplog.records if r.name == "forcegate.flows"]
+    assert f"refresh token revoked: authorization {family} and its tokens" in logged
+    assert not any(tokens["refresh_token"] in line for line in logged)
+
+
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
 
 
