@@ -172,7 +172,7 @@ def test_when_secret_is_not_exactly_the_secret_then_revoke_and_introspect_refuse
         assert_invalid_session(server, token)
     refusals = [r for r in server.login_history_of(app_id=app.id) if r["status"] != "Success"]
     assert len(refusals) == len(_wrong_secrets(secret))
-    assert {r["status"] for r in refusals} == {"Failed: Invalid Client Credentials"}
+    assert {(r["status"], r["username"]) for r in refusals} == {("Failed: Invalid Client Credentials", "")}
 
 
 def test_when_revoke_names_its_client_without_a_secret_then_revoked_as_public_clients_send_it(
