@@ -198,6 +198,8 @@ def test_when_revoke_names_its_client_without_a_secret_then_revoked_as_public_cl
         ({"token": "x", "token_type_hint": "id_token"}, "unknown token_type_hint"),
         ({}, "token missing or too long"),
         ({"token": "never-issued"}, "unknown token"),
+        ({"token": "x" * 4096}, "unknown token"),  # as long as a token may be: looked up
+        ({"token": "x" * 4097}, "token missing or too long"),  # longer: dropped by the parser
     ],
 )
 def test_when_revocation_is_refused_then_the_log_says_why_and_the_wire_does_not(
@@ -252,6 +254,45 @@ def test_when_a_refresh_token_is_revoked_then_the_log_names_its_authorization_ne
     logged = [r.getMessage() for r in caplog.records if r.name == "forcegate.flows"]
     assert f"refresh token revoked: authorization {family} and its tokens" in logged
     assert not any(tokens["refresh_token"] in line for line in logged)
+
+
+def test_when_basic_and_body_both_authenticate_then_only_the_same_client_id_without_a_second_secret(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 6749 §2.3: one authentication method per request. Basic plus the same ``client_id`` in the
+    body is one client; another ``client_id``, or a second secret, is refused."""
+    caplog.set_level(logging.INFO, logger="forcegate.token")
+    app, secret, _user = client_credentials_app(server)
+    other, _other_secret, _ = client_credentials_app(server)
+    token = client_credentials_token(server, app, secret)
+    basic = _basic(app.consumer_key, secret)
+    with server.client() as client:
+        mismatch = client.post(
+            INTROSPECT, data={"token": token, "client_id": other.consumer_key}, headers=basic
+        )
+        twice = client.post(INTROSPECT, data={"token": token, "client_secret": secret}, headers=basic)
+        same = client.post(INTROSPECT, data={"token": token, "client_id": app.consumer_key}, headers=basic)
+
+    assert mismatch.status_code == 400 and mismatch.json() == INVALID_CLIENT
+    assert twice.status_code == 400
+    assert twice.json() == {
+        "error": "invalid_request",
+        "error_description": "multiple client authentication methods",
+    }
+    assert same.status_code == 200 and same.json()["active"] is True
+    with server.client() as client:
+        duplicated = client.post(
+            INTROSPECT,
+            content=f"token={token}&token=another".encode(),
+            headers={**basic, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert duplicated.status_code == 400
+    assert duplicated.json() == {
+        "error": "invalid_request",
+        "error_description": "duplicate parameter: token",
+    }
+    reasons = [r.getMessage() for r in caplog.records if r.name == "forcegate.token"]
+    assert "introspection refused: invalid_client client_id in body differs from HTTP Basic" in reasons
 
 
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
