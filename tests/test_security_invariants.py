@@ -295,6 +295,19 @@ def test_when_basic_and_body_both_authenticate_then_only_the_same_client_id_with
     assert "introspection refused: invalid_client client_id in body differs from HTTP Basic" in reasons
 
 
+@pytest.mark.parametrize("scheme", ["Bearer ", "Bearer  ", "bearer ", "OAuth "])
+def test_when_the_bearer_scheme_is_followed_by_any_spaces_then_the_token_is_read(
+    server: Server, scheme: str
+) -> None:
+    """RFC 6750 §2.1: ``"Bearer" 1*SP b64token``; Salesforce's older ``OAuth`` scheme works too."""
+    app, secret, user = client_credentials_app(server)
+    token = client_credentials_token(server, app, secret)
+    with server.client() as client:
+        response = client.get("/services/oauth2/userinfo", headers={"Authorization": scheme + token})
+    assert response.status_code == 200, response.text
+    assert response.json()["user_id"] == user.id
+
+
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
 
 
