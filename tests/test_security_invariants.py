@@ -308,6 +308,15 @@ def test_when_the_bearer_scheme_is_followed_by_any_spaces_then_the_token_is_read
     assert response.json()["user_id"] == user.id
 
 
+def test_when_a_valid_token_comes_under_another_scheme_then_it_is_refused(server: Server) -> None:
+    app, secret, _user = client_credentials_app(server)
+    token = client_credentials_token(server, app, secret)
+    with server.client() as client:
+        for scheme in ("Basic ", "Token ", "Bearer", ""):
+            response = client.get("/services/oauth2/userinfo", headers={"Authorization": scheme + token})
+            assert response.status_code == 401, scheme
+
+
 # --- retired refresh tokens: kept for reuse detection --------------------------------------------
 
 

@@ -114,8 +114,8 @@ def test_when_tokens_minted_then_shapes_are_what_clients_check() -> None:
 
     org = new_id(KeyPrefix.ORGANIZATION)
     assert re.fullmatch(r"(00D\w{12,15})![.\w]*", new_access_token(org))
-    assert re.fullmatch(r"[A-Za-z0-9._]+", new_refresh_token())
-    assert len(new_authorization_code()) > 4
+    assert re.fullmatch(r"5Aep861[A-Za-z0-9_]{43}", new_refresh_token())  # Salesforce's refresh token prefix
+    assert re.fullmatch(r"aPrx[A-Za-z0-9._]{43}", new_authorization_code())
     assert len({new_access_token(org) for _ in range(1000)}) == 1000
 
 
