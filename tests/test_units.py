@@ -114,8 +114,9 @@ def test_when_tokens_minted_then_shapes_are_what_clients_check() -> None:
 
     org = new_id(KeyPrefix.ORGANIZATION)
     assert re.fullmatch(r"(00D\w{12,15})![.\w]*", new_access_token(org))
-    assert re.fullmatch(r"5Aep861[A-Za-z0-9_]{43}", new_refresh_token())  # Salesforce's refresh token prefix
-    assert re.fullmatch(r"aPrx[A-Za-z0-9._]{43}", new_authorization_code())
+    for _ in range(200):  # enough that some random parts held a "-" (turned into "." or "_")
+        assert re.fullmatch(r"5Aep861[A-Za-z0-9_]{43}", new_refresh_token())  # Salesforce's prefix
+        assert re.fullmatch(r"aPrx[A-Za-z0-9._]{43}", new_authorization_code())
     assert len({new_access_token(org) for _ in range(1000)}) == 1000
 
 
