@@ -23,7 +23,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -715,12 +715,17 @@ def token_refresh(alias: str | None, as_json: bool) -> None:
     store = _store()
     record = _record(store, alias)
     manager = manager_for(record, store)
+    # The stated expiry is saved under the store's lock too: saved after the lock's release, this
+    # session could overwrite one another process rotated meanwhile, and its retired refresh token,
+    # presented next, would make the server revoke the whole family.
+    exclusive = getattr(store, "lock", None)
     try:
-        manager.force_refresh()
-        record.session = manager.connection.with_server_expiry(manager.session)
+        with exclusive() if exclusive is not None else nullcontext():
+            manager.force_refresh()
+            record.session = manager.connection.with_server_expiry(manager.session)
+            store.save(record)
     finally:
         manager.connection.close()
-    store.save(record)
     view = _session_view(record, store)
     if as_json:
         _emit_json(view)
