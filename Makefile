@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint chromium bench clean
+.PHONY: serve test lint docs chromium bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +16,20 @@ $(STAMP): pyproject.toml requirements.lock
 serve: $(STAMP)
 	$(BIN)/forcegate serve --demo --host 127.0.0.1 --port 8080
 
-lint: $(STAMP)
+lint: $(STAMP) docs
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The documentation site (mkdocs.yml, docs/, README.md as its front page) into build/site; --strict
+# fails on any broken link or anchor. No network needed. `.venv/bin/mkdocs serve` previews it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Debian's Chromium, for the browser tests (Playwright never downloads a browser of its own).
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-# Lint, types, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
+# Lint, types, the docs site, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
 test: lint chromium
 	$(BIN)/pytest
 
@@ -39,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/housekeeping.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache
