@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -539,3 +540,233 @@ def test_when_no_keyring_and_no_passphrase_in_a_terminal_then_it_is_asked_for(cl
 
     status, output = _in_terminal(cli, ["connections", "list"], ["wrong secret"])
     assert status == 8 and "Passphrase of the token store" in output and "wrong passphrase" in output
+
+
+# --- hints that point the right way (issue 17) -----------------------------------------------------
+
+
+def _jwt_login(cli: Cli, server: Server, setup: Any, *extra: str) -> Result:
+    return cli(
+        "login",
+        "jwt",
+        "--login-url",
+        server.url,
+        "--client-id",
+        setup.app.consumer_key,
+        "--username",
+        setup.user.username,
+        "--jwt-key-file",
+        str(setup.key_file),
+        *extra,
+    )
+
+
+def test_when_token_lacks_the_api_scope_then_exit_6_saying_how_to_get_it(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path, scopes="id openid")
+    assert _jwt_login(cli, server, setup, "--alias", "noapi").exit_code == 0
+    result = cli("query", "SELECT Id FROM Account", "--api-version", "66.0")
+    assert result.exit_code == 6, result.output
+    assert result.output == (
+        "Error: 401 INVALID_SESSION_ID: This session is not valid for use with the REST API "
+        "(GET /services/data/v66.0/query/)\n"
+        "the connection's token lacks the `api` scope, which the REST API requires. Log in again asking "
+        'for it (`forcegate login web --scope "api refresh_token"`, or device); jwt, password and '
+        "client-credentials logins get the app's scopes, so there ask the app's admin to add `api` to them\n"
+    )
+
+
+def test_when_the_org_blocks_the_password_flow_then_the_cli_says_so_not_check_the_password(
+    cli: Cli, server: Server
+) -> None:
+    app, secret = server.create_app()
+    user = server.create_user()
+    result = cli(
+        "login",
+        "password",
+        "--login-url",
+        server.url,
+        "--client-id",
+        app.consumer_key,
+        "--client-secret",
+        secret,
+        "--username",
+        user.username,
+        FORCEGATE_PASSWORD="Passw0rd-for-tests",
+    )
+    assert result.exit_code == 3
+    assert result.stderr.endswith(
+        "Error: the server refused: invalid_grant: authentication failure\n"
+        "the org does not allow the username-password flow: an admin can allow it with `forcegate org "
+        "update --allow-username-password-flows` (on Salesforce: Setup > OAuth and OpenID Connect Settings "
+        "> Allow OAuth Username-Password Flows)\n"
+    )
+
+
+def test_when_password_refused_where_the_flow_is_allowed_then_check_the_password_or_the_org(
+    cli: Cli, server: Server, password_flow_allowed: None
+) -> None:
+    app, secret = server.create_app()
+    user = server.create_user()
+    result = cli(
+        "login",
+        "password",
+        "--login-url",
+        server.url,
+        "--client-id",
+        app.consumer_key,
+        "--client-secret",
+        secret,
+        "--username",
+        user.username,
+        FORCEGATE_PASSWORD="wrong",
+    )
+    assert result.exit_code == 3
+    assert result.stderr.endswith(
+        "Error: the server refused: invalid_grant: authentication failure\n"
+        "check the password; from an untrusted IP append the security token. If both are right, the org "
+        "may block the username-password flow (Salesforce does by default in orgs created since Summer "
+        "'23): its login history says which\n"
+    )
+
+
+def test_when_a_scope_is_not_allowed_then_the_hint_names_the_scopes_and_the_page_the_error(
+    cli: Cli, server: Server
+) -> None:
+    port = free_port()
+    app, _ = web_app(server, port, scopes="api refresh_token")
+    process = cli.spawn(
+        "login",
+        "web",
+        "--login-url",
+        server.url,
+        "--client-id",
+        app.consumer_key,
+        "--port",
+        str(port),
+        "--no-browser",
+        "--scope",
+        "api refresh_token chatter_api",
+    )
+    url = _wait_for_line(process, "/services/oauth2/authorize?")
+    with server.client() as client:
+        redirect = client.get(url)
+    assert redirect.status_code == 302
+    page = httpx.get(redirect.headers["location"], timeout=10).text
+    assert (
+        '<h1>Login failed</h1>\n<p class="error" role="alert"><strong>error=invalid_scope</strong><br>'
+        "the requested scope is not allowed</p>"
+    ) in page
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 3
+    assert rest.endswith(
+        "Error: the server refused: invalid_scope: the requested scope is not allowed\n"
+        "the app does not allow every scope asked for (api refresh_token chatter_api): ask only for scopes "
+        "it has with --scope, or have an admin add the others to it (on forcegate: `forcegate apps show "
+        f'{app.consumer_key}` lists its scopes, `forcegate apps update {app.consumer_key} --scopes "..."` '
+        "sets them)\n"
+    )
+
+
+def test_when_the_jwt_audience_is_wrong_then_the_hint_names_it_and_forcegate_login_urls(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path)
+    result = _jwt_login(cli, server, setup, "--audience", "https://acme.my.salesforce.com")
+    assert result.exit_code == 3
+    assert result.output == (
+        "Error: the server refused: invalid_grant: Audience validation failed\n"
+        "the assertion's audience was https://acme.my.salesforce.com. forcegate accepts its own URL "
+        f"({server.url}) and each URL in its FORCEGATE_LOGIN_URLS setting; Salesforce accepts "
+        "https://login.salesforce.com, https://test.salesforce.com or the site's URL. Pass --audience "
+        f"{server.url}, or add https://acme.my.salesforce.com to FORCEGATE_LOGIN_URLS on the server\n"
+    )
+
+
+def test_when_the_jwt_key_file_is_a_certificate_then_exit_2_before_any_request(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path)
+    certificate = tmp_path / "server.crt"
+    certificate.write_text(str(setup.app.certificate_pem))
+    before = len(server.login_history(500))
+    result = cli(
+        "login",
+        "jwt",
+        "--login-url",
+        server.url,
+        "--client-id",
+        setup.app.consumer_key,
+        "--username",
+        setup.user.username,
+        "--jwt-key-file",
+        str(certificate),
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: the JWT key {certificate} is a certificate, not a private key: pass the private key whose "
+        "certificate the app holds\n"
+    )
+    assert len(server.login_history(500)) == before  # nothing reached the server
+
+
+def test_count_query_prints_the_count_as_table_csv_and_json(cli: Cli, server: Server, tmp_path: Path) -> None:
+    setup = jwt_setup(server, tmp_path, profile="System Administrator")
+    assert _jwt_login(cli, server, setup).exit_code == 0
+    soql = f"SELECT COUNT() FROM User WHERE Username = '{setup.user.username}'"
+    assert cli.json("query", soql) == {"totalSize": 1}
+    assert cli.ok("query", soql, "--csv").stdout == "totalSize\n1\n"
+    table = cli.ok("query", soql).stdout
+    assert "totalSize" in table and "│ 1 " in table.replace("┃", "│")
+    assert cli.json("query", "select  count ( )  from User where Username = 'nobody'") == {"totalSize": 0}
+
+
+def test_token_show_and_connections_show_agree_on_the_default(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path)
+    assert _jwt_login(cli, server, setup, "--alias", "first").exit_code == 0
+    assert _jwt_login(cli, server, setup, "--alias", "second").exit_code == 0
+    for alias, default in (("first", True), ("second", False)):
+        assert cli.json("token", "show", "-a", alias)["default"] is default
+        assert cli.json("connections", "show", alias)["default"] is default
+    assert cli.json("token", "show")["default"] is True  # the default connection, when none is named
+
+
+def test_expires_at_is_the_servers_when_it_says_and_an_estimate_otherwise(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path, access_token_lifetime_seconds=60)
+    # With the consumer secret the CLI can introspect its token: the server states the expiry.
+    stated = cli.json(
+        "login", "jwt", "--login-url", server.url, "--client-id", setup.app.consumer_key,
+        "--client-secret", setup.secret, "--username", setup.user.username,
+        "--jwt-key-file", str(setup.key_file), "--alias", "stated",
+    )  # fmt: skip
+    lifetime = _seconds_between(stated["issued_at"], stated["expires_at"])
+    assert 58 <= lifetime <= 61 and stated["expires_at_estimated"] is False
+    assert "(estimate)" not in cli.ok("connections", "show", "stated").stdout
+    refreshed = cli.json("token", "refresh", "-a", "stated")
+    assert refreshed["expires_at_estimated"] is False
+    assert 58 <= _seconds_between(refreshed["issued_at"], refreshed["expires_at"]) <= 61
+
+    # Without it nothing says: the usual two hours, labelled as a guess.
+    guessed = cli.json(*_jwt_login_args(server, setup), "--alias", "guessed")
+    assert _seconds_between(guessed["issued_at"], guessed["expires_at"]) == 7200
+    assert guessed["expires_at_estimated"] is True
+    assert f"{guessed['expires_at']} (estimate)" in cli.ok("token", "show", "-a", "guessed").stdout
+    assert "(estimate)" in cli.ok("connections", "list").stdout
+
+
+def _jwt_login_args(server: Server, setup: Any) -> list[str]:
+    return [
+        "login", "jwt", "--login-url", server.url, "--client-id", setup.app.consumer_key,
+        "--username", setup.user.username, "--jwt-key-file", str(setup.key_file),
+    ]  # fmt: skip
+
+
+def _seconds_between(start: str, end: str) -> float:
+    import datetime
+
+    return (datetime.datetime.fromisoformat(end) - datetime.datetime.fromisoformat(start)).total_seconds()

@@ -5,7 +5,7 @@ credentials and an existing access token; typed sessions and signature checks.""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from forcegate.client import Connection, DeviceCode, LoginError, OAuthError, Session
+from forcegate.client import Connection, DeviceCode, KeyFileError, LoginError, OAuthError, Session
 from forcegate.client.connection import default_audience, normalize_login_url
 from forcegate.flows import device as device_flow
 from forcegate.org.access import org_view, update_org
@@ -215,6 +215,66 @@ def test_when_device_login_denied_then_oauth_error(server: Server) -> None:
     assert caught.value.error == "access_denied"
 
 
+def _landing_pages(server: Server, user: Any, decision: str, pages: list[str]) -> Callable[[str], None]:
+    """A browser that logs in, decides, and keeps the loopback page it lands on."""
+
+    def open_browser(url: str) -> None:
+        with server.client() as client:
+            outcome = authorize(client, dict(parse_qsl(urlsplit(url).query)), user.username, PASSWORD,
+                                decision=decision)  # fmt: skip
+        landing = httpx.get(outcome.location, timeout=10)
+        assert landing.status_code == 200
+        assert landing.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+        pages.append(landing.text)
+
+    return open_browser
+
+
+def test_when_the_redirect_carries_an_error_then_the_loopback_page_shows_it_not_logged_in(
+    server: Server,
+) -> None:
+    port = free_port()
+    app, secret = web_app(server, port)
+    user = server.create_user()
+    pages: list[str] = []
+    with connection(server, app, secret) as conn, pytest.raises(OAuthError):
+        conn.web_server_login(port=port, open_browser=_landing_pages(server, user, "deny", pages), timeout=30)
+    [page] = pages
+    assert "<title>Login failed | forcegate</title>" in page and "<style>" in page
+    assert (
+        '<h1>Login failed</h1>\n<p class="error" role="alert"><strong>error=access_denied</strong><br>'
+        "end-user denied authorization</p>\n<p>Close this window and return to the terminal.</p>"
+    ) in page
+    assert "logged in" not in page.lower()
+
+    with connection(server, app, secret) as conn:
+        session = conn.web_server_login(
+            port=port, open_browser=_landing_pages(server, user, "allow", pages), timeout=30
+        )
+    assert session.access_token
+    assert (
+        "<h1>Authorization received</h1>\n"
+        "<p>Close this window and return to the terminal, which finishes the login.</p>"
+    ) in pages[1]
+
+
+def test_when_a_redirect_error_carries_markup_then_the_loopback_page_shows_it_inert(server: Server) -> None:
+    port = free_port()
+    app, secret = web_app(server, port)
+    pages: list[str] = []
+
+    def forged(url: str) -> None:
+        query = "error=%3Cb%3Ex%3C%2Fb%3E&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=s"
+        pages.append(httpx.get(f"{callback(port)}?{query}", timeout=10).text)
+
+    with connection(server, app, secret) as conn, pytest.raises(LoginError, match="state"):
+        conn.web_server_login(port=port, open_browser=forged, timeout=10)
+    assert (
+        "<strong>error=&lt;b&gt;x&lt;/b&gt;</strong><br>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    ) in pages[0]
+    assert "<script>" not in pages[0]
+
+
 # --- JWT bearer -----------------------------------------------------------------------------------
 
 
@@ -247,6 +307,51 @@ def test_when_jwt_key_is_not_a_private_key_then_login_error(server: Server, tmp_
     bad.write_text("-----BEGIN NONSENSE-----\n")
     with connection(server, setup.app, None) as conn, pytest.raises(LoginError, match="RSA private key"):
         conn.jwt_login(setup.user.username, bad)
+
+
+def test_when_the_jwt_key_is_a_certificate_then_key_file_error_and_nothing_sent(
+    server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path)
+    certificate = tmp_path / "server.crt"
+    certificate.write_text(str(setup.app.certificate_pem))
+    before = len(server.login_history(500))
+    with connection(server, setup.app, None) as conn, pytest.raises(KeyFileError) as caught:
+        conn.jwt_login(setup.user.username, certificate)
+    assert str(caught.value) == (
+        f"the JWT key {certificate} is a certificate, not a private key: pass the private key whose "
+        "certificate the app holds"
+    )
+    assert len(server.login_history(500)) == before
+
+
+def test_when_the_app_issues_jwt_access_tokens_then_the_session_expires_at_their_exp(
+    server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path, jwt_access_tokens=True, access_token_lifetime_seconds=60)
+    with connection(server, setup.app, None) as conn:
+        session = conn.jwt_login(setup.user.username, setup.key_file)
+    assert session.expiry_estimated is False
+    assert 59_000 <= session.expires_at_ms - server.clock.now_ms() <= 60_000
+
+
+def test_when_introspection_states_the_expiry_then_the_session_takes_it(
+    server: Server, tmp_path: Path
+) -> None:
+    setup = jwt_setup(server, tmp_path, access_token_lifetime_seconds=60)
+    with connection(server, setup.app, None) as conn:
+        guessed = conn.jwt_login(setup.user.username, setup.key_file)
+        assert conn.with_server_expiry(guessed) is guessed  # no secret: nothing to introspect with
+    assert guessed.expiry_estimated is True
+    assert guessed.expires_at_ms - guessed.issued_at_ms == 7200 * 1000
+    with connection(server, setup.app, setup.secret) as conn:
+        stated = conn.with_server_expiry(conn.jwt_login(setup.user.username, setup.key_file))
+        assert stated.expiry_estimated is False
+        assert 59_000 <= stated.expires_at_ms - server.clock.now_ms() <= 60_000
+        conn.revoke(stated.access_token)
+        revoked = conn.jwt_login(setup.user.username, setup.key_file)
+        conn.revoke(revoked.access_token)
+        assert conn.with_server_expiry(revoked).expiry_estimated is True  # inactive: the server says nothing
 
 
 def test_jwt_audience_follows_the_environment() -> None:
@@ -365,7 +470,7 @@ def test_the_public_api_is_pinned() -> None:
     assert sorted(sdk.__all__) == sorted(
         [
             "LOGIN_URL", "SANDBOX_URL", "ClientError", "Connection", "DeviceCode", "EncryptedFileStore",
-            "Forbidden", "KeyringStore", "LoginError", "MalformedRequest", "MethodNotAllowed",
+            "Forbidden", "KeyFileError", "KeyringStore", "LoginError", "MalformedRequest", "MethodNotAllowed",
             "MultipleChoices", "NetworkError", "NotFound", "OAuthError", "RefreshTokenRejected",
             "SalesforceAuth", "SalesforceClient", "SalesforceError", "SalesforceRequestsAuth", "ServerError",
             "Session", "SessionExpired", "StoreError", "StoredConnection", "TokenManager", "TokenStore",

@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -349,6 +350,43 @@ def test_when_audience_is_another_server_then_audience_validation_failed(setup: 
     for aud in ("https://evil.example.com", setup.server.url + "//", None, 42):
         response = setup.token(setup.assertion(aud=aud))
         _assert_error(response, "invalid_grant", "Audience validation failed")
+
+
+def test_when_audience_is_wrong_then_login_history_names_it_and_the_accepted_ones(
+    server: Server, keys: KeyPair
+) -> None:
+    with _login_urls(server, "https://sso.example.com"):
+        setup = _admin_approved_setup(server, keys)
+        response = setup.token(setup.assertion(aud="https://acme.my.salesforce.com"))
+    _assert_error(response, "invalid_grant", "Audience validation failed")  # the wire stays Salesforce's
+    assert "forcegate-hint" not in response.headers
+    [row] = setup.history()
+    assert row["status"] == (
+        'Failed: aud "https://acme.my.salesforce.com"; '
+        f"own URL + FORCEGATE_LOGIN_URLS: {server.url}, https://sso.example.com"
+    )
+
+
+def test_when_audience_detail_is_longer_than_the_status_column_then_it_is_cut_visibly(setup: Setup) -> None:
+    setup.token(setup.assertion(aud="https://acme.my.salesforce.com"))
+    [row] = setup.history()
+    status = str(row["status"])
+    assert len(status) == 128 and status.endswith("…")  # the default login URLs do not all fit
+    assert status.startswith(
+        'Failed: aud "https://acme.my.salesforce.com"; '
+        f"own URL + FORCEGATE_LOGIN_URLS: {setup.server.url}, https://login."
+    )
+
+
+@contextmanager
+def _login_urls(server: Server, *urls: str) -> Iterator[None]:
+    """FORCEGATE_LOGIN_URLS of the shared server, for one test."""
+    original = server.ctx.settings
+    server.ctx.settings = original.with_overrides(login_urls=urls)
+    try:
+        yield
+    finally:
+        server.ctx.settings = original
 
 
 def test_when_signed_by_another_key_then_invalid_assertion(setup: Setup) -> None:

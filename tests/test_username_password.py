@@ -163,11 +163,27 @@ def test_when_org_blocks_the_flow_then_authentication_failure(
     org_settings(allow_username_password_flows=False, trusted_ip_ranges=LOOPBACK)
     user, _ = _user(server)
     app, secret = server.create_app()
-    _refused(_grant(server, app.consumer_key, secret, user.username, PASSWORD))
+    blocked = _grant(server, app.consumer_key, secret, user.username, PASSWORD)
+    _refused(blocked)
     rows = [r for r in server.login_history() if r["app_id"] == app.id]
     assert [(r["flow"], r["status"]) for r in rows] == [
         ("username_password", "Failed: Username-Password Flow Disabled")
     ]
+    # Salesforce's body, and beside it the cause for the app's holder (its secret was checked first).
+    assert blocked.headers["forcegate-hint"] == "username_password_flow_disabled"
+    wrong_secret = _grant(server, app.consumer_key, "0" * len(secret), user.username, PASSWORD)
+    assert wrong_secret.status_code == 400 and "forcegate-hint" not in wrong_secret.headers
+
+
+def test_when_password_wrong_then_no_hint_beside_the_refusal(
+    server: Server, org_settings: OrgSettings
+) -> None:
+    org_settings(allow_username_password_flows=True, trusted_ip_ranges=LOOPBACK)
+    user, _ = _user(server)
+    app, secret = server.create_app()
+    wrong = _grant(server, app.consumer_key, secret, user.username, "Not-the-password1")
+    _refused(wrong)
+    assert "forcegate-hint" not in wrong.headers
 
 
 def test_when_password_wrong_or_user_unknown_then_the_same_answer(

@@ -98,6 +98,23 @@ def test_when_redirect_uri_unregistered_at_authorize_then_error_page_without_red
         assert "redirect_uri" in page.text and "<form" not in page.text
 
 
+def test_when_redirect_uri_unregistered_then_the_error_page_shows_it_escaped(server: Server) -> None:
+    key, _, _ = _setup(server)
+    received = 'https://app.example.com/cb?a=1&b="><script>alert(1)</script>'
+    with server.client() as browser:
+        page = browser.get("/services/oauth2/authorize", params={**_params(key), "redirect_uri": received})
+    assert page.status_code == 400
+    assert (
+        "<p>The application asked to return to <code>https://app.example.com/cb?a=1&amp;b=&#34;&gt;"
+        "&lt;script&gt;alert(1)&lt;/script&gt;</code>, which is not one of the\ncallback URLs registered "
+        "for it. They must match character for character.</p>"
+    ) in page.text
+    assert "<script>" not in page.text
+    with server.client() as browser:  # an unknown client: no redirect_uri is worth showing
+        unknown = browser.get("/services/oauth2/authorize", params=_params("3MVG9unknown"))
+    assert "asked to return to" not in unknown.text
+
+
 def test_when_client_id_unknown_at_authorize_then_error_page_without_redirect(server: Server) -> None:
     with server.client() as browser:
         page = browser.get("/services/oauth2/authorize", params=_params("3MVG9unknown"))

@@ -101,6 +101,23 @@ class Settings:
     # Redis for state every server process shares at request speed (data-API request counts). Unset:
     # the database, with counts batched per process (see forcegate.org.api_limits).
     redis_url: str | None = field(default_factory=lambda: os.environ.get("FORCEGATE_REDIS_URL") or None)
+    # Slow clients (slowloris): a request's line and headers must arrive within the first timeout
+    # (counted from when the connection is ready for it), its body within the second (from the end of
+    # the headers); then the connection is closed (a body gets 408 first). See forcegate.server.
+    header_timeout_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("FORCEGATE_HEADER_TIMEOUT_SECONDS", "10"))
+    )
+    body_timeout_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("FORCEGATE_BODY_TIMEOUT_SECONDS", "30"))
+    )
+    # Open connections (and requests in progress) one process serves before answering 503.
+    max_connections: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_MAX_CONNECTIONS", "1000"))
+    )
+    # How long an idle keep-alive connection stays open between requests.
+    keep_alive_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("FORCEGATE_KEEP_ALIVE_SECONDS", "5"))
+    )
 
     # Password throttling before any argon2 hash (forcegate.flows.throttle): failed attempts counted
     # in fixed windows per client IP, per (username, IP), and per username across IPs. 0: no limit.

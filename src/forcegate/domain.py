@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Org",
     "Profile",
     "User",
+    "username_key",
 ]
 
 DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 2 * 3600
@@ -28,6 +30,15 @@ REFRESH_UNTIL_REVOKED = "until_revoked"
 REFRESH_EXPIRE_AFTER = "expire_after"
 REFRESH_EXPIRE_IF_UNUSED = "expire_if_unused"
 REFRESH_TOKEN_POLICIES = (REFRESH_UNTIL_REVOKED, REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED)
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def username_key(username: str) -> str:
+    """How usernames compare: case-insensitively, in ASCII only (usernames are ASCII). ``str.lower``
+    would fold look-alikes into ASCII (the Kelvin sign "\u212a" becomes "k"), letting a spoofed name
+    log in as the user it imitates (Unicode TR #36 §2)."""
+    return username.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from forcegate.secrets_box import token_hash
 from forcegate.storage import schema
 from tests.conftest import Server
 
-__all__ = ["nothing_issued", "snapshot"]
+__all__ = ["family_revoked", "is_revoked", "nothing_issued", "snapshot"]
 
 # What a refused request must never create. Login history and rate-limit counters are left out on
 # purpose: a refusal is expected to write those.
@@ -46,3 +47,36 @@ def nothing_issued(server: Server) -> Iterator[None]:
     after = snapshot(server)
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the attack changed state: {changed}"
+
+
+def is_revoked(server: Server, token: str) -> bool:
+    """Whether the stored row of an access or refresh token (found by its hash) is revoked."""
+    hashed = token_hash(token)
+    with server.ctx.db.read() as conn:
+        for table in (schema.access_tokens, schema.refresh_tokens):
+            row = conn.execute(select(table.c.revoked_ms).where(table.c.token_hash == hashed)).first()
+            if row is not None:
+                return row.revoked_ms is not None
+    raise AssertionError("no such token is stored")
+
+
+def family_revoked(server: Server, token: str) -> bool:
+    """Whether the whole family of a token is revoked: its authorization and every access and refresh
+    token issued under it."""
+    hashed = token_hash(token)
+    with server.ctx.db.read() as conn:
+        authorization_id = None
+        for table in (schema.access_tokens, schema.refresh_tokens):
+            row = conn.execute(select(table.c.authorization_id).where(table.c.token_hash == hashed)).first()
+            if row is not None:
+                authorization_id = row.authorization_id
+        assert authorization_id is not None, "no such token is stored"
+        grant = schema.authorizations
+        revoked = [
+            conn.execute(select(grant.c.revoked_ms).where(grant.c.id == authorization_id)).scalar_one()
+        ]
+        for table in (schema.access_tokens, schema.refresh_tokens):
+            revoked += conn.execute(
+                select(table.c.revoked_ms).where(table.c.authorization_id == authorization_id)
+            ).scalars()
+    return all(value is not None for value in revoked)

@@ -16,6 +16,7 @@ from forcegate.client.connection import LOGIN_URL, SANDBOX_URL, Connection, Devi
 from forcegate.client.errors import (
     ClientError,
     Forbidden,
+    KeyFileError,
     LoginError,
     MalformedRequest,
     MethodNotAllowed,
@@ -50,6 +51,7 @@ __all__ = [
     "DeviceCode",
     "EncryptedFileStore",
     "Forbidden",
+    "KeyFileError",
     "KeyringStore",
     "LoginError",
     "MalformedRequest",

@@ -18,9 +18,9 @@ from forcegate.client.tokens import TokenManager
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["SalesforceAuth", "SalesforceRequestsAuth", "session_rejected"]
+__all__ = ["NOT_FOR_API", "SalesforceAuth", "SalesforceRequestsAuth", "session_rejected"]
 
-_NOT_FOR_API = "This session is not valid for use with the REST API"
+NOT_FOR_API = "This session is not valid for use with the REST API"
 
 
 def session_rejected(status: int, body: bytes) -> bool:
@@ -34,7 +34,7 @@ def session_rejected(status: int, body: bytes) -> bool:
     first: Any = errors[0] if isinstance(errors, list) and errors else errors
     if not isinstance(first, dict):
         return False
-    return first.get("errorCode") == "INVALID_SESSION_ID" and first.get("message") != _NOT_FOR_API
+    return first.get("errorCode") == "INVALID_SESSION_ID" and first.get("message") != NOT_FOR_API
 
 
 def _bearer(request: httpx.Request, token: str) -> None:

@@ -19,10 +19,12 @@ import csv
 import functools
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,9 +33,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from forcegate.client.connection import LOGIN_URL, SANDBOX_URL, Connection, DeviceCode, normalize_login_url
+from forcegate.client.auth import NOT_FOR_API
+from forcegate.client.connection import (
+    LOGIN_URL,
+    SANDBOX_URL,
+    Connection,
+    DeviceCode,
+    default_audience,
+    normalize_login_url,
+)
 from forcegate.client.errors import (
     ClientError,
+    KeyFileError,
     LoginError,
     NetworkError,
     OAuthError,
@@ -100,10 +111,72 @@ HINTS = {
 }
 
 
-def _refusal(error: OAuthError) -> str:
+# What to do next when forcegate named the cause (OAuthError.hint, from its Forcegate-Hint header).
+HINTS_BY_CAUSE = {
+    "username_password_flow_disabled": "the org does not allow the username-password flow: an admin can "
+    "allow it with `forcegate org update --allow-username-password-flows` (on Salesforce: Setup > OAuth "
+    "and OpenID Connect Settings > Allow OAuth Username-Password Flows)",
+}
+PASSWORD_REFUSED = (
+    "check the password; from an untrusted IP append the security token. If both are right, the org may "
+    "block the username-password flow (Salesforce does by default in orgs created since Summer '23): "
+    "its login history says which"
+)
+NO_API_SCOPE = (
+    "the connection's token lacks the `api` scope, which the REST API requires. Log in again asking for it "
+    '(`forcegate login web --scope "api refresh_token"`, or device); jwt, password and client-credentials '
+    "logins get the app's scopes, so there ask the app's admin to add `api` to them"
+)
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login command asked for, so a refusal's hint can name it."""
+
+    connection: Connection
+    flow: str
+    scopes: tuple[str, ...] = ()
+    audience: str | None = None
+
+
+def _refusal(error: OAuthError, attempt: LoginAttempt | None = None) -> str:
     message = f"the server refused: {error.error}: {error.description}"
-    hint = HINTS.get(error.description)
+    hint = HINTS_BY_CAUSE.get(error.hint) or (_attempt_hint(error, attempt) if attempt else None)
+    hint = hint or HINTS.get(error.description)
     return f"{message}\n{hint}" if hint else message
+
+
+def _attempt_hint(error: OAuthError, attempt: LoginAttempt) -> str | None:
+    app = attempt.connection.consumer_key
+    if error.error == "invalid_scope":
+        return (
+            f"the app does not allow every scope asked for ({' '.join(attempt.scopes)}): ask only for "
+            "scopes it has with --scope, or have an admin add the others to it (on forcegate: "
+            f'`forcegate apps show {app}` lists its scopes, `forcegate apps update {app} --scopes "..."` '
+            "sets them)"
+        )
+    if error.description == "Audience validation failed" and attempt.audience:
+        url = attempt.connection.login_url
+        return (
+            f"the assertion's audience was {attempt.audience}. forcegate accepts its own URL ({url}) and "
+            "each URL in its FORCEGATE_LOGIN_URLS setting; Salesforce accepts https://login.salesforce.com, "
+            f"https://test.salesforce.com or the site's URL. Pass --audience {url}, or add "
+            f"{attempt.audience} to FORCEGATE_LOGIN_URLS on the server"
+        )
+    if attempt.flow == "password" and error.description == "authentication failure":
+        return PASSWORD_REFUSED
+    return None
+
+
+@contextmanager
+def _logging_in(attempt: LoginAttempt) -> Iterator[None]:
+    """A refused login says what it tried, for hints that name the scopes or the audience."""
+    try:
+        yield
+    except RefreshTokenRejected:
+        raise
+    except OAuthError as error:
+        raise Failure(_refusal(error, attempt), EXIT_LOGIN_REFUSED) from None
 
 
 def _fails_cleanly(func: F) -> F:
@@ -118,6 +191,8 @@ def _fails_cleanly(func: F) -> F:
         except OAuthError as error:
             raise Failure(_refusal(error), EXIT_LOGIN_REFUSED) from None
         except SessionExpired as error:
+            if error.message == NOT_FOR_API:  # a new token with the same scopes would fail alike
+                raise Failure(f"{error}\n{NO_API_SCOPE}", EXIT_API_ERROR) from None
             raise Failure(f"{error} - log in again", EXIT_LOG_IN_AGAIN) from None
         except SalesforceError as error:
             raise Failure(str(error), EXIT_API_ERROR) from None
@@ -125,6 +200,8 @@ def _fails_cleanly(func: F) -> F:
             raise Failure(str(error), EXIT_UNREACHABLE) from None
         except StoreError as error:
             raise Failure(str(error), EXIT_STORE) from None
+        except KeyFileError as error:  # found locally: the command line named the wrong file
+            raise Failure(str(error), EXIT_USAGE) from None
         except LoginError as error:
             raise Failure(str(error), EXIT_LOGIN_REFUSED) from None
         except ClientError as error:
@@ -291,11 +368,12 @@ def _username(connection: Connection, session: Session) -> str | None:
     return None
 
 
-def _session_view(record: StoredConnection, default: bool = False) -> dict[str, Any]:
+def _session_view(record: StoredConnection, store: TokenStore) -> dict[str, Any]:
+    """A connection as every command shows it; the store alone says which one is the default."""
     session = record.session
     return {
         "alias": record.alias,
-        "default": default,
+        "default": store.default_alias() == record.alias,
         "username": record.username,
         "login_url": record.login_url,
         "client_id": record.consumer_key,
@@ -306,6 +384,8 @@ def _session_view(record: StoredConnection, default: bool = False) -> dict[str, 
         "scopes": list(session.scopes) if session else [],
         "issued_at": session.issued_at.isoformat() if session else None,
         "expires_at": session.expires_at.isoformat() if session else None,
+        # Stated by the server (introspection, a JWT token's exp) or computed from the usual lifetime.
+        "expires_at_estimated": bool(session and session.expiry_estimated),
         "refresh_token": bool(session and session.refresh_token),
         "signature_verified": bool(session and session.signature_verified),
         "logged_in": session is not None,
@@ -324,6 +404,7 @@ def _save_login(
     jwt_key_file: str | None = None,
 ) -> None:
     store = _store()
+    session = connection.with_server_expiry(session)
     username = username or _username(connection, session)
     name = alias or username or session.user_id or "default"
     record = StoredConnection(
@@ -340,7 +421,7 @@ def _save_login(
     if set_default or not store.default_alias():
         store.set_default(name)
     connection.close()
-    view = _session_view(record, store.default_alias() == name)
+    view = _session_view(record, store)
     if as_json:
         _emit_json(view)
     else:
@@ -394,9 +475,9 @@ def login_web(
 
             webbrowser.open(url)
 
-    session = connection.web_server_login(
-        port=port, scopes=_scopes(scope), open_browser=show, timeout=timeout
-    )
+    scopes = _scopes(scope)
+    with _logging_in(LoginAttempt(connection, "web", scopes or ())):
+        session = connection.web_server_login(port=port, scopes=scopes, open_browser=show, timeout=timeout)
     _save_login(connection, session, flow="web", alias=alias, set_default=set_default, as_json=as_json)
 
 
@@ -415,7 +496,10 @@ def login_device(
 ) -> None:
     """Device flow: for a terminal without a browser. Shows a code to type on another device."""
     connection = _connection(login_url, sandbox, client_id, client_secret)
-    code: DeviceCode = connection.start_device_login(_scopes(scope))
+    scopes = _scopes(scope)
+    attempt = LoginAttempt(connection, "device", scopes or ())
+    with _logging_in(attempt):
+        code: DeviceCode = connection.start_device_login(scopes)
     err.print(
         Text.assemble(
             "Open ",
@@ -425,7 +509,7 @@ def login_device(
         ),
         highlight=False,
     )
-    with err.status("Waiting for approval..."):
+    with err.status("Waiting for approval..."), _logging_in(attempt):
         session = connection.poll_device_login(code)
     _save_login(connection, session, flow="device", alias=alias, set_default=set_default, as_json=as_json)
 
@@ -454,7 +538,9 @@ def login_jwt(
 ) -> None:
     """JWT bearer flow: a signed assertion, no browser; renews itself with the same key file."""
     connection = _connection(login_url, sandbox, client_id, client_secret)
-    session = connection.jwt_login(username, jwt_key_file, audience=audience)
+    audience = audience or default_audience(connection.login_url)
+    with _logging_in(LoginAttempt(connection, "jwt", audience=audience)):
+        session = connection.jwt_login(username, jwt_key_file, audience=audience)
     _save_login(
         connection,
         session,
@@ -495,7 +581,7 @@ def login_password(
     """Username-password flow (deprecated by Salesforce: prefer jwt, web or device)."""
     connection = _connection(login_url, sandbox, client_id, client_secret)
     err.print("Warning: the username-password flow is deprecated; prefer jwt, web or device.", style="yellow")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _logging_in(LoginAttempt(connection, "password")):
         warnings.simplefilter("ignore", DeprecationWarning)
         session = connection.password_login(username, password, security_token)
     _save_login(
@@ -544,8 +630,7 @@ def connections_group() -> None:
 def connections_list(as_json: bool) -> None:
     """Every stored connection (no tokens shown)."""
     store = _store()
-    default = store.default_alias()
-    views = [_session_view(r, r.alias == default) for r in sorted(store.list(), key=lambda r: r.alias)]
+    views = [_session_view(r, store) for r in sorted(store.list(), key=lambda r: r.alias)]
     if as_json:
         _emit_json(views)
         return
@@ -557,7 +642,7 @@ def connections_list(as_json: bool) -> None:
             shown(view["username"]),
             shown(view["instance_url"] or "(logged out)"),
             shown(view["flow"]),
-            shown(view["expires_at"]),
+            shown(_expiry_text(view)),
         )
     _out().print(table)
 
@@ -569,7 +654,7 @@ def connections_show(alias: str | None, as_json: bool) -> None:
     """One connection's details (no tokens shown)."""
     store = _store()
     record = _record(store, alias)
-    view = _session_view(record, store.default_alias() == record.alias)
+    view = _session_view(record, store)
     if as_json:
         _emit_json(view)
         return
@@ -608,13 +693,14 @@ def _masked(token: str) -> str:
 @json_option
 def token_show(alias: str | None, reveal: bool, as_json: bool) -> None:
     """The access token's details; the token itself only with --reveal."""
-    record = _record(_store(), alias)
+    store = _store()
+    record = _record(store, alias)
     if record.session is None:
         raise Failure(f"{record.alias} is logged out: log in again", EXIT_LOG_IN_AGAIN)
     if reveal:
         click.echo(printable(record.session.access_token))
         return
-    view = _session_view(record) | {"access_token": _masked(record.session.access_token)}
+    view = _session_view(record, store) | {"access_token": _masked(record.session.access_token)}
     if as_json:
         _emit_json(view)
     else:
@@ -631,13 +717,15 @@ def token_refresh(alias: str | None, as_json: bool) -> None:
     manager = manager_for(record, store)
     try:
         manager.force_refresh()
+        record.session = manager.connection.with_server_expiry(manager.session)
     finally:
         manager.connection.close()
-    view = _session_view(record)
+    store.save(record)
+    view = _session_view(record, store)
     if as_json:
         _emit_json(view)
     else:
-        err.print(Text.assemble("Refreshed ", shown(record.alias), f": valid until {view['expires_at']}."))
+        err.print(Text.assemble("Refreshed ", shown(record.alias), f": valid until {_expiry_text(view)}."))
 
 
 def _revoke(record: StoredConnection) -> None:
@@ -686,11 +774,35 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(columns)
 
 
+def _expiry_text(view: dict[str, Any]) -> str | None:
+    if view["expires_at"] is None:
+        return None
+    return f"{view['expires_at']} (estimate)" if view["expires_at_estimated"] else str(view["expires_at"])
+
+
 def _key_value_table(view: dict[str, Any]) -> None:
     table = Table("field", "value", show_header=False)
     for key, value in view.items():
-        table.add_row(key, shown(value))
+        if key == "expires_at_estimated":
+            continue  # said beside expires_at
+        table.add_row(key, shown(_expiry_text(view) if key == "expires_at" else value))
     _out().print(table)
+
+
+# SELECT COUNT() FROM ...: the answer is a count (totalSize) and no records.
+_COUNT_ONLY = re.compile(r"\s*SELECT\s+COUNT\s*\(\s*\)\s+FROM\s", re.IGNORECASE)
+
+
+def _print_count(total: int, as_json: bool, as_csv: bool) -> None:
+    """Named totalSize in every format, as the REST API's query answer names it."""
+    if as_json:
+        _emit_json({"totalSize": total})
+    elif as_csv:
+        click.echo(f"totalSize\n{total}")
+    else:
+        table = Table("totalSize")
+        table.add_row(str(total))
+        _out().print(table)
 
 
 @click.command("query", epilog=EPILOG)
@@ -704,9 +816,13 @@ def _key_value_table(view: dict[str, Any]) -> None:
 def query(
     soql: str, alias: str | None, api_version: str | None, as_json: bool, as_csv: bool, all_rows: bool
 ) -> None:
-    """Run a SOQL query and print every record (all pages)."""
+    """Run a SOQL query and print every record (all pages); SELECT COUNT() prints the count."""
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are mutually exclusive")
+    if _COUNT_ONLY.match(soql):
+        with _rest(alias, api_version) as client:
+            _print_count(client.count(soql, include_deleted=all_rows), as_json, as_csv)
+        return
     with _rest(alias, api_version) as client:
         records = client.query_all(soql, include_deleted=all_rows)
     if as_json:

@@ -26,6 +26,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from forcegate.client.errors import (
+    ClientError,
+    KeyFileError,
     LoginError,
     NetworkError,
     OAuthError,
@@ -169,6 +171,10 @@ class Connection:
     @property
     def revoke_url(self) -> str:
         return f"{self.login_url}/services/oauth2/revoke"
+
+    @property
+    def introspect_url(self) -> str:
+        return f"{self.login_url}/services/oauth2/introspect"
 
     def _client_auth(self, form: dict[str, str]) -> dict[str, str]:
         form = {"client_id": self.consumer_key, **form}
@@ -376,15 +382,22 @@ class Connection:
         self, username: str, private_key: str | bytes | Path, audience: str | None = None
     ) -> str:
         """An RS256 assertion: iss = consumer key, sub = username, aud, exp three minutes ahead."""
+        where = f"{private_key} " if isinstance(private_key, Path) else ""
         pem = Path(private_key).read_bytes() if isinstance(private_key, Path) else private_key
         if isinstance(pem, str):
             pem = pem.encode()
+        if b"-----BEGIN CERTIFICATE-----" in pem and b"PRIVATE KEY-----" not in pem:
+            # The usual mix-up: the certificate belongs to the connected app, the key to the client.
+            raise KeyFileError(
+                f"the JWT key {where}is a certificate, not a private key: pass the private key whose "
+                "certificate the app holds"
+            )
         try:
             key = RSAKey.import_key(pem)
         except Exception as exc:
-            raise LoginError("the JWT key is not an RSA private key in PEM form") from exc
+            raise KeyFileError(f"the JWT key {where}is not an RSA private key in PEM form") from exc
         if not key.is_private:
-            raise LoginError("the JWT key is a public key: the private key is needed to sign")
+            raise KeyFileError(f"the JWT key {where}is a public key: the private key is needed to sign")
         claims = {
             "iss": self.consumer_key,
             "sub": username,
@@ -494,6 +507,37 @@ class Connection:
             raise oauth_error_from_response(response)
         body: dict[str, Any] = response.json()
         return body
+
+    def introspect(self, token: str, token_type_hint: str = "access_token") -> dict[str, Any]:  # noqa: S107
+        """RFC 7662 introspection (salesforce-wire.md §10.2); the app authenticates with its secret
+        and may look only at its own tokens. ``{"active": false}`` for any token it cannot see."""
+        form = self._client_auth({"token": token, "token_type_hint": token_type_hint})
+        try:
+            response = self.http.post(self.introspect_url, data=form, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"cannot reach {self.login_url}: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise oauth_error_from_response(response)
+        try:
+            body = response.json()
+        except ValueError:
+            raise LoginError("the introspection endpoint answered with a non-JSON body") from None
+        return body if isinstance(body, dict) else {"active": False}
+
+    def with_server_expiry(self, session: Session) -> Session:
+        """The session with the expiry the server states, when it states one: introspection's ``exp``
+        (Salesforce's advice for learning a token's real lifetime). Unchanged, still an estimate,
+        when there is no secret to introspect with or the server says nothing usable."""
+        if not session.expiry_estimated or not self.consumer_secret:
+            return session
+        try:
+            info = self.introspect(session.access_token)
+        except ClientError:
+            return session
+        exp = info.get("exp")
+        if info.get("active") is not True or not isinstance(exp, int) or isinstance(exp, bool):
+            return session
+        return session.with_stated_expiry(exp * 1000)
 
     def revoke(self, token: str) -> None:
         """Revoke an access or refresh token (revoking a refresh token ends its access tokens too)."""

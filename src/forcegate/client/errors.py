@@ -4,6 +4,7 @@
     ├── OAuthError                 an OAuth endpoint refused: ``error`` and ``error_description``
     │   └── RefreshTokenRejected   the refresh token is dead (expired, revoked or reused): log in again
     ├── LoginError                 a flow failed on our side: state mismatch, signature mismatch, timeout
+    │   └── KeyFileError           the JWT key file cannot sign (a certificate, a public key, not PEM)
     ├── NetworkError               the server could not be reached
     ├── SalesforceError            the data API refused: status plus ``errorCode`` (one subclass per status)
     │   ├── MultipleChoices (300), MalformedRequest (400), SessionExpired (401),
@@ -23,6 +24,7 @@ import httpx
 __all__ = [
     "ClientError",
     "Forbidden",
+    "KeyFileError",
     "LoginError",
     "MalformedRequest",
     "MethodNotAllowed",
@@ -44,13 +46,19 @@ class ClientError(Exception):
     """Base of every error the SDK raises on purpose."""
 
 
-class OAuthError(ClientError):
-    """An OAuth endpoint answered ``{"error", "error_description"}``."""
+# forcegate names some refusals' cause in this header, beside Salesforce's body (protocol/errors.py).
+HINT_HEADER = "Forcegate-Hint"
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+
+class OAuthError(ClientError):
+    """An OAuth endpoint answered ``{"error", "error_description"}``; ``hint`` is the cause a forcegate
+    server may name beside it (``username_password_flow_disabled``), empty from Salesforce."""
+
+    def __init__(self, error: str, description: str, status: int = 400, hint: str = "") -> None:
         self.error = error
         self.description = description
         self.status = status
+        self.hint = hint
         super().__init__(f"{error}: {description}" if description else error)
 
 
@@ -75,6 +83,10 @@ class RefreshTokenRejected(OAuthError):
 
 class LoginError(ClientError):
     """A flow could not complete for a reason found on the client's side."""
+
+
+class KeyFileError(LoginError):
+    """The JWT bearer flow's key cannot sign; found before anything was sent to the server."""
 
 
 class NetworkError(ClientError):
@@ -176,7 +188,12 @@ def api_error_from_response(response: httpx.Response) -> SalesforceError:
 def oauth_error_from_response(response: httpx.Response) -> OAuthError:
     body = _json(response)
     if isinstance(body, dict) and "error" in body:
-        return OAuthError(str(body["error"]), str(body.get("error_description", "")), response.status_code)
+        return OAuthError(
+            str(body["error"]),
+            str(body.get("error_description", "")),
+            response.status_code,
+            response.headers.get(HINT_HEADER, ""),
+        )
     return OAuthError(
         f"http_{response.status_code}", response.reason_phrase or "unexpected answer", response.status_code
     )

@@ -1,11 +1,13 @@
 """The loopback listener of the Web Server flow: one redirect caught on ``http://localhost:<port>``.
 
 RFC 8252 §7.3: a native app receives the code on a loopback port. It listens on 127.0.0.1 only and
-answers a short page; the request line (which carries the code) is never logged.
+answers a short page that says what arrived (an authorization code, or the server's error); the
+request line (which carries the code) is never logged.
 """
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,12 +15,47 @@ from urllib.parse import parse_qsl, urlsplit
 
 from forcegate.client.errors import LoginError
 
-__all__ = ["wait_for_redirect"]
+__all__ = ["landing_page", "wait_for_redirect"]
 
-_DONE_PAGE = (
-    b"<!doctype html><meta charset=utf-8><title>Logged in</title>"
-    b"<p>You are logged in. You can close this window and return to the terminal.</p>"
-)
+# The look of forcegate's own pages (templates/base.html), inline: the page loads nothing.
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} | forcegate</title>
+<style>
+  body {{ font-family: system-ui, sans-serif; background: #f3f3f3; color: #181818; margin: 0; }}
+  main {{ max-width: 26rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: .5rem;
+         box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
+  h1 {{ font-size: 1.3rem; margin-top: 0; }}
+  .error {{ background: #fde8e8; border: 1px solid #ea001e; padding: .75rem; border-radius: .25rem; }}
+</style></head>
+<body><main>
+<h1>{title}</h1>
+{body}
+</main></body></html>
+"""
+
+
+def landing_page(params: dict[str, str]) -> bytes:
+    """What the browser shows once redirected back: the truth about what arrived. The code is yet
+    to be exchanged, so it says the terminal finishes the login, not that it succeeded."""
+    if "error" in params:
+        error, description = html.escape(params["error"]), html.escape(params.get("error_description", ""))
+        title = "Login failed"
+        body = (
+            f'<p class="error" role="alert"><strong>error={error}</strong><br>{description}</p>\n'
+            "<p>Close this window and return to the terminal.</p>"
+        )
+    elif not params.get("code"):
+        title = "Login failed"
+        body = (
+            '<p class="error" role="alert">The redirect carried no authorization code.</p>\n'
+            "<p>Close this window and return to the terminal.</p>"
+        )
+    else:
+        title = "Authorization received"
+        body = "<p>Close this window and return to the terminal, which finishes the login.</p>"
+    return _PAGE.format(title=title, body=body).encode("utf-8")
 
 
 def wait_for_redirect(
@@ -38,12 +75,14 @@ def wait_for_redirect(
                 self.end_headers()
                 return
             received.update(parse_qsl(parts.query, keep_blank_values=True))
+            page = landing_page(received)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(_DONE_PAGE)))
+            self.send_header("Content-Length", str(len(page)))
             self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
             self.end_headers()
-            self.wfile.write(_DONE_PAGE)
+            self.wfile.write(page)
             arrived.set()
 
         def log_message(self, format: str, *args: object) -> None:

@@ -108,6 +108,12 @@ class SalesforceClient:
         for page in self.query_pages(soql, include_deleted=include_deleted, batch_size=batch_size):
             yield from page.get("records", [])
 
+    def count(self, soql: str, *, include_deleted: bool = False) -> int:
+        """The ``totalSize`` of a query: for ``SELECT COUNT() FROM ...``, whose answer carries no
+        records, the count itself."""
+        page = self._call("GET", "queryAll/" if include_deleted else "query/", params={"q": soql})
+        return int(page.get("totalSize") or 0)
+
     def query_all(
         self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
     ) -> list[dict[str, Any]]:

@@ -1,15 +1,20 @@
 """A typed session: what every flow returns, whatever the server sends.
 
 Salesforce sends no ``expires_in``: an access token lives as long as the session timeout (two hours
-by default, set per org, profile or app; salesforce-wire.md §1.4). The SDK therefore computes the
-expiry from ``issued_at`` plus the connection's ``session_lifetime`` and, since the timeout is really
-an inactivity timer, also trusts the server: a 401 ``INVALID_SESSION_ID`` means refresh whatever the
-clock says.
+by default, set per org, profile or app; salesforce-wire.md §1.4). The expiry is therefore what the
+server states where it states one (the ``exp`` of a JWT access token, or of introspection:
+:meth:`Connection.with_server_expiry`), and otherwise an estimate, ``issued_at`` plus the
+connection's ``session_lifetime``, marked ``expiry_estimated``. Since the timeout is really an
+inactivity timer, the SDK also trusts the server: a 401 ``INVALID_SESSION_ID`` means refresh whatever
+the clock says.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -20,6 +25,20 @@ DEFAULT_SESSION_LIFETIME = 7200
 
 def _ms_to_datetime(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+def jwt_expiry_ms(access_token: str) -> int | None:
+    """The ``exp`` of a JWT access token (Salesforce's opt-in JWT-based tokens), in epoch ms; None for
+    an opaque token. Read, not verified: it only tells when the server will stop accepting it."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return exp * 1000 if isinstance(exp, int) and not isinstance(exp, bool) and exp > 0 else None
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,7 @@ class Session:
     token_type: str = "Bearer"
     id_token: str | None = None
     signature_verified: bool = False
+    expiry_estimated: bool = True  # False when the server stated expires_at_ms
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -62,14 +82,17 @@ class Session:
             "id_token",
             "signature",
         }
+        access_token = str(body["access_token"])
+        stated_ms = jwt_expiry_ms(access_token)
         return cls(
-            access_token=str(body["access_token"]),
+            access_token=access_token,
             instance_url=str(body.get("instance_url") or "").rstrip("/"),
             identity_url=str(body["id"]) if body.get("id") else None,
             scopes=tuple(str(body.get("scope") or "").split()),
             issued_at_ms=issued_ms,
-            # Measured from our own clock when the server's would put it in the past (clock skew).
-            expires_at_ms=max(issued_ms, now_ms) + lifetime_seconds * 1000,
+            # Estimated from our own clock when the server's would put it in the past (clock skew).
+            expires_at_ms=stated_ms or max(issued_ms, now_ms) + lifetime_seconds * 1000,
+            expiry_estimated=stated_ms is None,
             refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else previous_refresh_token,
             token_type=str(body.get("token_type") or "Bearer"),
             id_token=str(body["id_token"]) if body.get("id_token") else None,
@@ -103,6 +126,10 @@ class Session:
 
     def with_refresh_token(self, refresh_token: str | None) -> Session:
         return replace(self, refresh_token=refresh_token)
+
+    def with_stated_expiry(self, expires_at_ms: int) -> Session:
+        """The session with the expiry the server stated (no longer an estimate)."""
+        return replace(self, expires_at_ms=expires_at_ms, expiry_estimated=False)
 
     # --- storage ----------------------------------------------------------------------------------
 

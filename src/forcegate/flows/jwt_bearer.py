@@ -85,6 +85,7 @@ class _Verification:
     user: User | None = None
     username: str = ""
     expires_ms: int = 0
+    status: str | None = None  # set when login history can say more than the wire's description
 
 
 Check = Callable[[Context, Connection, _Verification], None]
@@ -179,12 +180,19 @@ def _check_not_before(ctx: Context, conn: Connection, v: _Verification) -> None:
 
 
 def _check_audience(ctx: Context, conn: Connection, v: _Verification) -> None:
-    """``aud`` names us: our own origin or a configured login URL, with or without a trailing slash."""
-    accepted = {_without_trailing_slash(url) for url in (v.caller.origin, *ctx.settings.login_urls)}
+    """``aud`` names us: our own origin or a configured login URL, with or without a trailing slash.
+    The wire says only "Audience validation failed"; login history (as much as its status column
+    holds) and the log name what came and what would have passed. The signature is verified by
+    now, so whoever holds the app's key wrote that audience."""
+    accepted = [_without_trailing_slash(url) for url in (v.caller.origin, *ctx.settings.login_urls)]
     audience = v.claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]  # RFC 7519 §4.1.3: string or array
     if not any(isinstance(a, str) and _without_trailing_slash(a) in accepted for a in audiences):
-        raise WrongAudience.with_reason("aud names another server")
+        received = json.dumps(audience)[:80]
+        # Terse: login history's status holds 128 characters (the repository cuts the rest).
+        detail = f"aud {received}; own URL + FORCEGATE_LOGIN_URLS: {', '.join(accepted)}"
+        v.status = f"Failed: {detail}"
+        raise WrongAudience.with_reason(detail)
 
 
 def _check_user_permitted(ctx: Context, conn: Connection, v: _Verification) -> None:
@@ -281,7 +289,7 @@ def jwt_bearer_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id
             body = _grant(ctx, conn, v)
             _record(ctx, v, org_id, "Success", conn)
     except OAuthError as error:
-        _record(ctx, v, org_id, failure_status(error))
+        _record(ctx, v, org_id, v.status or failure_status(error))
         raise
     return body
 

@@ -6,7 +6,9 @@ where the password carries the security token when the caller's IP is not truste
 
 - Off unless the org allows it ("Allow OAuth Username-Password Flows", off by default in orgs created
   since Summer '23). While off the answer is ``invalid_grant`` / ``authentication failure``, the same
-  as for bad credentials (§2 table); only login history tells them apart.
+  as for bad credentials (§2 table); login history tells them apart, and so does the hint
+  ``username_password_flow_disabled`` (protocol/errors.py) sent to a caller who proved the app's
+  secret, since that is checked first.
 - Always a confidential flow: the consumer secret is required.
 - No refresh token ever, and no scope parameter honoured: the token carries the app's scopes less
   ``refresh_token``/``offline_access``.
@@ -39,7 +41,7 @@ from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import token_response
 from forcegate.storage import repositories as repo
 
-__all__ = ["FLOW", "LOGIN_TYPE", "password_grant"]
+__all__ = ["FLOW", "FLOW_DISABLED_HINT", "LOGIN_TYPE", "password_grant"]
 
 FLOW = "username_password"
 # Salesforce's LoginType for OAuth logins, marked as the legacy flow (the column holds 40 characters).
@@ -47,6 +49,7 @@ LOGIN_TYPE = "Remote Access 2.0 (legacy password)"
 # Login history statuses of this flow's own refusals (Salesforce's exact wording is UNCONFIRMED).
 FLOW_BLOCKED = "Failed: Username-Password Flow Disabled"
 NOT_APPROVED = "Failed: Not approved for access"
+FLOW_DISABLED_HINT = "username_password_flow_disabled"
 
 AuthenticationFailure = InvalidGrant  # "authentication failure": bad credentials and a blocked flow alike
 
@@ -96,7 +99,9 @@ def _grant(ctx: Context, request: TokenRequest, caller: Caller, attempt: _Attemp
     secret = check_client_secret(ctx, app, request.client_secret, required=True)
     if org is None or not org.allow_username_password_flows:
         attempt.status = FLOW_BLOCKED
-        raise AuthenticationFailure.with_reason("username-password flows are disabled for the org")
+        raise AuthenticationFailure.with_reason("username-password flows are disabled for the org").with_hint(
+            FLOW_DISABLED_HINT
+        )
     check = check_password(
         ctx, caller, username=request.username or "", password=request.password or "", api=True, org_id=org.id
     )

@@ -59,12 +59,14 @@ CODE_LIFETIME_MS = 15 * 60 * 1000
 
 
 class ErrorPage(Exception):
-    """A request we cannot safely redirect back from (unknown client, unregistered redirect_uri)."""
+    """A request we cannot safely redirect back from (unknown client, unregistered redirect_uri).
+    ``redirect_uri`` is the one received, for the page to show beside the registered ones' rule."""
 
-    def __init__(self, error: str, description: str) -> None:
+    def __init__(self, error: str, description: str, redirect_uri: str | None = None) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
+        self.redirect_uri = redirect_uri
 
 
 class AuthorizeRedirect(Exception):
@@ -106,6 +108,7 @@ def error_redirect(request: AuthorizeRequest, error: OAuthError) -> AuthorizeRed
 
 
 NotAdminApproved = OAuthError("OAUTH_APP_ACCESS_DENIED", "user is not admin approved to access this app")
+REDIRECT_URI_MUST_MATCH = RedirectUriMismatch.description
 
 
 # --- the authorize checks, in order -----------------------------------------------------------
@@ -124,9 +127,9 @@ def _check_client(conn: Connection, request: AuthorizeRequest) -> ConnectedApp:
 
 def _check_redirect_uri(app: ConnectedApp, request: AuthorizeRequest) -> None:
     if "redirect_uri" in request.duplicated or not request.redirect_uri:
-        raise ErrorPage("redirect_uri_missing", "redirect_uri must match configuration")
+        raise ErrorPage("redirect_uri_missing", REDIRECT_URI_MUST_MATCH)
     if request.redirect_uri not in app.callback_urls:  # exact match, character for character
-        raise ErrorPage("redirect_uri_mismatch", "redirect_uri must match configuration")
+        raise ErrorPage("redirect_uri_mismatch", REDIRECT_URI_MUST_MATCH, redirect_uri=request.redirect_uri)
 
 
 def _check_unique_parameters(app: ConnectedApp, request: AuthorizeRequest) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from forcegate.context import Context
-from forcegate.domain import User
+from forcegate.domain import User, username_key
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.secrets_box import token_hash
@@ -39,12 +39,18 @@ _TOKEN_ALPHABET = string.ascii_letters + string.digits
 
 
 def _validated_username(username: str) -> str:
-    username = username.strip().lower()
-    if not _EMAIL.match(username) or len(username) > 255:
+    username = username.strip()
+    # Printable ASCII, as Salesforce's usernames are: no compatibility forms, homoglyphs or invisible
+    # characters that would make a confusable twin of another user's name (Unicode TR #39).
+    if (
+        not (username.isascii() and username.isprintable())
+        or not _EMAIL.match(username)
+        or len(username) > 255
+    ):
         raise ValidationFailed(
             "username must be in the form of an email address, e.g. ada@acme.com", "username"
         )
-    return username
+    return username_key(username)
 
 
 def _validated_password(password: str) -> str:

@@ -2,8 +2,11 @@
 
 An ``OAuthError`` carries what goes on the wire (Salesforce's ``error`` code, its safe description and
 the HTTP status) and, separately, ``reason``: the precise cause for login history and logs, never sent
-to the client. Refine an error with ``with_reason``, which returns a copy; shared instances are never
-mutated.
+to the client. A few refusals also carry a ``hint``: a short code naming a cause the caller may know
+because it already proved to be the app (the org blocks the username-password flow, checked after
+the consumer secret). The web layer sends it beside Salesforce's body, in a header Salesforce's own
+clients ignore, so forcegate's CLI can say what to fix. Refine an error with ``with_reason`` (or
+``with_hint``), which returns a copy; shared instances are never mutated.
 
 Wire strings follow ``shared/reference/salesforce-wire.md`` §2 and §3.2.
 """
@@ -31,21 +34,27 @@ class OAuthError(Exception):
     """Raise a fresh copy (``with_reason``/``with_description``/``copy``), never a shared instance:
     raising sets ``__traceback__``, and the module-level instances below are shared by all threads."""
 
-    def __init__(self, error: str, description: str, status: int = 400, reason: str = "") -> None:
+    def __init__(
+        self, error: str, description: str, status: int = 400, reason: str = "", hint: str = ""
+    ) -> None:
         super().__init__(error, description)
         self.error = error
         self.description = description
         self.status = status
         self.reason = reason
+        self.hint = hint
 
     def copy(self) -> OAuthError:
-        return OAuthError(self.error, self.description, self.status, self.reason)
+        return OAuthError(self.error, self.description, self.status, self.reason, self.hint)
 
     def with_reason(self, reason: str) -> OAuthError:
-        return OAuthError(self.error, self.description, self.status, reason)
+        return OAuthError(self.error, self.description, self.status, reason, self.hint)
 
     def with_description(self, description: str) -> OAuthError:
-        return OAuthError(self.error, description, self.status, self.reason)
+        return OAuthError(self.error, description, self.status, self.reason, self.hint)
+
+    def with_hint(self, hint: str) -> OAuthError:
+        return OAuthError(self.error, self.description, self.status, self.reason, hint)
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -22,6 +23,7 @@ __all__ = [
     "parse_authorize_request",
     "parse_token_request",
     "single_values",
+    "unstorable",
 ]
 
 _TOKEN_FIELDS = (
@@ -55,6 +57,15 @@ _AUTHORIZE_FIELDS = (
 )
 
 InvalidBasicAuthHeader = OAuthError("invalid_basic_auth_header", "invalid basic authorization header")
+
+# NUL and lone surrogates: PostgreSQL refuses NUL in text and neither backend encodes a lone
+# surrogate, so no client_id, username or name can hold them; a request carrying one is malformed.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> bool:
+    """Whether ``text`` holds a character no stored name can: NUL or a lone surrogate."""
+    return _UNSTORABLE.search(text) is not None
 
 
 def single_values(
@@ -100,7 +111,10 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not sep or not client_id:
         raise InvalidBasicAuthHeader.copy()
     # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return unquote_plus(client_id), unquote_plus(client_secret)
+    client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
+    if unstorable(client_id) or unstorable(client_secret):
+        raise InvalidBasicAuthHeader.copy()
+    return client_id, client_secret
 
 
 def parse_token_request(pairs: Iterable[tuple[str, str]], authorization: str | None) -> TokenRequest:

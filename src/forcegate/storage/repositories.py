@@ -23,9 +23,11 @@ from forcegate.domain import (
     Org,
     Profile,
     User,
+    username_key,
 )
 from forcegate.ids import KeyPrefix, new_id
 from forcegate.storage.schema import (
+    LOGIN_STATUS_LENGTH,
     access_tokens,
     app_approvals,
     app_permission_set_access,
@@ -210,7 +212,7 @@ _USER_BY_USERNAME = select(users).where(users.c.username == bindparam("username"
 
 
 def user_by_username(conn: Connection, username: str) -> User | None:
-    row = conn.execute(_USER_BY_USERNAME, {"username": username.lower()}).first()
+    row = conn.execute(_USER_BY_USERNAME, {"username": username_key(username)}).first()
     return _user(row) if row else None
 
 
@@ -690,6 +692,11 @@ def delete_browser_session(conn: Connection, session_hash: str) -> None:
 _INSERT_LOGIN = insert(login_history)
 
 
+def _fitted(text: str, length: int) -> str:
+    """Cut to a column's length, visibly."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def insert_login(conn: Connection, attempt: LoginAttempt, now_ms: int) -> None:
     conn.execute(
         _INSERT_LOGIN,
@@ -705,7 +712,7 @@ def insert_login(conn: Connection, attempt: LoginAttempt, now_ms: int) -> None:
             "source_ip": attempt.source_ip[:45],
             "user_agent": attempt.user_agent[:512],
             "login_ms": now_ms,
-            "status": attempt.status,
+            "status": _fitted(attempt.status, LOGIN_STATUS_LENGTH),
         },
     )
 

@@ -358,6 +358,7 @@ signing_keys = Table(
     Column("retired_ms", BigInteger, nullable=True),
 )
 
+LOGIN_STATUS_LENGTH = 128
 login_history = Table(
     "login_history",
     metadata,
@@ -372,7 +373,7 @@ login_history = Table(
     Column("source_ip", String(45), nullable=False),
     Column("user_agent", String(512), nullable=False),
     Column("login_ms", BigInteger, nullable=False),
-    Column("status", String(128), nullable=False),
+    Column("status", String(LOGIN_STATUS_LENGTH), nullable=False),
 )
 Index("ix_login_history_org_time", login_history.c.org_id, login_history.c.login_ms)
 

@@ -3,7 +3,6 @@ them (System Administrator). Described by ``openapi.py``; errors use the data-AP
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +16,19 @@ from forcegate.domain import AccessTokenGrant, Profile
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
 from forcegate.org.errors import AdminError, ValidationFailed
+from forcegate.protocol.requests import unstorable
 from forcegate.storage import repositories as repo
-from forcegate.web.common import api_error, json_response
+from forcegate.web.common import (
+    CLOSE,
+    BodyTooLarge,
+    MalformedJson,
+    api_error,
+    json_response,
+    parse_json,
+    read_capped,
+    run_blocking,
+)
+from forcegate.web.data import API_SCOPES
 from forcegate.web.identity import INVALID_SESSION, require_grant
 from forcegate.web.openapi import OPENAPI
 
@@ -32,32 +42,54 @@ def _may(profile: Profile | None, what: str) -> bool:
     return profile is not None and bool(getattr(profile, what))
 
 
+def _session_refusal(grant: AccessTokenGrant | None) -> Response:
+    if grant is None:
+        return api_error(401, *INVALID_SESSION)
+    return api_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+
+
+async def _json_object(request: Request) -> dict[str, Any] | Response:
+    """The request's JSON object, or the refusal to answer. An empty body is an empty object:
+    action endpoints (rotate-secret...) need none."""
+    try:
+        raw = await read_capped(request, MAX_JSON_BYTES)
+        body = parse_json(raw) if raw else {}
+    except BodyTooLarge:
+        return api_error(413, "JSON_PARSER_ERROR", "request body too large", CLOSE)
+    except MalformedJson as error:
+        return api_error(400, "JSON_PARSER_ERROR", error.message)
+    if not isinstance(body, dict):
+        return api_error(400, "JSON_PARSER_ERROR", "the request body must be a JSON object")
+    return body
+
+
 def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
+        # The token first: nobody gets a body read (even up to the cap) before showing one.
+        grant = await run_blocking(request, require_grant, request)
+        reads_body = request.method in ("POST", "PATCH")
+        if grant is None or not grant.scopes & API_SCOPES:
+            refusal = _session_refusal(grant)
+            if reads_body:  # rather than receive (and discard) a body nobody will read
+                refusal.headers.update(CLOSE)
+            return refusal
         body: Any = None
-        if request.method in ("POST", "PATCH"):
-            raw = await request.body()
-            if len(raw) > MAX_JSON_BYTES:
-                return api_error(413, "JSON_PARSER_ERROR", "request body too large")
-            try:
-                # An empty body is an empty object: action endpoints (rotate-secret...) need none.
-                body = json.loads(raw or b"{}")
-            except (ValueError, UnicodeDecodeError):
-                return api_error(400, "JSON_PARSER_ERROR", "the request body is not valid JSON")
-            if not isinstance(body, dict):
-                return api_error(400, "JSON_PARSER_ERROR", "the request body must be a JSON object")
-        return await run_in_threadpool(_run, request, handler, permission, write, body)
+        if reads_body:
+            body = await _json_object(request)
+            if isinstance(body, Response):
+                return body
+        return await run_in_threadpool(_run, request, grant, handler, permission, write, body)
 
     return endpoint
 
 
-def _run(request: Request, handler: Handler, permission: str, write: bool, body: Any) -> Response:
+def _run(
+    request: Request, grant: AccessTokenGrant, handler: Handler, permission: str, write: bool, body: Any
+) -> Response:
     ctx: Context = request.app.state.ctx
-    grant = require_grant(request)
-    if grant is None:
-        return api_error(401, *INVALID_SESSION)
-    if not grant.scopes & {"api", "full"}:
-        return api_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+    path_params = dict(request.path_params)
+    if any(unstorable(value) for value in path_params.values()):
+        return api_error(404, "NOT_FOUND", "The requested resource does not exist")
     transaction = ctx.db.write if write else ctx.db.read
     try:
         with transaction() as conn:
@@ -74,7 +106,7 @@ def _run(request: Request, handler: Handler, permission: str, write: bool, body:
                     "INSUFFICIENT_ACCESS",
                     "insufficient access rights: the user's profile may not do this",
                 )
-            status, result = handler(ctx, conn, grant, dict(request.path_params), body)
+            status, result = handler(ctx, conn, grant, path_params, body)
     except AdminError as error:
         problem: dict[str, Any] = {"message": error.message, "errorCode": error.error_code}
         if error.field:

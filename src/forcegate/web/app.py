@@ -1,4 +1,5 @@
-"""The Starlette application: routes, error shapes and a token-free access log."""
+"""The Starlette application: routes, error shapes, and what every exchange goes through (a
+token-free access log, HSTS on HTTPS, one answer and one log line for an unexpected error)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,35 +36,69 @@ from forcegate.web import (
     token,
     token_lifecycle,
 )
-from forcegate.web.common import api_error
+from forcegate.web.common import api_error, is_trusted
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
 
 access_log = logging.getLogger("forcegate.access")
+log = logging.getLogger("forcegate")
+
+# RFC 6797: a year, subdomains included; sent on HTTPS answers only (§7.2: never over plain HTTP).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+CLIENT_GONE = 499  # logged when the client left (or its body timed out) before an answer
 
 
-class AccessLog:
-    """Logs method, path, status and time: never the query string, which can carry tokens
-    (``/id/...?oauth_token=``) or secrets (token requests with parameters in the URL)."""
+class HttpEdge:
+    """What every HTTP exchange goes through, in one layer (each layer costs every request):
 
-    def __init__(self, app: ASGIApp) -> None:
+    - the access log: method, path, status and time; never the query string, which can carry
+      tokens (``/id/...?oauth_token=``) or secrets (token requests with parameters in the URL);
+    - ``Strict-Transport-Security`` on HTTPS answers: uvicorn serving TLS itself (``forcegate serve
+      --tls-cert``), or a trusted proxy's ``X-Forwarded-Proto: https``;
+    - an unhandled exception answered with Salesforce's 500 and logged once, the connection kept
+      open. (Starlette's handler for ``Exception`` answers, then re-raises to the server, which
+      logs it a second time and drops the keep-alive connection.)
+    """
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
         self.app = app
+        self.ctx = ctx
+
+    def _https(self, scope: Scope) -> bool:
+        if scope["scheme"] == "https":
+            return True
+        proto = next((value for name, value in scope["headers"] if name == b"x-forwarded-proto"), None)
+        if proto is None or proto.rsplit(b",", 1)[-1].strip().lower() != b"https":
+            return False
+        client = scope.get("client")
+        return client is not None and is_trusted(self.ctx, client[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 0
+        hsts = self._https(scope)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if hsts:
+                    message = {**message, "headers": [*message.get("headers", ()), HSTS]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            status = status or CLIENT_GONE  # no one to answer; the server saw it go
+        except Exception:
+            if status:  # too late for an answer: the server logs it and closes the connection
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            answer = api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
+            await answer(scope, receive, send_and_note)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client") or ("-", 0)
@@ -72,7 +107,7 @@ class AccessLog:
                     client[0],
                     scope["method"],
                     scope["path"],
-                    status,
+                    status or 500,
                     (time.perf_counter() - started) * 1000,
                 )
 
@@ -84,11 +119,6 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         suffix = f". Allowed are {allowed.replace(' ', '')}" if allowed else ""
         return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed{suffix}")
     return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logging.getLogger("forcegate").exception("unhandled error on %s %s", request.method, request.url.path)
-    return api_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
 
 
 def routes() -> list[Route]:
@@ -129,8 +159,8 @@ def create_app(ctx: Context, public_url: str, max_api_version: int | None = None
     ensure_signing_key(ctx.db, ctx.box, ctx.now_ms())
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(AccessLog)],
-        exception_handlers={HTTPException: _not_found, Exception: _unexpected},
+        middleware=[Middleware(HttpEdge, ctx=ctx)],
+        exception_handlers={HTTPException: _not_found},
         lifespan=_lifespan,
     )
     state: Any = app.state

@@ -1,5 +1,6 @@
 """Helpers every route uses: the caller (client IP behind trusted proxies), JSON answers in
-Salesforce's shapes, and reading a form body of any encoding real clients send."""
+Salesforce's shapes, and reading request bodies (forms of any encoding real clients send, JSON),
+each capped in size and refused at parse time when they hold what no stored name can."""
 
 from __future__ import annotations
 
@@ -16,13 +17,20 @@ from starlette.responses import Response
 from forcegate.context import Context
 from forcegate.flows.common import Caller
 from forcegate.protocol.errors import InvalidRequest, OAuthError
+from forcegate.protocol.requests import unstorable
 
 __all__ = [
     "MAX_FORM_BYTES",
+    "BodyTooLarge",
+    "MalformedJson",
     "api_error",
     "caller_of",
+    "is_trusted",
     "json_response",
     "oauth_error_response",
+    "parse_json",
+    "query_pairs",
+    "read_capped",
     "read_form_pairs",
     "run_blocking",
 ]
@@ -32,16 +40,31 @@ T = TypeVar("T")
 MAX_FORM_BYTES = 64 * 1024
 JSON_TYPE = "application/json;charset=UTF-8"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# A refusal sent before the body was read closes the connection: otherwise the server would go on
+# receiving (and discarding) the rest of an oversized body to keep the connection alive.
+CLOSE = {"Connection": "close"}
+
+
+# JSON answers carry tokens, identities and records: no cache may keep them, no browser may sniff
+# them into something else. Answers that may be cached (discovery, JWKS) override Cache-Control.
+_JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")), status_code=status, media_type=JSON_TYPE, headers=headers
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type=JSON_TYPE,
+        headers={**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS,
     )
 
 
+HINT_HEADER = "Forcegate-Hint"  # the client SDK reads it by this name (forcegate.client.errors)
+
+
 def oauth_error_response(error: OAuthError) -> Response:
-    return json_response(error.as_json(), status=error.status, headers=NO_STORE)
+    headers = {**NO_STORE, HINT_HEADER: error.hint} if error.hint else NO_STORE
+    return json_response(error.as_json(), status=error.status, headers=headers)
 
 
 def api_error(status: int, error_code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -64,7 +87,7 @@ async def run_blocking(request: Request, work: Callable[..., T], *args: Any, cpu
     return await run_in_threadpool(work, *args)
 
 
-def _is_trusted(ctx: Context, address: str) -> bool:
+def is_trusted(ctx: Context, address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -75,11 +98,11 @@ def _is_trusted(ctx: Context, address: str) -> bool:
 def client_ip(ctx: Context, request: Request) -> str:
     """The peer's address; behind trusted proxies, the nearest untrusted hop of X-Forwarded-For."""
     peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
-    if not _is_trusted(ctx, peer):
+    if not is_trusted(ctx, peer):
         return peer
     forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(forwarded):
-        if not _is_trusted(ctx, hop):
+        if not is_trusted(ctx, hop):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -96,30 +119,110 @@ def caller_of(request: Request) -> Caller:
     )
 
 
+class BodyTooLarge(Exception):
+    """The request body is (or announces itself as) longer than the endpoint's cap."""
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The whole body (chunked or not), refused before reading when Content-Length is over
+    ``limit`` and as soon as the bytes read pass it: never more than ``limit`` in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    for name, value in pairs:
+        if unstorable(name) or unstorable(value):
+            raise InvalidRequest.with_description("invalid character in request parameter")
+    return pairs
+
+
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """The parameters of a query string (or urlencoded body); NUL or a lone surrogate is refused."""
+    return _checked(parse_qsl(query, keep_blank_values=True, strict_parsing=False))
+
+
 async def read_form_pairs(request: Request) -> list[tuple[str, str]]:
     """Query-string parameters, then the body's: urlencoded (any charset), multipart, or chunked.
 
     Salesforce accepts parameters in the query string of a POST, so both are merged.
     """
-    pairs = list(request.query_params.multi_items())
+    pairs = _checked(list(request.query_params.multi_items()))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         try:
             async with request.form(max_files=0, max_fields=100, max_part_size=MAX_FORM_BYTES) as form:
-                pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+                pairs += _checked([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+        except OAuthError:
+            raise
         except Exception as exc:  # python-multipart raises several types for malformed input
             raise InvalidRequest.with_description("malformed multipart body") from exc
         return pairs
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise InvalidRequest.with_description("request body too large")
+    try:
+        body = await read_capped(request, MAX_FORM_BYTES)
+    except BodyTooLarge as exc:
+        raise InvalidRequest.with_description("request body too large") from exc
     if body:
         if content_type not in ("", "application/x-www-form-urlencoded", "text/plain"):
             raise InvalidRequest.with_description("unsupported content type")
         try:
-            pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            pairs += query_pairs(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidRequest.with_description("malformed request body") from exc
     return pairs
+
+
+class MalformedJson(Exception):
+    """A body that is not a JSON object forcegate can store; ``message`` is Salesforce's wording
+    (its parser is Jackson's) for the JSON_PARSER_ERROR answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _not_json(constant: str) -> Any:
+    """NaN and Infinity are Python's extensions, not JSON: refused like any other bad token."""
+    raise json.JSONDecodeError(f"Unrecognized token '{constant}'", constant, 0)
+
+
+def _refuse_unstorable(value: Any) -> None:
+    """Walks the parsed document (iteratively: its depth is the client's choice)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if unstorable(item):
+                raise MalformedJson("Illegal character (NUL or unpaired surrogate) in a string value")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The document in a JSON request body, for the admin and data APIs alike.
+
+    Refused: invalid UTF-8 or JSON, NaN/Infinity, nesting deeper than Python's parser recurses
+    (Jackson caps depth too), and strings holding NUL or a lone surrogate, which no backend stores.
+    """
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except UnicodeDecodeError as exc:
+        raise MalformedJson("Invalid UTF-8 middle byte in the request body") from exc
+    except RecursionError as exc:
+        raise MalformedJson("Document nesting depth exceeds the maximum allowed") from exc
+    except json.JSONDecodeError as exc:
+        if not raw.strip():
+            raise MalformedJson("No content to map due to end-of-input") from exc
+        raise MalformedJson(f"{exc.msg} at [line:{exc.lineno}, column:{exc.colno}]") from exc
+    _refuse_unstorable(document)
+    return document

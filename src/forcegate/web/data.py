@@ -15,7 +15,6 @@ and without a trailing slash. Reference: ``salesforce-wire.md`` §11, ``client-c
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,7 +34,16 @@ from forcegate.org.api_limits import RequestCounter, Usage
 from forcegate.org.permissions import UserAccess, load_user_access
 from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
-from forcegate.web.common import api_error, json_response, run_blocking
+from forcegate.web.common import (
+    CLOSE,
+    BodyTooLarge,
+    MalformedJson,
+    api_error,
+    json_response,
+    parse_json,
+    read_capped,
+    run_blocking,
+)
 
 __all__ = ["ROUTES"]
 
@@ -132,11 +140,6 @@ def _admit(request: Request, *, charge: bool = True, versioned: bool = True) -> 
 # --- request bodies ----------------------------------------------------------------------------
 
 
-def _not_json(constant: str) -> Any:
-    """NaN and Infinity are Python's extensions, not JSON: refused like any other bad token."""
-    raise json.JSONDecodeError(f"Unrecognized token '{constant}'", constant, 0)
-
-
 def _json_object(request: Request, raw: bytes) -> Any:
     """The JSON object of a POST/PATCH body, or the Refusal Salesforce answers."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -145,16 +148,9 @@ def _json_object(request: Request, raw: bytes) -> Any:
             415, "UNSUPPORTED_MEDIA_TYPE", f"MediaType of '{content_type}' is not supported by this resource"
         )
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
-    except UnicodeDecodeError as exc:
-        raise Refusal(400, "JSON_PARSER_ERROR", "Invalid UTF-8 middle byte in the request body") from exc
-    except json.JSONDecodeError as exc:
-        message = (
-            "No content to map due to end-of-input"
-            if not raw.strip()
-            else f"{exc.msg} at [line:{exc.lineno}, column:{exc.colno}]"
-        )
-        raise Refusal(400, "JSON_PARSER_ERROR", message) from exc
+        body = parse_json(raw)
+    except MalformedJson as exc:
+        raise Refusal(400, "JSON_PARSER_ERROR", exc.message) from exc
     if not isinstance(body, dict):
         token = "START_ARRAY" if isinstance(body, list) else "VALUE"
         raise Refusal(
@@ -166,12 +162,10 @@ def _json_object(request: Request, raw: bytes) -> Any:
 
 
 async def _raw_body(request: Request) -> bytes:
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise Refusal(413, "JSON_PARSER_ERROR", "The request body is too large")
-    return bytes(raw)
+    try:
+        return await read_capped(request, MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise Refusal(413, "JSON_PARSER_ERROR", "The request body is too large", CLOSE) from exc
 
 
 # --- resources ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.secrets_box import constant_time_equals, random_token
-from forcegate.web.common import caller_of, read_form_pairs
+from forcegate.web.common import caller_of, query_pairs, read_form_pairs
 
 __all__ = [
     "authorize",
@@ -90,7 +90,13 @@ def render(name: str, status: int = 200, redirect_uri: str | None = None, **valu
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:
-    return render("error.html", status=400, error=error.error, description=error.description)
+    return render(
+        "error.html",
+        status=400,
+        error=error.error,
+        description=error.description,
+        received_redirect_uri=error.redirect_uri,
+    )
 
 
 def secure_cookies(request: Request) -> bool:
@@ -156,7 +162,10 @@ def _continue(request: Request, auth: web_server.ValidatedAuthorization, login: 
 def _validated(request: Request, authorize_query: str) -> web_server.ValidatedAuthorization:
     ctx: Context = request.app.state.ctx
     request.state.authorize_query = authorize_query
-    authorize_request = parse_authorize_request(parse_qsl(authorize_query, keep_blank_values=True))
+    try:
+        authorize_request = parse_authorize_request(query_pairs(authorize_query))
+    except OAuthError as error:
+        raise web_server.ErrorPage(error.error, error.description) from error
     with ctx.db.read() as conn:
         return web_server.validate_authorize_request(conn, authorize_request)
 

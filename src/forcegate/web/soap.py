@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forcegate.flows import soap
-from forcegate.web.common import NO_STORE, caller_of
+from forcegate.web.common import NO_STORE, BodyTooLarge, caller_of, read_capped
 
 __all__ = ["MAX_SOAP_BYTES", "ROUTES"]
 
@@ -33,16 +33,10 @@ def _xml(body: str, status: int = 200) -> Response:
 
 
 async def _read_body(request: Request) -> bytes:
-    """The whole body (chunked or not), refused as soon as it passes the cap."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_SOAP_BYTES:
-        raise soap.client_fault("Request body too large", status=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_SOAP_BYTES:
-            raise soap.client_fault("Request body too large", status=413)
-    return bytes(body)
+    try:
+        return await read_capped(request, MAX_SOAP_BYTES)
+    except BodyTooLarge as exc:
+        raise soap.client_fault("Request body too large", status=413) from exc
 
 
 def _check_content_type(request: Request) -> None:
