@@ -21,8 +21,27 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-__all__ = ["Database"]
+__all__ = ["Database", "is_unavailable"]
+
+# PostgreSQL's SQLSTATE classes for "could not serve now" rather than "refused this statement":
+# connection exceptions, insufficient resources (too many connections), operator intervention (shutting
+# down, starting up). Other OperationalErrors (e.g. class 54, a statement too complex) are our defects.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+# SQLite's result codes for the same: busy or locked past the busy timeout, I/O error, cannot open, full.
+_UNAVAILABLE_SQLITE_CODES = (5, 6, 10, 13, 14)
+
+
+def is_unavailable(error: OperationalError) -> bool:
+    """Whether the database could not serve a statement at all (it is down, restarting, unreachable or
+    busy), as opposed to refusing this statement. A connection that failed or broke has no SQLSTATE."""
+    driver_error = error.orig
+    sqlite_code = getattr(driver_error, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return int(sqlite_code) & 0xFF in _UNAVAILABLE_SQLITE_CODES
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    return sqlstate is None or str(sqlstate)[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
 
 
 class Database:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,10 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forcegate import housekeeping
 from forcegate.config import DEFAULT_MAX_API_VERSION
 from forcegate.context import Context
+from forcegate.flows.soap import api_fault
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
 from forcegate.org.bootstrap import ensure_org
 from forcegate.protocol.callbacks import SUCCESS_PAGE_PATH
+from forcegate.storage.db import is_unavailable
 from forcegate.web import (
     admin,
     data,
@@ -121,6 +124,29 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
 
 
+UNAVAILABLE_MESSAGE = "The server is temporarily unavailable. Please try again."
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (a PostgreSQL restart, a network cut): 503 for this request, and the
+    connection stays open. The pool checks each connection before use (``pool_pre_ping``), so once the
+    database is back the next request works without a restart of ours."""
+    assert isinstance(exc, OperationalError)
+    if not is_unavailable(exc):
+        raise exc  # the database refused a statement: our defect, answered and logged once by HttpEdge
+    # The driver's first line says what failed; the rest of the message is the SQL and its parameters.
+    log.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc.orig).partition("\n")[0],
+    )
+    if request.scope.get("endpoint") is soap.soap_endpoint:
+        # SOAP clients read a fault, and SOAP 1.1 §6.2 sends every fault with 500.
+        return soap.fault_response(api_fault("SERVER_UNAVAILABLE", UNAVAILABLE_MESSAGE))
+    return api_error(503, "SERVER_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": "1"})
+
+
 def routes() -> list[Route]:
     table: list[Route] = [
         Route("/services/oauth2/authorize", pages.authorize, methods=["GET"]),
@@ -160,7 +186,7 @@ def create_app(ctx: Context, public_url: str, max_api_version: int | None = None
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(HttpEdge, ctx=ctx)],
-        exception_handlers={HTTPException: _not_found},
+        exception_handlers={HTTPException: _not_found, OperationalError: _database_unavailable},
         lifespan=_lifespan,
     )
     state: Any = app.state

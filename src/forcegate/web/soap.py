@@ -19,7 +19,7 @@ from starlette.routing import Route
 from forcegate.flows import soap
 from forcegate.web.common import NO_STORE, BodyTooLarge, caller_of, read_capped
 
-__all__ = ["MAX_SOAP_BYTES", "ROUTES"]
+__all__ = ["MAX_SOAP_BYTES", "ROUTES", "fault_response"]
 
 log = logging.getLogger("forcegate.soap")
 
@@ -69,3 +69,8 @@ async def soap_endpoint(request: Request) -> Response:
 
 
 ROUTES: list[Route] = [Route("/services/Soap/u/{version}", soap_endpoint, methods=["POST"])]
+
+
+def fault_response(fault: soap.SoapFault) -> Response:
+    """A fault as the endpoint answers it (for errors met outside it, such as a database outage)."""
+    return _xml(fault.to_xml(), fault.status)
