@@ -12,9 +12,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-# Migrates var/forcegate.db, creates a demo org on first run (printing its admin and app), serves on :8080.
+# Migrates var/forcegate.db, creates a demo org on first run (printing its admin and app; `forcegate
+# demo show` prints them again), serves on HOST:PORT (`make serve PORT=8081 HOST=0.0.0.0`).
+PORT ?= 8080
+HOST ?= 127.0.0.1
 serve: $(STAMP)
-	$(BIN)/forcegate serve --demo --host 127.0.0.1 --port 8080
+	$(BIN)/forcegate serve --demo --host $(HOST) --port $(PORT)
 
 lint: $(STAMP) docs
 	$(BIN)/ruff check .

@@ -6,6 +6,9 @@ import json
 import os
 import queue
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,8 +21,13 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+
+from forcegate.storage.migrate import has_schema
+from tests.conftest import _postgres_database
 
 FORCEGATE = Path(sys.executable).parent / "forcegate"
+REPOSITORY = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT = 60
 SERVER_START_TIMEOUT = 30
 LISTENING = re.compile(r"forcegate listening on (http://127\.0\.0\.1:\d+)")
@@ -98,8 +106,20 @@ class Cli:
         )
 
 
+@pytest.fixture(scope="session")
+def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with a migrated database and its server key, made once: admin commands refuse a
+    missing database, and migrating one costs seconds."""
+    home = tmp_path_factory.mktemp("migrated-home")
+    Cli(home).json("db", "upgrade")
+    return home
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, migrated_home: Path) -> Cli:
+    """A private copy of the migrated home."""
+    for file in migrated_home.iterdir():
+        shutil.copy2(file, tmp_path / file.name)
     return Cli(tmp_path)
 
 
@@ -327,14 +347,101 @@ def test_when_db_upgrade_repeated_then_nothing_changes(cli: Cli) -> None:
 def test_when_no_database_flag_then_forcegate_database_url_is_used(cli: Cli) -> None:
     other = cli.home / "from-env.db"
     env = {"FORCEGATE_DATABASE_URL": f"sqlite:///{other}"}
+    cli.json("db", "upgrade", database=False, **env)
 
     create = ("apps", "create", "--name", "FromEnv", "--callback-url", "https://e.example.com/cb")
     cli.json(*create, "--scopes", "api", database=False, **env)
 
-    assert other.exists()
     assert cli.json("apps", "show", "FromEnv", database=False, **env)["name"] == "FromEnv"
-    assert not cli.database_path.exists()
+    assert "FromEnv" not in {a["name"] for a in cli.json("apps", "list")}
     assert not (cli.home / "forcegate.db").exists()
+
+
+def _in_folder(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``forcegate ARGS`` run from FOLDER with no FORCEGATE_* setting but ENV."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FORCEGATE_")}
+    return subprocess.run(
+        [str(FORCEGATE), *args],
+        cwd=folder,
+        env={**inherited, **env},
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+POINT_AT_IT = (
+    "Point the command at your org's database with --database URL, FORCEGATE_DATABASE_URL or "
+    "FORCEGATE_HOME (the folder holding forcegate.db and server.key"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("users", "list"), ("apps", "create", "--name", "X", "--callback-url", "https://x.example/cb",
+                         "--scopes", "api"), ("housekeeping", "status"), ("demo", "show")],
+    ids=["users-list", "apps-create", "housekeeping-status", "demo-show"],
+)  # fmt: skip
+def test_when_admin_command_run_from_a_folder_without_database_then_it_says_where_it_looked(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = _in_folder(tmp_path, *command)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: no forcegate database at {tmp_path / 'var' / 'forcegate.db'} (the default, var/ in the "
+        f"current folder). {POINT_AT_IT}, e.g. the var/ of the folder where `make serve` runs), or create "
+        "a new one with `forcegate db upgrade`.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_forcegate_home_names_an_empty_folder_then_nothing_is_created_there(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+
+    result = _in_folder(tmp_path, "users", "list", FORCEGATE_HOME=str(home))
+
+    assert result.returncode == 1
+    assert f"no forcegate database at {home / 'forcegate.db'} (from FORCEGATE_HOME={home})" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_server_key_missing_then_admin_command_refused_and_no_new_key_made(cli: Cli) -> None:
+    elsewhere = cli.home / "elsewhere"
+
+    result = cli.run("users", "list", FORCEGATE_HOME=str(elsewhere))
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: no server key at {elsewhere / 'server.key'}, the key that encrypts this database's "
+        "secrets. Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the server "
+        "has them.\n"
+    )
+    assert not elsewhere.exists()
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+def test_when_postgresql_database_never_migrated_then_refused_and_left_empty(
+    tmp_path: Path, empty_postgres_database: str
+) -> None:
+    result = _in_folder(tmp_path, "users", "list", "--database", empty_postgres_database)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"Error: the database {empty_postgres_database} has no forcegate schema (it was never migrated) "
+        f"(given by --database). {POINT_AT_IT}"
+    )
+    assert not has_schema(empty_postgres_database)
+    assert list(tmp_path.iterdir()) == []
+    upgraded = _in_folder(tmp_path, "db", "upgrade", "--database", empty_postgres_database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert has_schema(empty_postgres_database)
 
 
 # --- serve ----------------------------------------------------------------------------------
@@ -423,5 +530,125 @@ def test_when_served_twice_with_demo_then_demo_printed_once_and_state_survives(c
 
     assert "Demo org created" not in printed_again
     assert demo["consumer_secret"] not in printed_again
+    assert "Demo org: `forcegate demo show` prints its admin and app again." in printed_again
     listed = {a["name"]: a["consumer_key"] for a in cli.json("apps", "list")}
     assert listed["Demo App"] == demo["consumer_key"]
+
+
+def test_when_demo_created_then_demo_show_prints_it_again_from_its_encrypted_copy(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+
+    shown = cli.json("demo", "show")
+
+    assert shown == {
+        **demo,
+        "admin_password_changed": False,
+        "callback_url": "http://localhost:1717/OauthRedirect",
+        "scopes": "api refresh_token openid",
+    }
+    stored = b"".join(p.read_bytes() for p in cli.home.glob("x.db*"))
+    assert demo["admin_password"].encode() not in stored
+    assert demo["consumer_secret"].encode() not in stored
+
+
+def test_when_server_key_rotated_then_demo_show_still_reads_the_demo(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+    key_file = cli.home / "server.key"
+    old = key_file.read_text().strip()
+    new = Fernet.generate_key().decode()
+    key_file.write_text(f"{new}\n{old}\n")
+    assert cli.json("server-key", "reencrypt")["reencrypted_demo_passwords"] == 1
+    key_file.write_text(f"{new}\n")
+
+    shown = cli.json("demo", "show")
+
+    assert shown["admin_password"] == demo["admin_password"]
+    assert shown["consumer_secret"] == demo["consumer_secret"]
+
+
+def test_when_demo_admin_changed_the_password_then_demo_show_says_so(cli: Cli) -> None:
+    with _serving(cli) as (_url, printed):
+        demo = _demo_block(printed)
+    cli.json("users", "update", demo["admin_username"], "--password", "Another-Passw0rd")
+
+    shown = cli.json("demo", "show")
+
+    assert shown["admin_password_changed"] is True
+    assert shown["admin_password"] == demo["admin_password"]
+
+
+def test_when_org_has_no_demo_then_demo_show_says_how_one_is_made(cli: Cli) -> None:
+    error = cli.refusal("demo", "show")
+
+    assert error == (
+        "Error: this org has no demo: `forcegate serve --demo` creates one only on a database without users\n"
+    )
+
+
+def test_when_port_taken_then_one_line_says_how_to_pick_another_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = _in_folder(tmp_path, "serve", "--demo", "--port", str(port))
+
+    assert result.returncode == 1
+    found = re.fullmatch(
+        rf"Error: port {port} on 127\.0\.0\.1 is in use; run `make serve PORT=(\d+)` or "
+        r"`forcegate serve --port (\d+)` \(or --port 0 for any free port\)\n",
+        result.stderr,
+    )
+    assert found is not None, result.stderr
+    assert found.group(1) == found.group(2)
+    assert int(found.group(1)) > port
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_make_serve_given_a_port_then_it_serves_there(tmp_path: Path) -> None:
+    """The Makefile's own target, run with this test's virtualenv (never rebuilding it)."""
+    port = _free_port()
+    venv = Path(sys.prefix)
+    process = subprocess.Popen(
+        [
+            "make",
+            "-C",
+            str(REPOSITORY),
+            "serve",
+            f"PORT={port}",
+            f"VENV={venv}",
+            "-o",
+            f"{venv}/.installed-stamp",
+        ],
+        env=Cli(tmp_path).env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # make does not pass SIGTERM on to forcegate; the group gets it
+    )
+    try:
+        assert process.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+        url, printed = _read_until_listening(lines)
+        response = httpx.get(url + "/services/data/", timeout=10)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+    assert url == f"http://127.0.0.1:{port}"
+    assert response.status_code == 401
+    assert set(_demo_block(printed)) == set(DEMO_FIELDS)
+    assert (tmp_path / "forcegate.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -606,6 +606,7 @@ def _run(home: Path, keys: str, *args: str) -> Any:
 
 def test_when_server_key_rotated_then_signing_keys_are_reencrypted_and_still_sign(tmp_path: Path) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    _run(tmp_path, old, "db", "upgrade")
     assert _run(tmp_path, old, "keys", "list") == []
     first = _run(tmp_path, old, "keys", "rotate")
     assert first["active"] == "1" and first["published_until_retired"] == []

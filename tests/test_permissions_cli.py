@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_cli import Cli, cli  # noqa: F401 - the fixture
+from tests.test_cli import Cli, cli, migrated_home  # noqa: F401 - the fixtures
 
 NONE = {
     "read": False,

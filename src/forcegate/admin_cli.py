@@ -9,15 +9,19 @@ Every command takes ``--database URL`` (default ``FORCEGATE_DATABASE_URL``, else
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from forcegate import housekeeping, keys, logs
 from forcegate.config import Settings, default_database_url
@@ -25,12 +29,15 @@ from forcegate.context import Context
 from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, Org
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org.bootstrap import ensure_demo, ensure_org
+from forcegate.org.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, DemoOrg, ensure_demo, ensure_org, stored_demo
 from forcegate.org.errors import AdminError
+from forcegate.storage import demo_credentials, signing_keys
 from forcegate.storage import permissions as perm_store
 from forcegate.storage import repositories as repo
-from forcegate.storage import signing_keys
-from forcegate.storage.migrate import upgrade
+from forcegate.storage.migrate import has_schema, upgrade
+
+if TYPE_CHECKING:
+    import uvicorn
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,10 +52,51 @@ def database_option(func: F) -> F:
     )(func)
 
 
-def _context(database: str | None) -> Context:
-    ctx = Context.from_settings(Settings().with_overrides(database_url=database or default_database_url()))
-    upgrade(ctx.db)
+def _context(database: str | None, *, create: bool = False) -> Context:
+    """The org's context, migrated to the newest schema. Only ``serve`` and ``db upgrade`` may
+    ``create`` the database: any other command run from the wrong folder would otherwise answer from
+    a new, empty org (and leave a stray database and server key behind)."""
+    url = database or default_database_url()
+    settings = Settings().with_overrides(database_url=url)
+    try:
+        if not create and not has_schema(url):
+            raise click.ClickException(_no_database_message(database, url))
+        if not create and not settings.server_keys and not settings.server_key_file.exists():
+            # A new key could decrypt none of the database's secrets.
+            raise click.ClickException(
+                f"no server key at {settings.server_key_file}, the key that encrypts this database's "
+                "secrets. Set FORCEGATE_SERVER_KEYS, FORCEGATE_SERVER_KEY_FILE or FORCEGATE_HOME as the "
+                "server has them."
+            )
+        ctx = Context.from_settings(settings)
+        upgrade(ctx.db)
+    except OperationalError as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise click.ClickException(f"cannot open the database {shown}: {error.orig}") from None
     return ctx
+
+
+def _no_database_message(database: str | None, url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        found = f"no forcegate database at {Path(parsed.database or '').resolve()}"
+    else:
+        shown = parsed.render_as_string(hide_password=True)
+        found = f"the database {shown} has no forcegate schema (it was never migrated)"
+    if database:
+        source = "given by --database"
+    elif os.environ.get("FORCEGATE_DATABASE_URL"):
+        source = "from FORCEGATE_DATABASE_URL"
+    elif os.environ.get("FORCEGATE_HOME"):
+        source = f"from FORCEGATE_HOME={os.environ['FORCEGATE_HOME']}"
+    else:
+        source = "the default, var/ in the current folder"
+    return (
+        f"{found} ({source}). Point the command at your org's database with --database URL, "
+        "FORCEGATE_DATABASE_URL or FORCEGATE_HOME (the folder holding forcegate.db and server.key, "
+        "e.g. the var/ of the folder where `make serve` runs), "
+        "or create a new one with `forcegate db upgrade`."
+    )
 
 
 def _print(value: Any) -> None:
@@ -56,9 +104,11 @@ def _print(value: Any) -> None:
 
 
 @contextmanager
-def _org_transaction(database: str | None) -> Iterator[tuple[Context, Connection, str]]:
+def _org_transaction(
+    database: str | None, *, create: bool = False
+) -> Iterator[tuple[Context, Connection, str]]:
     """A write transaction on the org; admin errors become a message and exit status 1."""
-    ctx = _context(database)
+    ctx = _context(database, create=create)
     try:
         with ctx.db.write() as conn:
             org = ensure_org(ctx, conn)
@@ -100,6 +150,15 @@ def main() -> None:
     help="On an empty database, create a demo admin and app and print them.",
 )
 @click.option(
+    "--shutdown-timeout",
+    default=3.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="On SIGTERM or Ctrl-C, how long open connections (idle keep-alive ones too) may stay before "
+    "they are closed and the server exits.",
+)
+@click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
 def serve(
@@ -110,52 +169,136 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     demo: bool,
+    shutdown_timeout: float,
     log_level: str,
 ) -> None:
     """Run the server."""
-    import uvicorn
-
     from forcegate.server import uvicorn_config
     from forcegate.web.app import create_app
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     logs.configure(log_level)
-    ctx = _context(database)
+    # Listen before anything else: a taken port must leave no database or key behind, and connections
+    # made as soon as the address is printed queue in the backlog until uvicorn accepts them.
+    sock = _listen(host, port)
+    ctx = _context(database, create=True)
+    created, has_demo = None, False
     if demo:
         with ctx.db.write() as conn:
             created = ensure_demo(ctx, conn)
-        if created is not None:
-            _print_demo(created, ctx.settings.database_url)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    # Listen before announcing the address: connections made as soon as it is printed queue in the
-    # backlog until uvicorn accepts them, instead of being refused.
-    sock.listen(2048)
+            org = repo.first_org(conn)
+            has_demo = org is not None and demo_credentials.load(conn, org.id) is not None
     bound_port = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{host}]" if ":" in host else host
     listen_url = f"{scheme}://{shown_host}:{bound_port}"
     origin = (public_url or ctx.settings.public_url or listen_url).rstrip("/")
     app = create_app(ctx, origin)
-    click.echo(f"forcegate listening on {listen_url} (public URL {origin})", err=True)
-    config = uvicorn_config(app, log_level=log_level, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
-    uvicorn.Server(config).run(sockets=[sock])
+
+    def announce() -> None:
+        if created is not None:
+            _print_demo(created, ctx.settings.database_url)
+        elif has_demo:
+            click.echo("Demo org: `forcegate demo show` prints its admin and app again.", err=True)
+        click.echo(f"forcegate listening on {listen_url} (public URL {origin})", err=True)
+
+    config = uvicorn_config(
+        app,
+        log_level=log_level,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        timeout_graceful_shutdown=shutdown_timeout,
+    )
+    _run_until_stopped(config, sock, on_started=announce)
 
 
-def _print_demo(demo: Any, database: str) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on HOST:PORT; a port in use is one line that says how to pick another."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno != errno.EADDRINUSE:
+            raise click.ClickException(f"cannot listen on {host} port {port}: {error.strerror}") from None
+        free = _free_port_after(family, host, port)
+        raise click.ClickException(
+            f"port {port} on {host} is in use; run `make serve PORT={free}` or "
+            f"`forcegate serve --port {free}` (or --port 0 for any free port)"
+        ) from None
+    sock.listen(2048)
+    return sock
+
+
+def _free_port_after(family: socket.AddressFamily, host: str, port: int) -> int:
+    """The next port after PORT that is free on HOST now (PORT + 1 if none of the next hundred is)."""
+    for candidate in range(port + 1, min(port + 101, 65536)):
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return port + 1
+
+
+def _run_until_stopped(config: uvicorn.Config, sock: socket.socket, on_started: Callable[[], None]) -> None:
+    """Serve on SOCK until SIGTERM or Ctrl-C; ON_STARTED runs once uvicorn accepts connections."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            on_started()
+
+    Server(config).run(sockets=[sock])
+
+
+def _print_demo(demo: DemoOrg, database: str) -> None:
     click.echo(
         "\nDemo org created:\n"
         f"  admin username:   {demo.admin_username}\n"
         f"  admin password:   {demo.admin_password}\n"
         f"  demo app consumer key:    {demo.consumer_key}\n"
         f"  demo app consumer secret: {demo.consumer_secret}\n"
-        "  demo app callback: http://localhost:1717/OauthRedirect  scopes: api refresh_token openid\n"
-        f"These are shown once; keep them. (The database is {database}.)\n",
+        f"  demo app callback: {DEMO_CALLBACK}  scopes: {DEMO_SCOPES}\n"
+        f"`forcegate demo show` prints them again. (The database is {database}.)\n",
         err=True,
     )
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """The demo org that `forcegate serve --demo` (`make serve`) creates on an empty database."""
+
+
+@demo_group.command("show")
+@database_option
+def demo_show(database: str | None) -> None:
+    """The demo admin's username and password and the demo app's key, secret and callback."""
+    with _org_transaction(database) as (ctx, conn, org_id):
+        try:
+            found = stored_demo(ctx, conn, org_id)
+        except ValueError as undecryptable:  # not the server key it was stored under
+            raise click.ClickException(str(undecryptable)) from None
+        if found is None:
+            raise click.ClickException(
+                "this org has no demo: `forcegate serve --demo` creates one only on a database without users"
+            )
+        _print(
+            {
+                "admin_username": found.admin_username,
+                "admin_password": found.admin_password,
+                "admin_password_changed": found.admin_password_changed,
+                "consumer_key": found.consumer_key,
+                "consumer_secret": found.consumer_secret,
+                "callback_url": DEMO_CALLBACK,
+                "scopes": DEMO_SCOPES,
+            }
+        )
 
 
 # --- db -----------------------------------------------------------------------------------------
@@ -170,7 +313,7 @@ def db() -> None:
 @database_option
 def db_upgrade(database: str | None) -> None:
     """Apply every pending migration and create the org if it is missing."""
-    with _org_transaction(database) as (_ctx, _conn, org_id):
+    with _org_transaction(database, create=True) as (_ctx, _conn, org_id):
         pass
     _print({"database": database or default_database_url(), "org_id": org_id, "status": "up to date"})
 
@@ -828,7 +971,16 @@ def server_key_reencrypt(database: str | None) -> None:
         signing = [k for k in signing_keys.all_keys(conn) if k.private_key_encrypted]
         for key in signing:
             signing_keys.set_private_key(conn, key.kid, ctx.box.reencrypt(key.private_key_encrypted))
-        _print({"reencrypted_connected_apps": len(rows), "reencrypted_signing_keys": len(signing)})
+        demos = demo_credentials.all_encrypted_passwords(conn)
+        for demo_org_id, encrypted in demos:
+            demo_credentials.set_encrypted_password(conn, demo_org_id, ctx.box.reencrypt(encrypted))
+        _print(
+            {
+                "reencrypted_connected_apps": len(rows),
+                "reencrypted_signing_keys": len(signing),
+                "reencrypted_demo_passwords": len(demos),
+            }
+        )
 
 
 @main.group("keys")

@@ -77,7 +77,8 @@ def get_record(
                     chosen.append(f)
         table = obj.sa_table
         columns = [field_sql(f, table).label(f"c{i}") for i, f in enumerate(chosen)]
-        statement = select(*columns, *([table.c.is_deleted] if obj.soft_delete else [])).where(
+        # The id is selected even when no field is: SQLite has no row of zero columns (``?fields=``).
+        statement = select(table.c.id, *columns, *([table.c.is_deleted] if obj.soft_delete else [])).where(
             table.c.id == canonical, table.c[obj.org_column] == caller.org_id
         )
         row = conn.execute(statement).first()

@@ -117,8 +117,7 @@ def _check_algorithm(ctx: Context, conn: Connection, v: _Verification) -> None:
 
 def _check_issuer(ctx: Context, conn: Connection, v: _Verification) -> None:
     """``iss`` is the consumer key of an enabled app (find_client: invalid_client_id, app_blocked)."""
-    issuer = v.claims.get("iss")
-    v.app = find_client(conn, issuer if isinstance(issuer, str) else None)
+    v.app = find_client(conn, _name_claim(v.claims.get("iss")))
 
 
 def _check_app_uses_certificate(ctx: Context, conn: Connection, v: _Verification) -> None:
@@ -145,6 +144,8 @@ def _check_subject(ctx: Context, conn: Connection, v: _Verification) -> None:
     subject = v.claims.get("sub", v.claims.get("prn"))
     if not isinstance(subject, str) or not subject:
         raise InvalidAssertion.with_reason("sub missing")
+    if _name_claim(subject) is None:
+        raise UnknownUser.with_reason("sub holds a NUL or an unpaired surrogate")
     v.username = subject[:255]
     user = repo.user_by_username(conn, subject)
     if user is None or user.org_id != v.app.org_id:
@@ -262,6 +263,19 @@ def _epoch_ms(value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     return value if value > MILLISECOND_EPOCH_THRESHOLD else value * 1000
+
+
+def _name_claim(value: object) -> str | None:
+    """A claim that names an app or a user, or None when it cannot name one: not a string, or holding
+    a NUL (PostgreSQL refuses it in text) or an unpaired surrogate (a JSON ``\\ud800`` escape, which
+    UTF-8 cannot spell). Such a claim must not reach the database, nor login history."""
+    if not isinstance(value, str) or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def _without_trailing_slash(url: str) -> str:

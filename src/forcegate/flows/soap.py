@@ -227,7 +227,7 @@ def _parse_xml(body: bytes) -> Element:
         root: Element = safe_xml.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise client_fault("DOCTYPE is not allowed in a SOAP message") from exc
-    except (ParseError, ValueError, UnicodeError) as exc:
+    except (ParseError, ValueError, UnicodeError, LookupError) as exc:  # LookupError: unknown encoding=
         raise client_fault("Unable to parse the request: not well-formed XML") from exc
     return root
 
@@ -292,14 +292,17 @@ def soap_app(ctx: Context, org_id: str) -> ConnectedApp:
                 log.info("created the internal %r connected app for SOAP sessions", SOAP_APP_NAME)
             return app
     except IntegrityError:
-        pass  # another process created it between our read and our insert
-    except AdminError as exc:  # e.g. an admin's own app already has the name "SOAP API"
-        log.error("cannot create the internal SOAP API app: %s", exc)
-        raise api_fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.", reason=str(exc)) from exc
+        refusal = None  # another process created it between our read and our insert
+    except AdminError as exc:
+        # Either another process committed the app between our lookup and create_app's name check,
+        # or an admin's own app already has the name "SOAP API": the lookup below tells which.
+        refusal = exc
     with ctx.db.read() as conn:
         app = repo.app_by_consumer_key(conn, SOAP_APP_KEY)
     if app is None:
-        raise api_fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.", reason="SOAP app vanished")
+        reason = str(refusal) if refusal else "SOAP app vanished"
+        log.error("cannot create the internal SOAP API app: %s", reason)
+        raise api_fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.", reason=reason)
     return app
 
 

@@ -15,9 +15,11 @@ from forcegate.domain import Org
 from forcegate.org.connected_apps import PLATFORM_CLI, create_app
 from forcegate.org.permissions import ensure_standard_profiles
 from forcegate.org.users import SYSTEM_ADMINISTRATOR, create_user
+from forcegate.storage import demo_credentials
 from forcegate.storage import repositories as repo
+from forcegate.storage.demo_credentials import DemoCredentials
 
-__all__ = ["DemoOrg", "ensure_demo", "ensure_org"]
+__all__ = ["DemoOrg", "ensure_demo", "ensure_org", "stored_demo"]
 
 DEMO_CALLBACK = "http://localhost:1717/OauthRedirect"
 DEMO_SCOPES = "api refresh_token openid"
@@ -52,8 +54,10 @@ class DemoOrg:
     org_id: str
     admin_username: str
     admin_password: str
-    consumer_key: str
-    consumer_secret: str
+    consumer_key: str | None  # the key and secret are None once the demo app is deleted
+    consumer_secret: str | None
+    # The admin has since changed the password: ``admin_password`` is the one the demo was created with.
+    admin_password_changed: bool = False
 
 
 def ensure_demo(ctx: Context, conn: Connection) -> DemoOrg | None:
@@ -76,4 +80,25 @@ def ensure_demo(ctx: Context, conn: Connection) -> DemoOrg | None:
     app, secret = create_app(
         ctx, conn, org.id, name="Demo App", callback_urls=[DEMO_CALLBACK], scopes=DEMO_SCOPES
     )
+    stored = DemoCredentials(org.id, admin.id, ctx.box.encrypt(password), app.id)
+    demo_credentials.save(conn, stored, ctx.now_ms())
     return DemoOrg(org.id, admin.username, password, app.consumer_key, secret)
+
+
+def stored_demo(ctx: Context, conn: Connection, org_id: str) -> DemoOrg | None:
+    """The demo ``ensure_demo`` created, read back from its encrypted copy; None if there was none."""
+    stored = demo_credentials.load(conn, org_id)
+    if stored is None:
+        return None
+    admin = repo.user_by_id(conn, stored.admin_user_id)
+    assert admin is not None  # the row goes with the user
+    password = ctx.box.decrypt(stored.admin_password_encrypted)
+    app = repo.app_by_id(conn, stored.app_id) if stored.app_id else None
+    return DemoOrg(
+        org_id,
+        admin.username,
+        password,
+        app.consumer_key if app else None,
+        ctx.box.decrypt(app.consumer_secret_encrypted) if app else None,
+        admin_password_changed=not ctx.passwords.verify(admin.password_hash, password),
+    )

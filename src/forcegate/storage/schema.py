@@ -358,7 +358,20 @@ signing_keys = Table(
     Column("retired_ms", BigInteger, nullable=True),
 )
 
+# What ``forcegate serve --demo`` created (0008), so ``forcegate demo show`` can print it again: the
+# admin's password encrypted under the server key (``users`` has only its hash).
+demo_credentials = Table(
+    "demo_credentials",
+    metadata,
+    Column("org_id", String(18), ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True),
+    Column("admin_user_id", String(18), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("admin_password_encrypted", Text, nullable=False),
+    Column("app_id", String(18), ForeignKey("connected_apps.id", ondelete="SET NULL"), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
 LOGIN_STATUS_LENGTH = 128
+
 login_history = Table(
     "login_history",
     metadata,
