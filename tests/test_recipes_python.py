@@ -27,13 +27,13 @@ from forcegate.org.access import grant_access, update_org
 from forcegate.storage import repositories as repo
 from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, start_server
 from tests.data_api import start_tls_server, token_for
-from tests.recipes import recipes
+from tests.recipes import DOCS, recipes
 
-PAGES = ("simple-salesforce.md", "requests-oauthlib.md", "authlib.md", "forcegate-sdk.md")
+# Every Python recipe of every page, so a new one cannot go untested.
 PYTHON_RECIPES = [
-    (page, name)
-    for page in PAGES
-    for name, (language, _) in recipes(f"clients/{page}").items()
+    (str(page.relative_to(DOCS)), name)
+    for page in sorted(DOCS.rglob("*.md"))
+    for name, (language, _) in recipes(page).items()
     if language == "python"
 ]
 
@@ -125,7 +125,7 @@ def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
 
 @pytest.mark.parametrize(("page", "name"), PYTHON_RECIPES, ids=[name for _, name in PYTHON_RECIPES])
 def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(reader: Reader, page: str, name: str) -> None:
-    _, code = recipes(f"clients/{page}")[name]
+    _, code = recipes(page)[name]
     result = subprocess.run(
         [sys.executable, "-c", code], env=reader.env, capture_output=True, text=True, timeout=120
     )
