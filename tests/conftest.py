@@ -21,13 +21,14 @@ import psycopg
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
 from forcegate.org import connected_apps, users
 from forcegate.server import uvicorn_config
-from forcegate.storage import repositories as repo
+from forcegate.storage import schema
 from forcegate.storage.migrate import upgrade
 from forcegate.web.app import create_app
 
@@ -35,6 +36,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "FORCEGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The storage backends the `server` fixture runs on; `make mutation` limits it to sqlite for speed.
+BACKENDS = os.environ.get("FORCEGATE_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "Passw0rd-for-tests"
 
 
@@ -125,9 +128,16 @@ class Server:
         with self.ctx.db.write() as conn:
             return users.update_user(self.ctx, conn, user, dict(changes))[0]
 
-    def login_history(self, limit: int = 50) -> list[dict[str, object]]:
+    def login_history_of(self, **match: object) -> list[dict[str, object]]:
+        """This org's login history rows whose columns equal `match` (e.g. username=..., app_id=...),
+        newest first: a test finds its own rows by what it did, whatever other tests wrote since."""
+        assert match, "name the rows: username, user_id, app_id, flow, user_agent..."
+        query = select(schema.login_history).where(schema.login_history.c.org_id == self.org_id)
+        for column, value in match.items():
+            query = query.where(schema.login_history.c[column] == value)
+        query = query.order_by(schema.login_history.c.login_ms.desc(), schema.login_history.c.id)
         with self.ctx.db.read() as conn:
-            return repo.recent_logins(conn, self.org_id, limit)
+            return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -177,7 +187,7 @@ def start_server(settings: Settings, backend: str) -> Iterator[Server]:
         ctx.db.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=[b for b in ("sqlite", "postgresql") if b in BACKENDS])
 def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:

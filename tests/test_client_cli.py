@@ -368,7 +368,7 @@ def test_when_commands_refresh_a_rotating_connection_at_once_then_they_take_turn
     stored = cli.store().get("rot")
     assert stored is not None and stored.session is not None
     assert userinfo_status(server, stored.session.access_token) == 200
-    rows = [r for r in server.login_history(200) if r["app_id"] == app.id and r["flow"] == "refresh_token"]
+    rows = server.login_history_of(app_id=app.id, flow="refresh_token")
     assert [r["status"] for r in rows] == ["Success"] * 4
 
 
@@ -690,7 +690,7 @@ def test_when_the_jwt_key_file_is_a_certificate_then_exit_2_before_any_request(
     setup = jwt_setup(server, tmp_path)
     certificate = tmp_path / "server.crt"
     certificate.write_text(str(setup.app.certificate_pem))
-    before = len(server.login_history(500))
+    before = len(server.login_history_of(user_id=setup.user.id))
     result = cli(
         "login",
         "jwt",
@@ -708,7 +708,7 @@ def test_when_the_jwt_key_file_is_a_certificate_then_exit_2_before_any_request(
         f"Error: the JWT key {certificate} is a certificate, not a private key: pass the private key whose "
         "certificate the app holds\n"
     )
-    assert len(server.login_history(500)) == before  # nothing reached the server
+    assert len(server.login_history_of(user_id=setup.user.id)) == before  # nothing reached the server
 
 
 def test_count_query_prints_the_count_as_table_csv_and_json(cli: Cli, server: Server, tmp_path: Path) -> None:

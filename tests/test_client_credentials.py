@@ -40,7 +40,7 @@ def test_when_app_has_run_as_user_then_token_acts_as_that_user(server: Server) -
         )
     assert info.json()["user_id"] == user.id
     assert ("client_credentials", "Success") in {
-        (e["flow"], e["status"]) for e in server.login_history() if e["app_id"] == app.id
+        (e["flow"], e["status"]) for e in server.login_history_of(app_id=app.id)
     }
 
 

@@ -315,14 +315,14 @@ def test_when_the_jwt_key_is_a_certificate_then_key_file_error_and_nothing_sent(
     setup = jwt_setup(server, tmp_path)
     certificate = tmp_path / "server.crt"
     certificate.write_text(str(setup.app.certificate_pem))
-    before = len(server.login_history(500))
+    before = len(server.login_history_of(user_id=setup.user.id))
     with connection(server, setup.app, None) as conn, pytest.raises(KeyFileError) as caught:
         conn.jwt_login(setup.user.username, certificate)
     assert str(caught.value) == (
         f"the JWT key {certificate} is a certificate, not a private key: pass the private key whose "
         "certificate the app holds"
     )
-    assert len(server.login_history(500)) == before
+    assert len(server.login_history_of(user_id=setup.user.id)) == before
 
 
 def test_when_the_app_issues_jwt_access_tokens_then_the_session_expires_at_their_exp(

@@ -163,9 +163,7 @@ def test_when_twenty_threads_find_the_session_expired_then_one_refresh(server: S
 
     assert statuses == [200] * 20
     assert manager.refresh_count == 1 and counted.token_requests == before + 1
-    refreshes = [
-        r for r in server.login_history(200) if r["app_id"] == app.id and r["flow"] == "refresh_token"
-    ]
+    refreshes = server.login_history_of(app_id=app.id, flow="refresh_token")
     assert len(refreshes) == 1
 
 

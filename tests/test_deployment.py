@@ -117,7 +117,7 @@ def test_when_forwarded_for_comes_from_trusted_proxy_then_client_ip_is_taken_fro
         **{"X-Forwarded-For": "203.0.113.9, 127.0.0.1", "User-Agent": agent},
     )
     # The page login went to the direct server (127.0.0.1); the code exchange through the proxy.
-    ips = {e["source_ip"] for e in proxied.login_history() if e["user_agent"] == agent}
+    ips = {e["source_ip"] for e in proxied.login_history_of(user_agent=agent)}
     assert ips == {"127.0.0.1", "203.0.113.9"}
 
 
@@ -132,5 +132,5 @@ def test_when_forwarded_for_comes_from_anyone_else_then_it_is_ignored(server: Se
         secret,
         **{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "User-Agent": agent},
     )
-    ips = {e["source_ip"] for e in server.login_history() if e["user_agent"] == agent}
+    ips = {e["source_ip"] for e in server.login_history_of(user_agent=agent)}
     assert ips == {"127.0.0.1"}

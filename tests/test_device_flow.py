@@ -115,11 +115,11 @@ def _userinfo(server: Server, access_token: str) -> httpx.Response:
 
 def _history(s: Setup) -> list[tuple[str, str, str]]:
     """(flow, status, username) of the app's rows and of the user's page logins."""
-    rows = [
-        e
-        for e in s.server.login_history()
-        if e["app_id"] == s.app.id or (e["username"] == s.user.username and e["app_id"] is None)
-    ]
+    rows = sorted(
+        s.server.login_history_of(app_id=s.app.id)
+        + [e for e in s.server.login_history_of(username=s.user.username) if e["app_id"] is None],
+        key=lambda e: (-int(str(e["login_ms"])), str(e["id"])),
+    )
     return [(str(e["flow"]), str(e["status"]), str(e["username"])) for e in reversed(rows)]
 
 
@@ -406,8 +406,7 @@ def test_when_app_has_no_device_flow_then_unsupported_grant_type(server: Server)
     _assert_error(_start(server, plain.consumer_key), "unsupported_grant_type", "grant type not supported")
     assert ("device", "Failed: grant type not supported", "") in [
         (str(e["flow"]), str(e["status"]), str(e["username"]))
-        for e in server.login_history()
-        if e["app_id"] == plain.id
+        for e in server.login_history_of(app_id=plain.id)
     ]
 
 

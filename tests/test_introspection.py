@@ -160,7 +160,7 @@ def test_when_client_secret_wrong_or_missing_then_refused_before_the_token_is_lo
         "error": "invalid_client_id",
         "error_description": "client identifier invalid",
     }
-    statuses = {(r["flow"], r["status"]) for r in server.login_history(200) if r["app_id"] == app.id}
+    statuses = {(r["flow"], r["status"]) for r in server.login_history_of(app_id=app.id)}
     assert ("introspection", "Failed: Invalid Client Credentials") in statuses
 
 

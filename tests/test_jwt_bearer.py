@@ -100,8 +100,7 @@ class Setup:
 
     def history(self) -> list[dict[str, object]]:
         """This test's jwt_bearer login history rows, newest first."""
-        rows = self.server.login_history(500)
-        return [r for r in rows if r["flow"] == "jwt_bearer" and r["user_agent"] == self.agent]
+        return self.server.login_history_of(flow="jwt_bearer", user_agent=self.agent)
 
 
 def sign(claims: dict[str, Any], key: RSAKey, header: dict[str, Any] | None = None) -> str:

@@ -127,6 +127,93 @@ def test_when_profile_created_then_assignable_to_users_and_enforced(
     assert patched.json()["api_enabled"] is False
 
 
+def test_when_a_profile_grants_one_permission_per_object_then_each_counts_with_what_it_implies(
+    server: Server, admin: httpx.Client
+) -> None:
+    """Edit alone, View All alone and Modify All alone each reach the user's effective access."""
+    name = f"Single {secrets.token_hex(3)}"
+    grants = {"Account": {"edit": True}, "Contact": {"view_all": True}, "Lead": {"modify_all": True}}
+    created = admin.post(f"{API}/profiles", json={"name": name, "object_permissions": grants})
+    assert created.status_code == 201, created.text
+    user = server.create_user(profile=name)
+
+    with server.ctx.db.read() as conn:
+        access = load_user_access(conn, user.id)
+
+    flags = ("can_read", "can_create", "can_edit", "can_delete", "view_all", "modify_all")
+    effective = {
+        obj: tuple(getattr(access.object_permissions(obj), flag) for flag in flags) for obj in grants
+    }
+    assert effective == {
+        "Account": (True, False, True, False, False, False),
+        "Contact": (True, False, False, False, True, False),
+        "Lead": (True, True, True, True, True, True),
+    }
+
+
+def test_when_profile_and_permission_set_both_name_a_field_then_the_union_holds(
+    server: Server, admin: httpx.Client, custom_field: str
+) -> None:
+    """Field permissions of several parents add up; a read grant alone never edits; an explicit
+    "no access" row hides a standard field."""
+    with server.ctx.db.write() as conn:
+        other = metadata.create_custom_field(
+            conn, server.org_id, "Account", f"Other{secrets.token_hex(3)}__c", "string", length=40
+        ).name
+    profile, extra = f"Fls {secrets.token_hex(3)}", f"Fls_{secrets.token_hex(3)}"
+    created = admin.post(
+        f"{API}/profiles",
+        json={
+            "name": profile,
+            "object_permissions": {"Account": {"read": True, "edit": True}},
+            "field_permissions": {
+                "Account.Phone": {"read": False, "edit": False},
+                f"Account.{custom_field}": {"read": True, "edit": False},
+                f"Account.{other}": {"read": True, "edit": True},
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    granted = admin.post(
+        f"{API}/permission-sets",
+        json={
+            "name": extra,
+            "field_permissions": {
+                f"Account.{custom_field}": {"read": True, "edit": True},
+                f"Account.{other}": {"read": True, "edit": False},
+            },
+        },
+    )
+    assert granted.status_code == 201, granted.text
+    user = server.create_user(profile=profile)
+
+    def fields() -> dict[str, tuple[bool, bool]]:
+        with server.ctx.db.read() as conn:
+            access = load_user_access(conn, user.id)
+        return {
+            name: (
+                access.field_permissions("Account", name).readable,
+                access.field_permissions("Account", name).editable,
+            )
+            for name in ("Phone", custom_field, other, "Name")
+        }
+
+    assert fields() == {
+        "Phone": (False, False),
+        custom_field: (True, False),
+        other: (True, True),
+        "Name": (True, True),
+    }
+    assigned = admin.post(f"{API}/permission-sets/{extra}/assignments", json={"user": user.username})
+    assert assigned.status_code == 200, assigned.text
+    assert fields() == {
+        "Phone": (False, False),
+        custom_field: (True, True),
+        other: (True, True),
+        "Name": (True, True),
+    }
+
+
 @pytest.fixture
 def custom_field(server: Server) -> str:
     """A new custom text field on Account, by API name."""

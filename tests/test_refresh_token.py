@@ -93,9 +93,7 @@ def _signature(secret: str, body: dict[str, Any]) -> str:
 
 
 def _history(server: Server, app: ConnectedApp) -> list[dict[str, object]]:
-    return [
-        row for row in server.login_history(200) if row["app_id"] == app.id and row["flow"] == "refresh_token"
-    ]
+    return server.login_history_of(app_id=app.id, flow="refresh_token")
 
 
 # --- success --------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_when_client_secret_wrong_then_invalid_client_and_login_history_row(serv
     assert response.json() == {"error": "invalid_client", "error_description": "invalid client credentials"}
     assert_works(server, tokens["access_token"])
     assert ("revocation", "Failed: Invalid Client Credentials") in {
-        (row["flow"], row["status"]) for row in server.login_history(200) if row["app_id"] == app.id
+        (row["flow"], row["status"]) for row in server.login_history_of(app_id=app.id)
     }
 
 

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import select
 
 from forcegate.domain import ConnectedApp, User
+from forcegate.storage import token_lifecycle
+from forcegate.storage.schema import authorizations
 from tests.browser import authorize
 from tests.conftest import PASSWORD, Server
 from tests.tokens import (
@@ -200,6 +204,36 @@ def test_when_refused_then_nothing_is_revoked(server: Server) -> None:
         assert response.status_code == status, response.text
         assert response.json()[0]["errorCode"] == code
     grid.assert_alive((0, 0), (0, 1), (1, 0), (1, 1))
+
+
+def test_when_revoked_twice_then_the_second_time_counts_nothing_and_keeps_the_first_instant(
+    server: Server,
+) -> None:
+    """Counts are of what was live: an already revoked grant is neither counted nor re-stamped."""
+    grid = _grid(server)
+    user = grid.users[0]
+    admin = _admin_token(server)
+
+    first = _ok(_post(server, admin, f"/users/{user.id}/revoke-tokens"))
+    with server.ctx.db.read() as conn:
+        stamped = conn.execute(
+            select(authorizations.c.revoked_ms).where(authorizations.c.user_id == user.id)
+        ).scalars().all()
+    server.clock.advance(60)
+    second = _ok(_post(server, admin, f"/users/{user.id}/revoke-tokens"))
+
+    assert first["revoked"]["authorizations"] == 2 and first["revoked"]["refresh_tokens"] == 2
+    assert second["revoked"] == dict.fromkeys(first["revoked"], 0)
+    with server.ctx.db.read() as conn:
+        again = conn.execute(
+            select(authorizations.c.revoked_ms).where(authorizations.c.user_id == user.id)
+        ).scalars().all()
+    assert sorted(again) == sorted(stamped) and None not in again
+
+
+def test_when_neither_user_nor_app_named_then_revoke_matching_refuses_to_revoke_the_org() -> None:
+    with pytest.raises(ValueError, match=r"^revoke_matching needs a user, an app or both$"):
+        token_lifecycle.revoke_matching(None, "org", 0)  # type: ignore[arg-type]
 
 
 # --- CLI -------------------------------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def _userinfo(server: Server, token: str) -> httpx.Response:
 
 
 def _soap_history(server: Server, user: User) -> list[dict[str, Any]]:
-    return [r for r in server.login_history(200) if r["user_id"] == user.id and r["flow"] == "soap"]
+    return server.login_history_of(user_id=user.id, flow="soap")
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_when_soap_login_is_off_then_api_disabled_fault(server: Server, org_sett
     user, _ = _user(server)
     response = _post(server, jsforce_login(user.username, PASSWORD))
     _assert_api_fault(response, "API_DISABLED_FOR_ORG", "SOAP API login() is disabled for this organization.")
-    statuses = [r["status"] for r in server.login_history() if r["username"] == user.username]
+    statuses = [r["status"] for r in server.login_history_of(username=user.username)]
     assert statuses == ["Failed: SOAP API login() Disabled"]
 
 

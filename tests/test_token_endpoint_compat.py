@@ -196,9 +196,7 @@ def test_when_tokens_exchanged_then_login_history_records_success_with_ip_and_ag
     with server.client(headers={"User-Agent": "compat-test/1.0"}) as client:
         client.post("/services/oauth2/token", data=_form(app.consumer_key, "wrong", code))
         client.post("/services/oauth2/token", data=_form(app.consumer_key, secret, code))
-    mine = [
-        e for e in server.login_history() if e["app_id"] == app.id and e["user_agent"] == "compat-test/1.0"
-    ]
+    mine = server.login_history_of(app_id=app.id, user_agent="compat-test/1.0")
     assert [e["status"] for e in mine] == ["Success", "Failed: Invalid Client Credentials"]
     assert all(e["source_ip"] == "127.0.0.1" and e["flow"] == "web_server" for e in mine)
     assert mine[0]["user_id"] == user.id and mine[0]["login_type"] == "Remote Access 2.0"

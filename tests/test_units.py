@@ -118,8 +118,9 @@ def test_when_tokens_minted_then_shapes_are_what_clients_check() -> None:
 
     org = new_id(KeyPrefix.ORGANIZATION)
     assert re.fullmatch(r"(00D\w{12,15})![.\w]*", new_access_token(org))
-    assert re.fullmatch(r"[A-Za-z0-9._]+", new_refresh_token())
-    assert len(new_authorization_code()) > 4
+    for _ in range(200):  # enough that some random parts held a "-" (turned into "." or "_")
+        assert re.fullmatch(r"5Aep861[A-Za-z0-9_]{43}", new_refresh_token())  # Salesforce's prefix
+        assert re.fullmatch(r"aPrx[A-Za-z0-9._]{43}", new_authorization_code())
     assert len({new_access_token(org) for _ in range(1000)}) == 1000
 
 
@@ -207,3 +208,26 @@ def test_log_formatter_escapes_the_message_and_keeps_tracebacks_readable() -> No
     lines = output.getvalue().splitlines()
     assert lines[0].endswith("boom a\\nb\\x1b\\u2028\\x85c")
     assert lines[1] == "Traceback (most recent call last):" and lines[-1] == "ValueError: inner"
+
+
+def test_when_an_oauth_error_is_logged_then_it_reads_code_description_and_reason() -> None:
+    """The precise reason goes to the logs (str), never to the wire (as_json)."""
+    refined = OAuthError("invalid_grant", "authentication failure").with_reason("wrong password")
+    assert str(refined) == "invalid_grant: authentication failure (wrong password)"
+    assert str(refined.with_reason("")) == "invalid_grant: authentication failure"
+    assert refined.as_json() == {"error": "invalid_grant", "error_description": "authentication failure"}
+    described = refined.with_description("expired authorization code")  # refines, keeps the reason
+    assert (described.error, described.description, described.reason) == (
+        "invalid_grant",
+        "expired authorization code",
+        "wrong password",
+    )
+    assert described.status == refined.status == 400 and refined.description == "authentication failure"
+    copied = refined.copy()  # a fresh instance to raise, the same in every field
+    assert copied is not refined
+    assert (copied.error, copied.description, copied.status, copied.reason) == (
+        "invalid_grant",
+        "authentication failure",
+        400,
+        "wrong password",
+    )

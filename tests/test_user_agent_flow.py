@@ -62,7 +62,7 @@ def test_when_user_agent_flow_completes_then_tokens_arrive_in_the_fragment(serve
             "/services/oauth2/userinfo", headers={"Authorization": f"Bearer {fields['access_token']}"}
         )
     assert info.status_code == 200 and info.json()["user_id"] == user.id
-    flows = {(e["flow"], e["status"]) for e in server.login_history() if e["user_id"] == user.id}
+    flows = {(e["flow"], e["status"]) for e in server.login_history_of(user_id=user.id)}
     assert ("user_agent", "Success") in flows
 
 

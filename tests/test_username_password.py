@@ -89,7 +89,7 @@ def _refused(response: httpx.Response, body: dict[str, str] = AUTH_FAILURE) -> N
 
 def _history(server: Server, user: User) -> list[tuple[str, str]]:
     """(flow, status) of the user's login history, oldest first."""
-    rows = [r for r in server.login_history(200) if r["user_id"] == user.id]
+    rows = server.login_history_of(user_id=user.id)
     return [(str(r["flow"]), str(r["status"])) for r in reversed(rows)]
 
 
@@ -121,7 +121,7 @@ def test_when_ip_trusted_then_password_alone_gets_a_token_without_refresh(
             "/services/oauth2/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
         )
     assert info.status_code == 200 and info.json()["user_id"] == user.id
-    row = next(r for r in server.login_history() if r["user_id"] == user.id)
+    row = server.login_history_of(user_id=user.id)[0]
     assert (row["flow"], row["status"], row["login_type"], row["app_id"]) == (
         "username_password",
         "Success",
@@ -165,7 +165,7 @@ def test_when_org_blocks_the_flow_then_authentication_failure(
     app, secret = server.create_app()
     blocked = _grant(server, app.consumer_key, secret, user.username, PASSWORD)
     _refused(blocked)
-    rows = [r for r in server.login_history() if r["app_id"] == app.id]
+    rows = server.login_history_of(app_id=app.id)
     assert [(r["flow"], r["status"]) for r in rows] == [
         ("username_password", "Failed: Username-Password Flow Disabled")
     ]
@@ -200,7 +200,9 @@ def test_when_password_wrong_or_user_unknown_then_the_same_answer(
     assert wrong.content == unknown.content == missing.content
     assert wrong.headers["content-type"] == unknown.headers["content-type"]
     statuses = {
-        (r["username"], r["status"]) for r in server.login_history() if r["flow"] == "username_password"
+        (r["username"], r["status"])
+        for name in (user.username, "nobody-" + user.username)
+        for r in server.login_history_of(username=name, flow="username_password")
     }
     assert {(user.username, "Invalid Password"), ("nobody-" + user.username, "Invalid Password")} <= statuses
 

@@ -137,7 +137,7 @@ def test_spoofed_x_forwarded_for_is_not_recorded_as_the_client_ip(server: Server
         with nothing_issued(server):
             answer = submit(browser, page, username="nobody@example.com", password="Wrong-passw0rd")
     assert answer.status_code == 401
-    [row] = [r for r in server.login_history(200) if r["user_agent"] == agent]
+    [row] = server.login_history_of(user_agent=agent)
     assert row["source_ip"] == "127.0.0.1"
 
 

@@ -47,9 +47,7 @@ def _wrong() -> str:
 
 
 def _rate_exceeded_rows(server: Server, user: User) -> list[dict[str, object]]:
-    return [
-        r for r in server.login_history(500) if r["user_id"] == user.id and r["status"] == LOGIN_RATE_EXCEEDED
-    ]
+    return server.login_history_of(user_id=user.id, status=LOGIN_RATE_EXCEEDED)
 
 
 @pytest.mark.attack("OWASP ASVS 4.0.3 V2.2.1")
