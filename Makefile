@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tests/node/node_modules/.installed-stamp
 
-.PHONY: serve test lint chromium node-deps bench mutation clean
+.PHONY: serve test lint docs chromium node-deps bench mutation clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,14 @@ HOST ?= 127.0.0.1
 serve: $(STAMP)
 	$(BIN)/forcegate serve --demo --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) docs
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The documentation site (mkdocs.yml, docs/, README.md as its front page) into build/site; --strict
+# fails on any broken link or anchor. No network needed. `.venv/bin/mkdocs serve` previews it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Debian's Chromium, for the browser tests (Playwright never downloads a browser of its own).
 chromium:
@@ -36,7 +41,7 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# Lint, types, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
+# Lint, types, the docs site, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
 test: lint chromium node-deps
 	$(BIN)/pytest
 
@@ -64,4 +69,4 @@ mutation: $(STAMP)
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) var mutants tests/node/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build mutants tests/node/node_modules .pytest_cache .mypy_cache .ruff_cache

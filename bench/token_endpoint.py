@@ -7,8 +7,8 @@ HTTP mode starts ``forcegate serve`` as a subprocess (pinned to CPU 0 with ``tas
 machine has two CPUs), drives it from this process (pinned to CPU 1) with threads that each own a
 keep-alive ``httpx.Client``, and reads the server's CPU time from ``/proc/<pid>/stat``. Authorization
 codes are minted straight into the database with ``web_server.approve_code`` (no HTML pages), in batches
-sized from each warm-up. The method and the anchors are those of the performance budget
-(``/work/shared/reference/performance-budget.md``, sections B6 and C). See ``bench/README.md``.
+sized from each warm-up. The method and the anchors are those of the performance budget (sections B6
+and C of "The budget" in ``bench/README.md``).
 
 ``--profile`` needs no server: it times the code exchange in-process, called directly and through the
 ASGI app, and userinfo (200 and 401) through the ASGI app, with the database work of each (pool

@@ -246,7 +246,7 @@ def test_when_nbf_is_past_or_within_clock_skew_leeway_then_accepted(setup: Setup
         assert response.status_code == 200, response.text
 
 
-# --- judgement calls, decided as Salesforce does (README "JWT Bearer") ------------------------------
+# --- judgement calls, decided as Salesforce does (docs/flows.md, "JWT Bearer") ------------------------------
 
 
 def test_when_app_certificate_has_expired_then_its_key_still_verifies(server: Server) -> None:

@@ -288,7 +288,7 @@ def test_when_family_revoked_by_code_reuse_then_invalid_grant(server: Server) ->
 
 
 def test_when_user_deactivated_then_refresh_token_revoked_for_good(server: Server) -> None:
-    """Deactivation revokes the user's grants (README "Administering the org"): reactivating them
+    """Deactivation revokes the user's grants (docs/administering.md): reactivating them
     does not bring the refresh token back."""
     app, secret, user, first = _setup(server)
     server.update_user(user, is_active=False)

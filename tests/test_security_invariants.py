@@ -1,4 +1,4 @@
-"""Security promises of the README that a mutation pass found no test for: each test here fails when
+"""Security promises of the docs that a mutation pass found no test for: each test here fails when
 its rule is weakened (the mutant named in its docstring), over real HTTP where there is a wire.
 
 - a consumer secret authenticates only when it is the whole secret, on every client-authentication

@@ -1,6 +1,6 @@
 """Settings, read once from the environment (and command-line flags, which override it).
 
-Every setting is documented in the README's configuration table; names are ``FORCEGATE_*``.
+Every setting is documented in docs/reference/configuration.md; names are ``FORCEGATE_*``.
 """
 
 from __future__ import annotations

@@ -105,8 +105,8 @@ def test_refresh_for_a_deactivated_user_is_refused(server: Server) -> None:
     app, secret = server.create_app()
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    # Deactivation revokes the user's tokens (README: what a deactivation ends), so the refresh token is
-    # as dead as a revoked one, and stays dead after a reactivation.
+    # Deactivation revokes the user's tokens (docs/administering.md: what a deactivation ends), so the
+    # refresh token is as dead as a revoked one, and stays dead after a reactivation.
     server.update_user(user, is_active=False)
     with nothing_issued(server):
         answer = refresh(server, app, secret, tokens["refresh_token"])

@@ -1,0 +1,147 @@
+"""Every Python recipe of docs/clients/, run exactly as printed against a running forcegate over HTTPS.
+
+Each recipe is a subprocess with only environment variables as input, as a reader would run it; it
+must print the username it acted as. The org is a server of this module's own, since the recipes need
+the username-password and SOAP logins on, which the shared server keeps off.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from forcegate.domain import PERMITTED_ADMIN_APPROVED
+from forcegate.org import users
+from forcegate.org.access import grant_access, update_org
+from forcegate.storage import repositories as repo
+from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, start_server
+from tests.data_api import start_tls_server, token_for
+from tests.recipes import DOCS, recipes
+
+# Every Python recipe of every page, so a new one cannot go untested.
+PYTHON_RECIPES = [
+    (str(page.relative_to(DOCS)), name)
+    for page in sorted(DOCS.rglob("*.md"))
+    for name, (language, _) in recipes(page).items()
+    if language == "python"
+]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a reader of the pages has set up: the environment the recipes read, and who they act as."""
+
+    env: dict[str, str]
+    username: str
+
+
+def _key_pair(directory: Path) -> tuple[Path, str]:
+    """A private key file and the PEM certificate the app holds, as `openssl req -x509` makes them."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "my-integration")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_file = directory / "jwt-key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return key_file, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _database(backend: str, directory: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'forcegate.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def reader(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
+    directory = tmp_path_factory.mktemp("recipes")
+    for url in _database(request.param, directory):
+        for server in start_server(make_settings(url, directory), request.param):
+            for tls in start_tls_server(server, directory / "tls"):
+                yield _set_up(server, tls.url, tls.ca_cert, directory)
+
+
+def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
+    """What docs/clients/index.md has a reader do: an app with a certificate, the client credentials
+    flow and pre-authorized users, a user, and the org's password logins on."""
+    key_file, certificate = _key_pair(directory)
+    with server.ctx.db.write() as conn:
+        user, security_token = users.create_user(
+            server.ctx, conn, server.org_id, username="ci@example.com", password=PASSWORD
+        )
+        org = repo.org_by_id(conn, server.org_id)
+        assert org is not None
+        update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
+    app, secret = server.create_app(
+        name="My Integration",
+        scopes="api refresh_token",
+        certificate_pem=certificate,
+        permitted_users=PERMITTED_ADMIN_APPROVED,
+        client_credentials_enabled=True,
+        client_credentials_user=user.username,
+    )
+    with server.ctx.db.write() as conn:
+        grant_access(conn, app, profile="Standard User")
+    env = {
+        **os.environ,
+        "FORCEGATE_URL": url,
+        "FORCEGATE_CONSUMER_KEY": app.consumer_key,
+        "FORCEGATE_CONSUMER_SECRET": secret,
+        "FORCEGATE_USERNAME": user.username,
+        "FORCEGATE_PASSWORD": PASSWORD,
+        "FORCEGATE_SECURITY_TOKEN": security_token,
+        "FORCEGATE_PRIVATE_KEY_FILE": str(key_file),
+        "FORCEGATE_ACCESS_TOKEN": token_for(server, user),
+        "REQUESTS_CA_BUNDLE": str(ca_cert),
+        "SSL_CERT_FILE": str(ca_cert),
+    }
+    return Reader(env, user.username)
+
+
+@pytest.mark.parametrize(("page", "name"), PYTHON_RECIPES, ids=[name for _, name in PYTHON_RECIPES])
+def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(reader: Reader, page: str, name: str) -> None:
+    _, code = recipes(page)[name]
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=reader.env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [reader.username], result.stderr
+
+
+def test_every_python_client_page_has_its_recipes() -> None:
+    assert {name for _, name in PYTHON_RECIPES} == {
+        "simple-salesforce-jwt",
+        "simple-salesforce-password",
+        "simple-salesforce-soap",
+        "simple-salesforce-session",
+        "requests-oauthlib-client-credentials",
+        "authlib-client-credentials",
+        "authlib-jwt",
+        "forcegate-sdk-jwt",
+        "forcegate-sdk-client-credentials",
+    }
