@@ -1,20 +1,25 @@
 """Every Python recipe of docs/clients/, run exactly as printed against a running forcegate over HTTPS.
 
 Each recipe is a subprocess with only environment variables as input, as a reader would run it; it
-must print the username it acted as. The org is a server of this module's own, since the recipes need
-the username-password and SOAP logins on, which the shared server keeps off.
+must print the username it acted as. A recipe that asks its user to open a URL in a browser gets a
+browser: the test logs in and allows access, and pastes the URL forcegate redirected to into its stdin.
+The org is a server of this module's own, since the recipes need the username-password and SOAP logins
+on, which the shared server keeps off.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +30,7 @@ from forcegate.domain import PERMITTED_ADMIN_APPROVED
 from forcegate.org import users
 from forcegate.org.access import grant_access, update_org
 from forcegate.storage import repositories as repo
+from tests.browser import authorize
 from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, start_server
 from tests.data_api import start_tls_server, token_for
 from tests.recipes import DOCS, recipes
@@ -36,14 +42,18 @@ PYTHON_RECIPES = [
     for name, (language, _) in recipes(page).items()
     if language == "python"
 ]
+# The recipes that print an authorization URL to stderr and read the callback URL from stdin.
+BROWSER_RECIPES = {"requests-oauthlib-web-server"}
 
 
 @dataclass(frozen=True)
 class Reader:
-    """What a reader of the pages has set up: the environment the recipes read, and who they act as."""
+    """What a reader of the pages has set up: the environment the recipes read, who they act as, and
+    the CA a browser trusts forcegate's certificate by."""
 
     env: dict[str, str]
     username: str
+    ca_cert: Path
 
 
 def _key_pair(directory: Path) -> tuple[Path, str]:
@@ -120,10 +130,13 @@ def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
         "REQUESTS_CA_BUNDLE": str(ca_cert),
         "SSL_CERT_FILE": str(ca_cert),
     }
-    return Reader(env, user.username)
+    return Reader(env, user.username, ca_cert)
 
 
-@pytest.mark.parametrize(("page", "name"), PYTHON_RECIPES, ids=[name for _, name in PYTHON_RECIPES])
+UNATTENDED_RECIPES = [(page, name) for page, name in PYTHON_RECIPES if name not in BROWSER_RECIPES]
+
+
+@pytest.mark.parametrize(("page", "name"), UNATTENDED_RECIPES, ids=[name for _, name in UNATTENDED_RECIPES])
 def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(reader: Reader, page: str, name: str) -> None:
     _, code = recipes(page)[name]
     result = subprocess.run(
@@ -133,6 +146,49 @@ def test_when_recipe_runs_as_printed_then_it_acts_as_the_user(reader: Reader, pa
     assert result.stdout.split() == [reader.username], result.stderr
 
 
+ATTENDED_RECIPES = [(page, name) for page, name in PYTHON_RECIPES if name in BROWSER_RECIPES]
+
+
+@pytest.mark.parametrize(("page", "name"), ATTENDED_RECIPES, ids=[name for _, name in ATTENDED_RECIPES])
+def test_when_user_allows_the_recipes_authorization_url_then_it_acts_as_that_user(
+    reader: Reader, page: str, name: str
+) -> None:
+    _, code = recipes(page)[name]
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=reader.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as recipe:
+        assert recipe.stderr is not None
+        told = ""
+        for line in recipe.stderr:  # the recipe waits on stdin once it has shown the URL
+            told += line
+            if line.startswith(reader.env["FORCEGATE_URL"]):
+                break
+        else:
+            pytest.fail(f"the recipe showed no authorization URL:\n{told}")
+        callback = _log_in_and_allow(reader, line.strip())
+        stdout, stderr = recipe.communicate(callback + "\n", timeout=120)
+    assert recipe.returncode == 0, told + stderr
+    assert stdout.split() == [reader.username], told + stderr
+
+
+def _log_in_and_allow(reader: Reader, authorization_url: str) -> str:
+    """What the person at the browser does with the URL: log in, allow, and take the URL forcegate
+    sends the browser to (the loopback callback, where nothing listens)."""
+    parts = urlsplit(authorization_url)
+    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", verify=ssl.create_default_context(cafile=reader.ca_cert)) as browser:
+        outcome = authorize(
+            browser, dict(parse_qsl(parts.query)), reader.username, reader.env["FORCEGATE_PASSWORD"]
+        )
+    assert outcome.response.status_code == 302, outcome.response.text
+    assert outcome.location.startswith("http://localhost:1717/OauthRedirect?")
+    return outcome.location
+
+
 def test_every_python_client_page_has_its_recipes() -> None:
     assert {name for _, name in PYTHON_RECIPES} == {
         "simple-salesforce-jwt",
@@ -140,6 +196,7 @@ def test_every_python_client_page_has_its_recipes() -> None:
         "simple-salesforce-soap",
         "simple-salesforce-session",
         "requests-oauthlib-client-credentials",
+        "requests-oauthlib-web-server",
         "authlib-client-credentials",
         "authlib-jwt",
         "forcegate-sdk-jwt",
