@@ -14,6 +14,7 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,16 +163,22 @@ def test_when_user_allows_the_recipes_authorization_url_then_it_acts_as_that_use
         stderr=subprocess.PIPE,
         text=True,
     ) as recipe:
-        assert recipe.stderr is not None
-        told = ""
-        for line in recipe.stderr:  # the recipe waits on stdin once it has shown the URL
-            told += line
-            if line.startswith(reader.env["FORCEGATE_URL"]):
-                break
-        else:
-            pytest.fail(f"the recipe showed no authorization URL:\n{told}")
-        callback = _log_in_and_allow(reader, line.strip())
-        stdout, stderr = recipe.communicate(callback + "\n", timeout=120)
+        # A recipe that waits on stdin without showing the URL would otherwise hang the test.
+        watchdog = threading.Timer(120, recipe.kill)
+        watchdog.start()
+        try:
+            assert recipe.stderr is not None
+            told = ""
+            for line in recipe.stderr:
+                told += line
+                if line.startswith(reader.env["FORCEGATE_URL"]):
+                    break
+            else:
+                pytest.fail(f"the recipe showed no authorization URL:\n{told}")
+            callback = _log_in_and_allow(reader, line.strip())
+            stdout, stderr = recipe.communicate(callback + "\n")
+        finally:
+            watchdog.cancel()
     assert recipe.returncode == 0, told + stderr
     assert stdout.split() == [reader.username], told + stderr
 
@@ -180,10 +187,12 @@ def _log_in_and_allow(reader: Reader, authorization_url: str) -> str:
     """What the person at the browser does with the URL: log in, allow, and take the URL forcegate
     sends the browser to (the loopback callback, where nothing listens)."""
     parts = urlsplit(authorization_url)
-    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", verify=ssl.create_default_context(cafile=reader.ca_cert)) as browser:
-        outcome = authorize(
-            browser, dict(parse_qsl(parts.query)), reader.username, reader.env["FORCEGATE_PASSWORD"]
-        )
+    params = dict(parse_qsl(parts.query))
+    assert params.get("code_challenge_method") == "S256", "the page promises PKCE"
+    with httpx.Client(
+        base_url=f"{parts.scheme}://{parts.netloc}", verify=ssl.create_default_context(cafile=reader.ca_cert)
+    ) as browser:
+        outcome = authorize(browser, params, reader.username, reader.env["FORCEGATE_PASSWORD"])
     assert outcome.response.status_code == 302, outcome.response.text
     assert outcome.location.startswith("http://localhost:1717/OauthRedirect?")
     return outcome.location
