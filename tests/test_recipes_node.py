@@ -13,7 +13,6 @@ the shared server keeps off.
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import subprocess
@@ -24,18 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from forcegate.domain import PERMITTED_ADMIN_APPROVED
-from forcegate.org import users
-from forcegate.org.access import grant_access, update_org
-from forcegate.storage import repositories as repo
-from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, start_server
-from tests.data_api import start_tls_server, token_for
-from tests.recipes import recipes
+from tests.conftest import Server, make_settings, start_server
+from tests.data_api import start_tls_server
+from tests.recipes import database_url, reader_environment, recipes
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_PROJECT = ROOT / "tests" / "node"
@@ -65,91 +56,32 @@ def _require_node() -> None:
         pytest.fail(f"{NODE_PROJECT}/node_modules is missing: run `make node-deps` (npm ci in tests/node)")
 
 
-def _key_pair(directory: Path) -> tuple[Path, str]:
-    """A private key file and the PEM certificate the app holds, as `openssl req -x509` makes them."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "my-integration")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    key_file = directory / "jwt-key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return key_file, certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def _database(backend: str, directory: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / 'forcegate.db'}"
-    else:
-        yield from _postgres_database()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def reader(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
     _require_node()
     directory = tmp_path_factory.mktemp("node-recipes")
-    for url in _database(request.param, directory):
+    for url in database_url(request.param, directory):
         for server in start_server(make_settings(url, directory), request.param):
             for tls in start_tls_server(server, directory / "tls"):
                 yield _set_up(server, tls.url, tls.ca_cert, directory)
 
 
 def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
-    """What docs/clients/index.md has a reader do: an app with a certificate and a callback on
-    localhost:1717, the client credentials flow and pre-authorized users, a user, and the org's
-    password logins on."""
-    key_file, certificate = _key_pair(directory)
-    with server.ctx.db.write() as conn:
-        user, security_token = users.create_user(
-            server.ctx, conn, server.org_id, username="ci@example.com", password=PASSWORD
-        )
-        org = repo.org_by_id(conn, server.org_id)
-        assert org is not None
-        update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
-    app, secret = server.create_app(
-        name="My Integration",
-        scopes="api refresh_token openid profile",
-        callback_urls=["http://localhost:1717/OauthRedirect"],
-        certificate_pem=certificate,
-        permitted_users=PERMITTED_ADMIN_APPROVED,
-        client_credentials_enabled=True,
-        client_credentials_user=user.username,
-    )
-    with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+    variables, username = reader_environment(server, url, directory)
     home = directory / "home"  # the Salesforce CLI keeps its logins under $HOME/.sf and $HOME/.sfdx
     home.mkdir()
     env = {
         **os.environ,
+        **variables,
         "HOME": str(home),
         "PATH": f"{NODE_BIN}{os.pathsep}{os.environ['PATH']}",
-        "FORCEGATE_URL": url,
-        "FORCEGATE_CONSUMER_KEY": app.consumer_key,
-        "FORCEGATE_CONSUMER_SECRET": secret,
-        "FORCEGATE_USERNAME": user.username,
-        "FORCEGATE_PASSWORD": PASSWORD,
-        "FORCEGATE_SECURITY_TOKEN": security_token,
-        "FORCEGATE_PRIVATE_KEY_FILE": str(key_file),
-        "FORCEGATE_ACCESS_TOKEN": token_for(server, user),
         "NODE_EXTRA_CA_CERTS": str(ca_cert),
         "SF_DISABLE_TELEMETRY": "true",
         "SF_AUTOUPDATE_DISABLE": "true",
         "SF_SKIP_NEW_VERSION_CHECK": "true",
         "BROWSER": str(_browser(directory)),
     }
-    return Reader(env, user.username)
+    return Reader(env, username)
 
 
 def _browser(directory: Path) -> Path:

@@ -9,7 +9,6 @@ on, which the shared server keeps off.
 
 from __future__ import annotations
 
-import datetime
 import os
 import ssl
 import subprocess
@@ -22,19 +21,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from forcegate.domain import PERMITTED_ADMIN_APPROVED
-from forcegate.org import users
-from forcegate.org.access import grant_access, update_org
-from forcegate.storage import repositories as repo
 from tests.browser import authorize
-from tests.conftest import PASSWORD, Server, _postgres_database, make_settings, start_server
-from tests.data_api import start_tls_server, token_for
-from tests.recipes import DOCS, recipes
+from tests.conftest import Server, make_settings, start_server
+from tests.data_api import start_tls_server
+from tests.recipes import DOCS, database_url, reader_environment, recipes
 
 # Every Python recipe of every page, so a new one cannot go untested.
 PYTHON_RECIPES = [
@@ -57,81 +48,19 @@ class Reader:
     ca_cert: Path
 
 
-def _key_pair(directory: Path) -> tuple[Path, str]:
-    """A private key file and the PEM certificate the app holds, as `openssl req -x509` makes them."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "my-integration")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    key_file = directory / "jwt-key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return key_file, certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def _database(backend: str, directory: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / 'forcegate.db'}"
-    else:
-        yield from _postgres_database()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def reader(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
     directory = tmp_path_factory.mktemp("recipes")
-    for url in _database(request.param, directory):
+    for url in database_url(request.param, directory):
         for server in start_server(make_settings(url, directory), request.param):
             for tls in start_tls_server(server, directory / "tls"):
                 yield _set_up(server, tls.url, tls.ca_cert, directory)
 
 
 def _set_up(server: Server, url: str, ca_cert: Path, directory: Path) -> Reader:
-    """What docs/clients/index.md has a reader do: an app with a certificate, the client credentials
-    flow and pre-authorized users, a user, and the org's password logins on."""
-    key_file, certificate = _key_pair(directory)
-    with server.ctx.db.write() as conn:
-        user, security_token = users.create_user(
-            server.ctx, conn, server.org_id, username="ci@example.com", password=PASSWORD
-        )
-        org = repo.org_by_id(conn, server.org_id)
-        assert org is not None
-        update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
-    app, secret = server.create_app(
-        name="My Integration",
-        scopes="api refresh_token",
-        certificate_pem=certificate,
-        permitted_users=PERMITTED_ADMIN_APPROVED,
-        client_credentials_enabled=True,
-        client_credentials_user=user.username,
-    )
-    with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
-    env = {
-        **os.environ,
-        "FORCEGATE_URL": url,
-        "FORCEGATE_CONSUMER_KEY": app.consumer_key,
-        "FORCEGATE_CONSUMER_SECRET": secret,
-        "FORCEGATE_USERNAME": user.username,
-        "FORCEGATE_PASSWORD": PASSWORD,
-        "FORCEGATE_SECURITY_TOKEN": security_token,
-        "FORCEGATE_PRIVATE_KEY_FILE": str(key_file),
-        "FORCEGATE_ACCESS_TOKEN": token_for(server, user),
-        "REQUESTS_CA_BUNDLE": str(ca_cert),
-        "SSL_CERT_FILE": str(ca_cert),
-    }
-    return Reader(env, user.username, ca_cert)
+    variables, username = reader_environment(server, url, directory)
+    env = {**os.environ, **variables, "REQUESTS_CA_BUNDLE": str(ca_cert), "SSL_CERT_FILE": str(ca_cert)}
+    return Reader(env, username, ca_cert)
 
 
 UNATTENDED_RECIPES = [(page, name) for page, name in PYTHON_RECIPES if name not in BROWSER_RECIPES]
