@@ -57,7 +57,7 @@ bench: $(STAMP)
 # tests/mutation/SURVIVORS.md. MUTANTS narrows the run (mutmut's globs over mutant names).
 MUTANTS ?= forcegate.protocol.* forcegate.flows.common.* forcegate.flows.bearer.* \
 	forcegate.flows.revocation.* forcegate.flows.introspection.* forcegate.storage.token_lifecycle.* \
-	forcegate.data.access.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
+	forcegate.data.access.* forcegate.data.visible.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
 	forcegate.soql.translate.xǁ_Translatorǁreadable_*
 mutation: $(STAMP)
 	FORCEGATE_TEST_BACKENDS=sqlite PYTHONPATH=src nice -n 19 $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
