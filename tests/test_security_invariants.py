@@ -700,6 +700,8 @@ def _logs_in(server: Server, user: User, password: str) -> bool:
         ("app disabled", "Failed: App Blocked", "app_blocked"),
         ("wrong secret", "Failed: Invalid Client Credentials", "invalid_client"),
         ("no secret", "Failed: Invalid Client Credentials", "invalid_client"),
+        # past client authentication: the status is the refusal's own description
+        ("flow disabled", "Failed: grant type not supported", "unsupported_grant_type"),
     ],
 )
 def test_when_client_authentication_fails_then_its_login_row_says_why_where_from_and_for_which_app(
@@ -714,6 +716,8 @@ def test_when_client_authentication_fails_then_its_login_row_says_why_where_from
         app = server.update_app(app, is_enabled=False)
     elif case == "wrong secret":
         form["client_secret"] = secret + "0"
+    elif case == "flow disabled":
+        app = server.update_app(app, client_credentials_enabled=False)
     else:
         del form["client_secret"]
     agent = f"client-auth/{case}/{os.urandom(4).hex()}"
@@ -721,7 +725,7 @@ def test_when_client_authentication_fails_then_its_login_row_says_why_where_from
         refused = http.post("/services/oauth2/token", data=form)
     assert (refused.status_code, refused.json()["error"]) == (400, error)
     (row,) = server.login_history_of(user_agent=agent)
-    known = case in ("wrong secret", "no secret")  # the app is found before its secret is checked
+    known = case in ("wrong secret", "no secret", "flow disabled")  # found before its secret is checked
     assert {
         k: row[k] for k in ("status", "flow", "username", "user_id", "app_id", "app_name", "source_ip")
     } == {
