@@ -741,8 +741,9 @@ def test_when_client_authentication_fails_then_its_login_row_says_why_where_from
 
 
 def test_when_client_credentials_succeed_then_the_tokens_rows_and_login_row_are_exactly_the_grant_s(
-    server: Server,
+    server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="forcegate.flows")
     user = server.create_user()
     app, secret = server.create_app(
         client_credentials_enabled=True, client_credentials_user=user.id, access_token_lifetime_seconds=900
@@ -753,6 +754,8 @@ def test_when_client_credentials_succeed_then_the_tokens_rows_and_login_row_are_
             "/services/oauth2/token",
             data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
         ).json()
+    logged = f"login Success flow=client_credentials user_id={user.id} app={app.name} ip=127.0.0.1"
+    assert logged in [r.getMessage() for r in caplog.records if r.name == "forcegate.flows"]
     (row,) = server.login_history_of(user_agent=agent)
     assert (row["status"], row["username"], row["user_id"], row["app_id"], row["app_name"]) == (
         "Success",
