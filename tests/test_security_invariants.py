@@ -754,6 +754,7 @@ def test_when_client_credentials_succeed_then_the_tokens_rows_and_login_row_are_
             "/services/oauth2/token",
             data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
         ).json()
+    assert body["access_token"].split("!")[0] == server.org_id[:15]  # opaque: the app did not opt into JWTs
     logged = f"login Success flow=client_credentials user_id={user.id} app={app.name} ip=127.0.0.1"
     assert logged in [r.getMessage() for r in caplog.records if r.name == "forcegate.flows"]
     (row,) = server.login_history_of(user_agent=agent)
