@@ -382,6 +382,7 @@ def test_when_an_authorization_header_is_read_then_basic_credentials_are_decoded
     "authorization",
     [
         "Basic !!!",
+        "Basic aWQ6*c2VjcmV0",  # base64 of "id:secret" with a character outside the alphabet
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         _basic("no-colon"),
         _basic(":secret"),
