@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,7 @@ from forcegate.protocol.errors import (
     UnsupportedGrantType,
     UnsupportedResponseType,
 )
+from forcegate.protocol.id_token import at_hash, id_token_claims, jwt_access_token_claims
 from forcegate.protocol.pkce import normalize_challenge_method, verify_code_verifier
 from forcegate.protocol.requests import (
     basic_credentials,
@@ -292,6 +294,64 @@ def test_when_a_token_response_is_built_then_it_is_salesforce_s_body() -> None:
         "issued_at": "5",
     }
     assert token_response(IssuedTokens("a", "", [], 5, org, user, ""), origin, "")["signature"]
+
+
+# --- id_token and JWT access token claims --------------------------------------------------------
+
+
+def test_when_at_hash_is_computed_then_it_is_oidc_s_left_half_of_sha256_base64url_unpadded() -> None:
+    for token in ("a", "00D000000000001!" + "x" * 43, "5Aep861" + "y" * 43):
+        left = hashlib.sha256(token.encode()).digest()[:16]
+        assert at_hash(token) == base64.urlsafe_b64encode(left).decode().rstrip("=")
+        assert len(at_hash(token)) == 22
+
+
+def test_when_id_token_claims_are_built_then_they_are_oidc_s_with_the_nonce_only_when_sent() -> None:
+    common: dict[str, Any] = {
+        "issuer": "https://fg.example",
+        "subject": "https://fg.example/id/00D/005",
+        "client_id": "3MVGkey",
+        "issued_at_s": 1000,
+        "lifetime_s": 300,
+        "auth_time_s": 900,
+        "access_token": "00D!at",
+    }
+    expected = {
+        "iss": "https://fg.example",
+        "sub": "https://fg.example/id/00D/005",
+        "aud": "3MVGkey",
+        "exp": 1300,
+        "iat": 1000,
+        "auth_time": 900,
+        "at_hash": at_hash("00D!at"),
+    }
+    assert id_token_claims(**common, nonce=None) == expected
+    assert id_token_claims(**common, nonce="n-0S6") == expected | {"nonce": "n-0S6"}
+    assert id_token_claims(**common, nonce="") == expected | {"nonce": ""}
+
+
+def test_when_jwt_access_token_claims_are_built_then_they_are_rfc_9068_s_plus_salesforce_s_scp() -> None:
+    assert jwt_access_token_claims(
+        issuer="https://fg.example",
+        subject="https://fg.example/id/00D/005",
+        audience="https://fg.example",
+        client_id="3MVGkey",
+        scopes=["api", "refresh_token"],
+        issued_at_s=1000,
+        lifetime_s=7200,
+        jti="j-1",
+    ) == {
+        "iss": "https://fg.example",
+        "sub": "https://fg.example/id/00D/005",
+        "aud": "https://fg.example",
+        "exp": 8200,
+        "iat": 1000,
+        "nbf": 1000,
+        "jti": "j-1",
+        "client_id": "3MVGkey",
+        "scope": "api refresh_token",
+        "scp": ["api", "refresh_token"],
+    }
 
 
 # --- errors -------------------------------------------------------------------------------------
