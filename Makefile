@@ -58,11 +58,12 @@ bench: $(STAMP)
 # Mutation testing (mutmut, not part of `make test`) of the security-critical code: the protocol core,
 # client authentication and the flows' shared checks, bearer validation, revocation and introspection,
 # the token lifecycle, and the permission checks of the data layer and SOQL. Each mutant runs only the
-# tests that cover its function, on SQLite only; results in mutants/, survivors explained in
-# tests/mutation/SURVIVORS.md. MUTANTS narrows the run (mutmut's globs over mutant names).
+# tests that cover its function, of the fast files pyproject.toml selects, on SQLite only; results in
+# mutants/, survivors explained in tests/mutation/SURVIVORS.md. MUTANTS narrows the run (mutmut's globs
+# over mutant names); on 2 shared cores run it module by module: make mutation MUTANTS='forcegate.protocol.scopes.*'.
 MUTANTS ?= forcegate.protocol.* forcegate.flows.common.* forcegate.flows.bearer.* \
 	forcegate.flows.revocation.* forcegate.flows.introspection.* forcegate.storage.token_lifecycle.* \
-	forcegate.data.access.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
+	forcegate.data.access.* forcegate.data.visible.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
 	forcegate.soql.translate.xǁ_Translatorǁreadable_*
 mutation: $(STAMP)
 	FORCEGATE_TEST_BACKENDS=sqlite PYTHONPATH=src nice -n 19 $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')

@@ -37,6 +37,7 @@ from sqlalchemy import Table, select
 from forcegate import housekeeping
 from forcegate.domain import ConnectedApp, User
 from forcegate.org import credentials, users
+from forcegate.secrets_box import token_hash
 from forcegate.storage import schema
 from tests.browser import authorize
 from tests.client_helpers import approve_device, jwt_setup
@@ -690,3 +691,108 @@ def _logs_in(server: Server, user: User, password: str) -> bool:
             password,
         )
     return outcome.response.status_code == 302 and "code" in outcome.query
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "error"),
+    [
+        ("unknown client_id", "Failed: Invalid Client Id", "invalid_client_id"),
+        ("app disabled", "Failed: App Blocked", "app_blocked"),
+        ("wrong secret", "Failed: Invalid Client Credentials", "invalid_client"),
+        ("no secret", "Failed: Invalid Client Credentials", "invalid_client"),
+        ("neither secret of a staged rotation", "Failed: Invalid Client Credentials", "invalid_client"),
+        # past client authentication: the status is the refusal's own description
+        ("flow disabled", "Failed: grant type not supported", "unsupported_grant_type"),
+    ],
+)
+def test_when_client_authentication_fails_then_its_login_row_says_why_where_from_and_for_which_app(
+    server: Server, case: str, status: str, error: str
+) -> None:
+    user = server.create_user()
+    app, secret = server.create_app(client_credentials_enabled=True, client_credentials_user=user.id)
+    form = {"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret}
+    if case == "unknown client_id":
+        form["client_id"] = "3MVG9" + "x" * 80
+    elif case == "app disabled":
+        app = server.update_app(app, is_enabled=False)
+    elif case == "wrong secret":
+        form["client_secret"] = secret + "0"
+    elif case == "neither secret of a staged rotation":
+        with server.ctx.db.write() as conn:
+            app, new_secret = credentials.rotate_secret(server.ctx, conn, app)
+        form["client_secret"] = secret + new_secret
+    elif case == "flow disabled":
+        app = server.update_app(app, client_credentials_enabled=False)
+    else:
+        del form["client_secret"]
+    agent = f"client-auth/{case}/{os.urandom(4).hex()}"
+    with server.client(headers={"User-Agent": agent}) as http:
+        refused = http.post("/services/oauth2/token", data=form)
+    assert (refused.status_code, refused.json()["error"]) == (400, error)
+    (row,) = server.login_history_of(user_agent=agent)
+    known = case not in ("unknown client_id", "app disabled")  # found before its secret is checked
+    assert {
+        k: row[k] for k in ("status", "flow", "username", "user_id", "app_id", "app_name", "source_ip")
+    } == {
+        "status": status,
+        "flow": "client_credentials",
+        "username": "",
+        "user_id": None,
+        "app_id": app.id if known else None,
+        "app_name": app.name if known else None,
+        "source_ip": "127.0.0.1",
+    }
+    assert row["login_type"] == "Remote Access 2.0"
+
+
+def test_when_client_credentials_succeed_then_the_tokens_rows_and_login_row_are_exactly_the_grant_s(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="forcegate.flows")
+    user = server.create_user()
+    app, secret = server.create_app(
+        client_credentials_enabled=True, client_credentials_user=user.id, access_token_lifetime_seconds=900
+    )
+    agent = f"client-auth/success/{os.urandom(4).hex()}"
+    with server.client(headers={"User-Agent": agent}) as http:
+        body = http.post(
+            "/services/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
+        ).json()
+    assert body["access_token"].split("!")[0] == server.org_id[:15]  # opaque: the app did not opt into JWTs
+    logged = f"login Success flow=client_credentials user_id={user.id} app={app.name} ip=127.0.0.1"
+    assert logged in [r.getMessage() for r in caplog.records if r.name == "forcegate.flows"]
+    (row,) = server.login_history_of(user_agent=agent)
+    assert (row["status"], row["username"], row["user_id"], row["app_id"], row["app_name"]) == (
+        "Success",
+        user.username,
+        user.id,
+        app.id,
+        app.name,
+    )
+    with server.ctx.db.read() as conn:
+        stored = (
+            conn.execute(
+                select(schema.access_tokens).where(
+                    schema.access_tokens.c.token_hash == token_hash(body["access_token"])
+                )
+            )
+            .one()
+            ._mapping
+        )
+        authorization = (
+            conn.execute(
+                select(schema.authorizations).where(schema.authorizations.c.id == stored["authorization_id"])
+            )
+            .one()
+            ._mapping
+        )
+    assert (stored["org_id"], stored["app_id"], stored["user_id"], stored["scopes"]) == (
+        server.org_id,
+        app.id,
+        user.id,
+        body["scope"],
+    )
+    assert stored["issued_ms"] == int(body["issued_at"])
+    assert stored["expires_ms"] == stored["issued_ms"] + 900_000
+    assert (authorization["app_id"], authorization["user_id"]) == (app.id, user.id)

@@ -140,3 +140,22 @@ def test_when_many_addresses_start_device_requests_for_one_app_then_it_is_refuse
             assert start(client, app.consumer_key).status_code == 200
     finally:
         throttled.clock.offset_ms = 0
+
+
+@pytest.mark.attack("Salesforce: Login History Entries Are Reduced When Login Rate Limiting Is Active")
+def test_when_an_address_has_flooded_refusals_then_its_real_logins_are_still_recorded(
+    throttled: Server,
+) -> None:
+    """Only refusals are budgeted: a flood must not hide the successful logins that follow it."""
+    flooder, user = new_ip(), throttled.create_user()
+    app, secret = throttled.create_app(client_credentials_enabled=True, client_credentials_user=user.id)
+    for _ in range(HISTORY_BUDGET + 2):
+        assert _unknown_client(throttled, flooder).status_code == 400
+    form = {"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret}
+    with throttled.client(headers={"X-Forwarded-For": flooder}) as client:
+        assert client.post("/services/oauth2/token", data=form).status_code == 200
+
+    assert _statuses_from(throttled, flooder) == ["Failed: Invalid Client Id"] * HISTORY_BUDGET + [
+        HISTORY_SUMMARY,
+        "Success",
+    ]

@@ -25,6 +25,7 @@ SCOPE = [
     "forcegate.flows.introspection.*",
     "forcegate.storage.token_lifecycle.*",
     "forcegate.data.access.*",
+    "forcegate.data.visible.*",
     "forcegate.org.permissions.xǁUserAccessǁ*",
     "forcegate.org.permissions.x_load_user_access*",
     "forcegate.soql.translate.xǁ_Translatorǁreadable_*",
