@@ -796,3 +796,49 @@ def test_when_client_credentials_succeed_then_the_tokens_rows_and_login_row_are_
     assert stored["issued_ms"] == int(body["issued_at"])
     assert stored["expires_ms"] == stored["issued_ms"] + 900_000
     assert (authorization["app_id"], authorization["user_id"]) == (app.id, user.id)
+
+
+# --- races: the second of two reads in one request finds the first one's row gone ---------------------
+# Two requests cannot be interleaved at a chosen line over HTTP; each test makes the other party's move
+# at that line by wrapping the first read (the module attribute the flow calls), then drives the flow
+# over HTTP as usual.
+
+
+def test_when_an_access_token_is_revoked_between_revocations_read_and_write_then_the_log_says_so(
+    server: Server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forcegate.flows import revocation
+
+    app, secret, _user = client_credentials_app(server)
+    token = client_credentials_token(server, app, secret)
+    real_find_token = revocation.store.find_token
+
+    def find_then_lose_the_race(conn: Any, hashed: str, hint: str | None = None) -> Any:
+        stale = real_find_token(conn, hashed, hint)
+        with server.ctx.db.write() as other:  # another request revokes it meanwhile
+            assert revocation.store.revoke_access_token(other, hashed, server.clock.now_ms())
+        return stale
+
+    caplog.set_level(logging.INFO, logger="forcegate.token")
+    monkeypatch.setattr(revocation.store, "find_token", find_then_lose_the_race)
+    with server.client() as client:
+        response = client.post(REVOKE, data={"token": token})
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_token")
+    reasons = [r.getMessage() for r in caplog.records if r.name == "forcegate.token"]
+    assert reasons == ["revocation refused: invalid_token access token revoked concurrently"]
+
+
+def test_when_a_refresh_token_is_purged_between_introspections_reads_then_it_is_inactive(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Introspection reads the token, then its refresh-token row for the app's policy; a purge (or a
+    revocation that deleted it) in between must read as inactive, never as "valid until revoked"."""
+    from forcegate.flows import introspection
+
+    app, secret = server.create_app()
+    tokens = web_server_tokens(server, app, secret, server.create_user())
+    form = {"token": tokens["refresh_token"], "client_id": app.consumer_key, "client_secret": secret}
+    with server.client() as client:
+        assert client.post(INTROSPECT, data=form).json()["active"] is True
+        monkeypatch.setattr(introspection.refresh_tokens, "find_by_hash", lambda conn, hashed: None)
+        assert client.post(INTROSPECT, data=form).json() == {"active": False}
