@@ -127,6 +127,7 @@ def test_when_an_authorize_request_s_pkce_is_valid_then_the_method_to_store_is_s
         ("a" * 42, None, "invalid code_challenge"),
         ("a" * 129, None, "invalid code_challenge"),
         ("a" * 42 + "+", None, "invalid code_challenge"),
+        ("a" * 43 + "\n", None, "invalid code_challenge"),  # `$` would let a final newline through
         ("a" * 43, "plain", "unsupported code_challenge_method"),
         ("a" * 43, "s256", "unsupported code_challenge_method"),
     ],
@@ -158,6 +159,7 @@ def test_when_no_challenge_and_no_verifier_then_nothing_to_check(verifier: str |
         (_challenge("v" * 43), "w" * 43, ("invalid_request", "PKCE mismatch")),
         # the transform matches, the verifier's shape does not (RFC 7636 §4.1)
         (_challenge("v" * 42), "v" * 42, ("invalid_request", "PKCE mismatch")),
+        (_challenge("v" * 43 + "\n"), "v" * 43 + "\n", ("invalid_request", "PKCE mismatch")),
         (_challenge("v" * 1025), "v" * 1025, ("invalid_request", "PKCE mismatch")),
         (_challenge("v" * 42 + "+"), "v" * 42 + "+", ("invalid_request", "PKCE mismatch")),
     ],
@@ -231,6 +233,7 @@ def test_when_a_callback_is_allowed_then_it_is_kept_exactly(url: str) -> None:
         ("https://a.b:x/c", "malformed callback URL: {url!r}"),
         ("//a.b/c", "callback URL needs a scheme: {url!r}"),
         ("myapp://cb#x", "callback URL must not contain a fragment"),
+        ("https://a.b/c#", "callback URL must not contain a fragment"),  # an empty one too
         ("https:/c", "https callback URL needs a host: {url!r}"),
         (
             "http://example.com/cb",

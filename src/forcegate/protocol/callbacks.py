@@ -54,7 +54,7 @@ def validate_callback_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if not scheme:
         raise InvalidCallbackUrl(f"callback URL needs a scheme: {url!r}")
-    if parts.fragment:
+    if "#" in url:  # RFC 6749 §3.1.2: no fragment, an empty one (a bare "#") included
         raise InvalidCallbackUrl("callback URL must not contain a fragment")
     if scheme == "https":
         if not parts.hostname:

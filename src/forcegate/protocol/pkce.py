@@ -18,8 +18,8 @@ from forcegate.secrets_box import constant_time_equals
 __all__ = ["normalize_challenge_method", "verify_code_verifier"]
 
 # RFC 7636 unreserved characters; at least 43 long, and no upper bound below 1 KiB.
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,1024}$")
-_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,1024}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 def normalize_challenge_method(challenge: str | None, method: str | None) -> str | None:
@@ -28,7 +28,7 @@ def normalize_challenge_method(challenge: str | None, method: str | None) -> str
         if method:
             raise InvalidRequest.with_description("missing code_challenge")
         return None
-    if not _CHALLENGE.match(challenge):
+    if not _CHALLENGE.fullmatch(challenge):
         raise InvalidRequest.with_description("invalid code_challenge")
     method = method or "S256"
     if method != "S256":
@@ -54,7 +54,7 @@ def verify_code_verifier(challenge: str | None, verifier: str | None) -> None:
         return
     if not verifier:
         raise InvalidGrant.with_description("invalid code verifier").with_reason("code_verifier missing")
-    if not _VERIFIER.match(verifier) or not constant_time_equals(
+    if not _VERIFIER.fullmatch(verifier) or not constant_time_equals(
         create_s256_code_challenge(verifier), challenge
     ):
         raise InvalidRequest.with_description("invalid code verifier").with_reason("PKCE mismatch")
