@@ -30,7 +30,7 @@ from forcegate.domain import ConnectedApp, User
 from forcegate.flows.common import Caller, failure_status, find_client, issue_tokens, record_login
 from forcegate.org.access import user_may_use_app
 from forcegate.protocol.errors import InvalidClient, InvalidGrant, NotAdminApproved, OAuthError
-from forcegate.protocol.requests import TokenRequest
+from forcegate.protocol.requests import TokenRequest, unstorable
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import identity_url
 from forcegate.secrets_box import token_hash
@@ -267,15 +267,9 @@ def _epoch_ms(value: object) -> int | None:
 
 def _name_claim(value: object) -> str | None:
     """A claim that names an app or a user, or None when it cannot name one: not a string, or holding
-    a NUL (PostgreSQL refuses it in text) or an unpaired surrogate (a JSON ``\\ud800`` escape, which
-    UTF-8 cannot spell). Such a claim must not reach the database, nor login history."""
-    if not isinstance(value, str) or "\x00" in value:
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return value
+    what no stored name can (``unstorable``: a NUL, or a JSON ``\\ud800`` escape's lone surrogate).
+    Such a claim must not reach the database, nor login history."""
+    return value if isinstance(value, str) and not unstorable(value) else None
 
 
 def _without_trailing_slash(url: str) -> str:

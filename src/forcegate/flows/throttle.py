@@ -20,9 +20,10 @@ hash. Failed attempts are counted per throttle window in three buckets:
 
 Every attempt is counted before the hash (one upsert per bucket: concurrent attempts cannot slip past
 a limit) and refunded when the password was right, so only failures use up an allowance. Usernames
-are keyed by the SHA-256 of their lower-cased form, the same whether or not such a user exists (the
-throttle tells nobody which names are real). A refused attempt is answered like Salesforce's "Login
-Rate Exceeded" (``LOGIN_RATE_EXCEEDED``) without hashing, and does not count towards lockout.
+are keyed by the SHA-256 of the form user lookups compare (``domain.username_key``), the same whether
+or not such a user exists (the throttle tells nobody which names are real). A refused attempt is
+answered like Salesforce's "Login Rate Exceeded" (``LOGIN_RATE_EXCEEDED``) without hashing, and does
+not count towards lockout.
 
 **Login history** of refusals is budgeted per client IP (``record_status``), as Salesforce does once
 login rate limiting is active ("Login History Entries Are Reduced When Login Rate Limiting Is
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from forcegate.context import Context
+from forcegate.domain import username_key
 from forcegate.secrets_box import token_hash
 from forcegate.storage import rate_limits
 
@@ -84,7 +86,7 @@ def admit_password_attempt(ctx: Context, username: str, ip: str) -> PasswordAtte
     window_ms = settings.login_throttle_window_seconds * 1000
     if window_ms <= 0:
         return PasswordAttempt(True)
-    name, address = token_hash(username.strip().lower()), ip[:_MAX_IP]
+    name, address = token_hash(username_key(username.strip())), ip[:_MAX_IP]
     by_ip = f"{LOGIN_PREFIX}ip:{address}"
     by_name_and_ip = f"{LOGIN_PREFIX}user_ip:{name}:{address}"
     by_name = f"{LOGIN_PREFIX}user:{name}"
