@@ -22,4 +22,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # The shared org-settings fixture (password flows, SOAP login, trusted ranges, restored afterwards).
-from tests.test_username_password import org_settings  # noqa: E402, F401
+from tests.flows.test_username_password import org_settings  # noqa: E402, F401

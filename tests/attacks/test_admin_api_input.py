@@ -12,8 +12,8 @@ import pytest
 
 from tests.attacks.raw_http import connect, read_answer, request_head
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, bearer, error_of, token_for
+from tests.support.data_api import DATA, bearer, error_of, token_for
+from tests.support.server import Server
 
 USERS = "/admin/api/v1/users"
 APPS = "/admin/api/v1/connected-apps"
@@ -79,7 +79,7 @@ def _nested(depth: int) -> bytes:
         (USERS, _nested(20_000)),
         (USERS, b'{"username": ' + _nested(20_000) + b"}"),
         (f"{DATA}/sobjects/Account", _nested(20_000)),
-        (f"{DATA}/sobjects/Account", b'{"Name": ' + b"{\"a\":" * 5_000 + b"1" + b"}" * 5_001),
+        (f"{DATA}/sobjects/Account", b'{"Name": ' + b'{"a":' * 5_000 + b"1" + b"}" * 5_001),
     ],
     ids=["admin-array", "admin-in-object", "data-array", "data-in-object"],
 )

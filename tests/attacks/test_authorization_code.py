@@ -15,9 +15,9 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from forcegate.domain import ConnectedApp
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import family_revoked, nothing_issued
-from tests.browser import authorize
-from tests.conftest import PASSWORD, Server
-from tests.tokens import CALLBACK, assert_invalid_session, assert_refresh_refused
+from tests.support.browser import authorize
+from tests.support.server import PASSWORD, Server
+from tests.support.tokens import CALLBACK, assert_invalid_session, assert_refresh_refused
 
 VERIFIER = "correct-horse-battery-staple-" + "v" * 30
 INVALID_CODE = ("invalid_grant", "invalid authorization code")

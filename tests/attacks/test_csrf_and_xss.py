@@ -16,9 +16,9 @@ import pytest
 
 from tests.attacks.refusals import assert_error_page
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize, authorize_url, forms
-from tests.conftest import PASSWORD, Server
-from tests.tokens import CALLBACK
+from tests.support.browser import authorize, authorize_url, forms
+from tests.support.server import PASSWORD, Server
+from tests.support.tokens import CALLBACK
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'

@@ -21,8 +21,8 @@ from forcegate.data import api, metadata
 from forcegate.data.access import Caller
 from forcegate.domain import User
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, admin_client, assign, bearer, permission_set, token_for
+from tests.support.data_api import DATA, admin_client, assign, bearer, permission_set, token_for
+from tests.support.server import Server
 
 pytestmark = pytest.mark.storage
 

@@ -22,8 +22,8 @@ from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
 from forcegate.storage import repositories as repo
 from tests.attacks.unchanged import nothing_issued, snapshot
-from tests.browser import authorize
-from tests.conftest import PASSWORD, Server
+from tests.support.browser import authorize
+from tests.support.server import PASSWORD, Server
 
 LOOPBACK = "http://localhost:1717/OauthRedirect"
 WEB_PAGE = "https://app.example.com/oauth/callback"

@@ -1,4 +1,4 @@
-"""What the fuzzers (``tests/test_fuzz_*.py``) found: each input that made the server answer 500 or
+"""What the fuzzers (``tests/*/test_fuzz_*.py``) found: each input that made the server answer 500 or
 log an unhandled exception, replayed over HTTP, with Salesforce's answer asserted instead."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import pytest
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, bearer, token_for
-from tests.fuzzing import sign_json
-from tests.test_jwt_bearer import GRANT_TYPE, KeyPair, _key_pair
+from tests.flows.test_jwt_bearer import GRANT_TYPE, KeyPair, _key_pair
+from tests.support.data_api import DATA, bearer, token_for
+from tests.support.fuzzing import sign_json
+from tests.support.server import Server
 
 # Malformed input answered with a crash: CWE-20 (improper input validation), and OWASP ASVS 5.0 V16.5
 # (errors are handled: a generic, safe answer, and the application keeps working).
@@ -19,7 +19,7 @@ SOURCE = "CWE-20; OWASP ASVS 5.0 V16.5"
 
 
 @pytest.mark.attack(
-    "CWE-20; OWASP ASVS 5.0 V16.5 (errors handled, never a crash): tests/test_fuzz_data_api.py"
+    "CWE-20; OWASP ASVS 5.0 V16.5 (errors handled, never a crash): tests/data_api/test_fuzz_data_api.py"
 )
 @pytest.mark.parametrize("fields", ["", ",", " , "])
 def test_when_a_user_record_is_read_with_an_empty_field_list_then_only_its_attributes(
@@ -36,7 +36,7 @@ def test_when_a_user_record_is_read_with_an_empty_field_list_then_only_its_attri
     assert response.json() == {"attributes": {"type": "User", "url": f"{DATA}/sobjects/User/{user.id}"}}
 
 
-@pytest.mark.attack(SOURCE)  # found by tests/test_fuzz_parsers.py
+@pytest.mark.attack(SOURCE)  # found by tests/security/test_fuzz_parsers.py
 @pytest.mark.parametrize("encoding", ["x-fuzz", "utf-7x", "rot13"])
 def test_when_a_soap_envelope_declares_an_unknown_encoding_then_a_client_fault(
     server: Server, encoding: str
@@ -68,7 +68,7 @@ def jwt_app(server: Server) -> tuple[ConnectedApp, User, KeyPair]:
     return app, server.create_user(), keys
 
 
-@pytest.mark.attack(SOURCE)  # found by tests/test_fuzz_parsers.py
+@pytest.mark.attack(SOURCE)  # found by tests/security/test_fuzz_parsers.py
 @pytest.mark.parametrize(
     ("claim", "value", "error", "description"),
     [

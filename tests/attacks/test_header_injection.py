@@ -16,10 +16,10 @@ import pytest
 
 from tests.attacks.refusals import assert_error_page, assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize_url, submit
-from tests.conftest import PASSWORD, Server
-from tests.test_username_password import OrgSettings
-from tests.tokens import CALLBACK, client_credentials_app
+from tests.flows.test_username_password import OrgSettings
+from tests.support.browser import authorize_url, submit
+from tests.support.server import PASSWORD, Server
+from tests.support.tokens import CALLBACK, client_credentials_app
 
 INJECTED = "x\r\nSet-Cookie: pwned=1\r\nX-Injected: yes"
 SPOOFED_HOST = "evil.example"

@@ -18,9 +18,9 @@ import pytest
 
 from tests.attacks.raw_http import connect, read_answer, request_head, wait_closed
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize_url, submit
-from tests.conftest import PASSWORD, Server, make_settings, start_server
-from tests.data_api import DATA, TlsServer, bearer, start_tls_server, token_for
+from tests.support.browser import authorize_url, submit
+from tests.support.data_api import DATA, TlsServer, bearer, start_tls_server, token_for
+from tests.support.server import PASSWORD, Server, make_settings, start_server
 
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 1.0
@@ -342,4 +342,3 @@ def test_when_a_route_fails_unexpectedly_then_500_logged_once_and_connection_kep
     logged = [r for r in errors if r.exc_info and marker in str(r.exc_info[1])]
     assert len(logged) == 1, [r.getMessage() for r in errors]
     assert marker not in failed.body.decode()
-

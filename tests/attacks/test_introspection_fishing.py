@@ -14,9 +14,9 @@ import pytest
 
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.test_introspection import INACTIVE, INTROSPECT, _answer, _introspect
-from tests.tokens import client_credentials_app, client_credentials_token, web_server_tokens
+from tests.flows.test_introspection import INACTIVE, INTROSPECT, _answer, _introspect
+from tests.support.server import Server
+from tests.support.tokens import client_credentials_app, client_credentials_token, web_server_tokens
 
 
 @pytest.fixture

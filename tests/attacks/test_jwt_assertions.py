@@ -19,8 +19,16 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.test_jwt_bearer import KeyPair, Setup, _admin_approved_setup, _b64url, _key_pair, _unsigned, sign
+from tests.flows.test_jwt_bearer import (
+    KeyPair,
+    Setup,
+    _admin_approved_setup,
+    _b64url,
+    _key_pair,
+    _unsigned,
+    sign,
+)
+from tests.support.server import Server
 
 INVALID_ASSERTION = ("invalid_grant", "invalid assertion")
 

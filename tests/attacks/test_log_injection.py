@@ -22,7 +22,7 @@ import pytest
 from forcegate import logs
 from forcegate.context import Context
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server, make_settings
+from tests.support.server import Server, make_settings
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 FORCEGATE = Path(sys.executable).parent / "forcegate"

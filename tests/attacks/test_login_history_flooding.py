@@ -1,6 +1,6 @@
 """Unauthenticated floods that would fill the database: refusals writing a login history row each,
 and device authorization starts keeping a row each for a day (``forcegate.flows.throttle``).
-Limits: ``tests/attacks/throttled.py``. The retention purge is in ``tests/test_housekeeping.py``."""
+Limits: ``tests/attacks/throttled.py``. The retention purge is in ``tests/admin/test_housekeeping.py``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from forcegate.flows.throttle import HISTORY_SUMMARY, LOGIN_RATE_EXCEEDED
 from forcegate.storage.schema import device_requests, login_history
 from tests.attacks.throttled import LIMITS, PATHS, new_ip, throttled_server
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
+from tests.support.server import Server
 
 HISTORY_BUDGET = LIMITS["login_history_failures_per_ip"]
 STARTS_PER_IP = LIMITS["device_starts_per_ip"]

@@ -18,8 +18,8 @@ import pytest
 
 from tests.attacks.refusals import assert_error_page, assert_oauth_error, post_form
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.test_soap_login import _fault, _text
+from tests.flows.test_soap_login import _fault, _text
+from tests.support.server import Server
 
 FORM = "application/x-www-form-urlencoded"
 OVERSIZED = b"grant_type=password&padding=" + b"x" * (70 * 1024)

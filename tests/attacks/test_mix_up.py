@@ -12,8 +12,8 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.test_authorization_code import _code, _exchange
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.tokens import CALLBACK
+from tests.support.server import Server
+from tests.support.tokens import CALLBACK
 
 HONEST_AS_CALLBACK = "https://app.example.com/oauth/callback"
 ATTACKER_AS_CALLBACK = "https://app.example.com/oauth/callback/attacker-as"

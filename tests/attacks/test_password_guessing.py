@@ -13,7 +13,7 @@ from forcegate.domain import User
 from forcegate.flows.throttle import LOGIN_RATE_EXCEEDED
 from tests.attacks.throttled import LIMITS, PATHS, PasswordPath, new_ip, throttled_server
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import PASSWORD, Server
+from tests.support.server import PASSWORD, Server
 
 PER_NAME_AND_IP = LIMITS["login_failures_per_username_and_ip"]
 PER_IP = LIMITS["login_failures_per_ip"]

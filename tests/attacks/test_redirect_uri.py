@@ -17,9 +17,9 @@ import pytest
 from forcegate.domain import ConnectedApp, User
 from tests.attacks.refusals import assert_error_page
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize, authorize_url, forms
-from tests.conftest import PASSWORD, Server
-from tests.tokens import CALLBACK
+from tests.support.browser import authorize, authorize_url, forms
+from tests.support.server import PASSWORD, Server
+from tests.support.tokens import CALLBACK
 
 REGISTERED = "https://app.example.com/oauth/callback"
 

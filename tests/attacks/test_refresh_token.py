@@ -11,8 +11,8 @@ import pytest
 
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import family_revoked, is_revoked, nothing_issued
-from tests.conftest import Server
-from tests.tokens import (
+from tests.support.server import Server
+from tests.support.tokens import (
     assert_invalid_session,
     assert_refresh_refused,
     assert_works,

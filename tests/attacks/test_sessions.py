@@ -18,10 +18,10 @@ from joserfc.jwk import RSAKey
 from forcegate.domain import User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
+from tests.admin.test_admin_api import _api_for
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize, authorize_url
-from tests.conftest import PASSWORD, Server
-from tests.test_admin_api import _api_for
+from tests.support.browser import authorize, authorize_url
+from tests.support.server import PASSWORD, Server
 
 CALLBACK = "http://localhost:1717/OauthRedirect"
 OTHER_CALLBACK = "https://app.example.com/oauth/callback"

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from forcegate.storage import schema
 from tests.attacks.refusals import assert_api_error
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, bearer, token_for
+from tests.support.data_api import DATA, bearer, token_for
+from tests.support.server import Server
 
 
 @dataclass

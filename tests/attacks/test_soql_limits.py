@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, bearer, token_for
+from tests.support.data_api import DATA, bearer, token_for
+from tests.support.server import Server
 
 pytestmark = pytest.mark.storage
 

@@ -17,9 +17,9 @@ import pytest
 from forcegate.data import metadata
 from forcegate.domain import User
 from tests.attacks.unchanged import nothing_issued
-from tests.conftest import Server
-from tests.data_api import DATA, bearer, token_for
-from tests.test_client_cli import Cli
+from tests.client.test_client_cli import Cli
+from tests.support.data_api import DATA, bearer, token_for
+from tests.support.server import Server
 
 CWE_150 = "CWE-150 / OWASP ASVS 5.0 V1.2 (output encoding): terminal escape injection"
 CWE_116 = "CWE-116 / OWASP ASVS 5.0 V1.2: markup injection into a console renderer"

@@ -16,11 +16,11 @@ from forcegate.domain import ConnectedApp
 from tests.attacks.refusals import assert_api_error, assert_oauth_error
 from tests.attacks.test_authorization_code import _code
 from tests.attacks.unchanged import is_revoked, nothing_issued
-from tests.client_helpers import approve_device
-from tests.conftest import Server
-from tests.data_api import DATA, bearer
-from tests.test_jwt_bearer import GRANT_TYPE, _admin_approved_setup, _key_pair
-from tests.tokens import assert_works, refresh, web_server_tokens
+from tests.flows.test_jwt_bearer import GRANT_TYPE, _admin_approved_setup, _key_pair
+from tests.support.client_helpers import approve_device
+from tests.support.data_api import DATA, bearer
+from tests.support.server import Server
+from tests.support.tokens import assert_works, refresh, web_server_tokens
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from forcegate.domain import User
 from forcegate.org import users
 from tests.attacks.refusals import assert_api_error
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize
-from tests.conftest import PASSWORD, Server
-from tests.data_api import admin_client
-from tests.tokens import CALLBACK
+from tests.support.browser import authorize
+from tests.support.data_api import admin_client
+from tests.support.server import PASSWORD, Server
+from tests.support.tokens import CALLBACK
 
 FULLWIDTH = {c: chr(ord(c) - ord("a") + 0xFF41) for c in "abcdefghijklmnopqrstuvwxyz"}
 CYRILLIC = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445"}

@@ -20,11 +20,11 @@ from sqlalchemy import update
 from forcegate.domain import ConnectedApp
 from forcegate.storage import schema
 from tests.attacks.unchanged import nothing_issued
-from tests.browser import authorize_url, forms, submit
-from tests.conftest import PASSWORD, Server, make_settings, start_server
-from tests.test_soap_login import jsforce_login
-from tests.test_username_password import LOOPBACK, OrgSettings
-from tests.tokens import CALLBACK
+from tests.flows.test_soap_login import jsforce_login
+from tests.flows.test_username_password import LOOPBACK, OrgSettings
+from tests.support.browser import authorize_url, forms, submit
+from tests.support.server import PASSWORD, Server, make_settings, start_server
+from tests.support.tokens import CALLBACK
 
 Attempt = Callable[[Server, ConnectedApp, str, str, str], tuple[int, str]]
 

@@ -18,8 +18,8 @@ import httpx
 
 from forcegate.org.access import update_org
 from forcegate.storage import repositories as repo
-from tests.browser import authorize_url, submit
-from tests.conftest import Server, _postgres_database, make_settings, start_server
+from tests.support.browser import authorize_url, submit
+from tests.support.server import Server, _postgres_database, make_settings, start_server
 
 __all__ = ["LIMITS", "PATHS", "PasswordPath", "new_ip", "throttled_server"]
 

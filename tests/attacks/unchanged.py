@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from forcegate.secrets_box import token_hash
 from forcegate.storage import schema
-from tests.conftest import Server
+from tests.support.server import Server
 
 __all__ = ["family_revoked", "is_revoked", "nothing_issued", "snapshot"]
 

@@ -8,7 +8,7 @@ the import, against the given tests:
 
     cd mutants && FORCEGATE_TEST_BACKENDS=sqlite PYTHONPATH=src \\
         python ../tests/mutation/fresh_process.py 'forcegate.storage.token_lifecycle.x__lookup__mutmut_*' \\
-        -- tests/test_revocation.py tests/test_introspection.py
+        -- tests/flows/test_revocation.py tests/flows/test_introspection.py
 
 Prints one line per mutant (killed / SURVIVED) and exits 1 when any survived.
 """

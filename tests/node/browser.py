@@ -1,6 +1,6 @@
 """A browser for the recipes that open one (`sf org login web`, via $BROWSER): given the authorization
 URL, it logs in as FORCEGATE_USERNAME, allows access, and follows the redirect back to the client's
-loopback server, as a person at a browser would. tests/test_recipes_node.py sets BROWSER to run it."""
+loopback server, as a person at a browser would. tests/client/test_recipes_node.py sets BROWSER to run it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from urllib.parse import urlsplit
 
 import httpx
-from tests.browser import submit
+from tests.support.browser import submit
 
 
 def main(url: str) -> None:
