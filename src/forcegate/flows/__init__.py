@@ -1,9 +1,12 @@
 """One module per OAuth flow, named as Salesforce names it, plus what they share.
 
-``GRANTS`` maps a token request's ``grant_type`` to the flow that answers it; ``TOKEN_RESPONSE_TYPES``
-maps a ``response_type`` sent to the token endpoint without a grant type (Salesforce starts its device
-flow that way). The token endpoint looks a handler up here and nowhere else. Every handler takes
-``(ctx, TokenRequest, Caller, org_id)`` and returns the JSON body of a success.
+Each grant module declares its grant once (``forcegate.flows.grants.Grant``: grant types, parameters,
+client authentication, CPU weight, handler); the tables below are built from those declarations at
+import. ``GRANTS`` maps a token request's ``grant_type`` to the grant that answers it;
+``TOKEN_RESPONSE_TYPES`` maps a ``response_type`` sent to the token endpoint without a grant type
+(Salesforce starts its device flow that way). The token endpoint looks a grant up here and nowhere
+else. Every grant is called as ``(ctx, TokenRequest, Caller, org_id)`` and returns the JSON body of a
+success.
 """
 
 from __future__ import annotations
@@ -21,29 +24,26 @@ from forcegate.flows import (
     web_server,
 )
 from forcegate.flows.common import Caller
+from forcegate.flows.grants import Grant
 from forcegate.protocol.requests import TokenRequest
 
-__all__ = ["CPU_HEAVY_GRANTS", "GRANTS", "TOKEN_RESPONSE_TYPES", "Caller", "GrantHandler"]
+__all__ = ["CPU_HEAVY_GRANTS", "DECLARED", "GRANTS", "TOKEN_RESPONSE_TYPES", "Caller", "GrantHandler"]
 
 GrantHandler = Callable[[Context, TokenRequest, Caller, str], dict[str, Any]]
 
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+# In the order discovery lists the grant types.
+DECLARED: tuple[Grant, ...] = (
+    web_server.GRANT,
+    refresh_token.GRANT,
+    jwt_bearer.GRANT,
+    device.POLL,
+    username_password.GRANT,
+    client_credentials.GRANT,
+    device.START,
+)
 
-GRANTS: dict[str, GrantHandler] = {
-    "authorization_code": web_server.exchange_code,
-    "refresh_token": refresh_token.refresh,
-    JWT_BEARER: jwt_bearer.jwt_bearer_grant,
-    "device": device.poll,  # Salesforce's dialect
-    DEVICE_CODE: device.poll,  # RFC 8628
-    "password": username_password.password_grant,
-    "client_credentials": client_credentials.client_credentials_grant,
+GRANTS: dict[str, Grant] = {grant_type: grant for grant in DECLARED for grant_type in grant.grant_types}
+TOKEN_RESPONSE_TYPES: dict[str, Grant] = {
+    response_type: grant for grant in DECLARED for response_type in grant.response_types
 }
-
-# Grants that verify a password (argon2: tens of milliseconds, outside the GIL): always run off the
-# event loop, whatever the database.
-CPU_HEAVY_GRANTS = frozenset({"password"})
-
-TOKEN_RESPONSE_TYPES: dict[str, GrantHandler] = {
-    "device_code": device.start,
-}
+CPU_HEAVY_GRANTS = frozenset(grant_type for grant_type, grant in GRANTS.items() if grant.cpu_heavy)

@@ -7,75 +7,26 @@ Off unless the app enables it and names an active run-as user. No refresh token 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, User
-from forcegate.flows.common import (
-    Caller,
-    check_client_secret,
-    failure_status,
-    find_client,
-    issue_tokens,
-    record_login,
-)
-from forcegate.protocol.errors import InvalidGrant, InvalidScope, OAuthError, UnsupportedGrantType
-from forcegate.protocol.requests import TokenRequest
+from forcegate.flows.common import issue_tokens
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
+from forcegate.protocol.errors import InvalidGrant, InvalidScope, NoRunAsUser, UnsupportedGrantType
 from forcegate.protocol.scopes import grants_refresh_token, parse_scope
 from forcegate.protocol.tokens import token_response
 from forcegate.storage import repositories as repo
 
-__all__ = ["FLOW", "client_credentials_grant"]
+__all__ = ["FLOW", "GRANT", "client_credentials_grant"]
 
 FLOW = "client_credentials"
-NoRunAsUser = InvalidGrant.with_description("no client credentials user enabled")
 
 
-@dataclass
-class _Attempt:
-    app: ConnectedApp | None = None
-    user: User | None = None
-
-
-def client_credentials_grant(
-    ctx: Context, request: TokenRequest, caller: Caller, org_id: str
-) -> dict[str, Any]:
-    attempt = _Attempt()
-    try:
-        with ctx.db.write() as conn:
-            body = _grant(ctx, conn, request, caller, attempt)
-            record_login(
-                ctx,
-                caller,
-                org_id=org_id,
-                status="Success",
-                flow=FLOW,
-                user=attempt.user,
-                app=attempt.app,
-                conn=conn,
-            )
-    except OAuthError as error:
-        record_login(
-            ctx,
-            caller,
-            org_id=org_id,
-            status=failure_status(error),
-            flow=FLOW,
-            user=attempt.user,
-            app=attempt.app,
-        )
-        raise
-    return body
-
-
-def _grant(
-    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
-) -> dict[str, Any]:
-    app = attempt.app = find_client(conn, request.client_id)
-    secret = check_client_secret(ctx, app, request.client_secret, required=True)
+def _issue(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
+    app, request = attempt.app, attempt.request
+    assert app is not None  # authenticated by the runner
     if not app.client_credentials_enabled:
         raise UnsupportedGrantType.with_reason("client credentials flow disabled for the app")
     user = repo.user_by_id(conn, app.client_credentials_user_id) if app.client_credentials_user_id else None
@@ -92,5 +43,16 @@ def _grant(
         raise InvalidGrant.with_description("no valid scopes defined").with_reason(
             "app has only refresh scopes"
         )
-    tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=caller.origin)
-    return token_response(tokens, caller.origin, secret)
+    origin = attempt.caller.origin
+    tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=origin)
+    return token_response(tokens, origin, attempt.secret)
+
+
+GRANT = Grant(
+    flow=FLOW,
+    grant_types=("client_credentials",),
+    parameters=("client_id", "client_secret", "scope"),
+    client=ClientAuthentication.SECRET,
+    issue=_issue,
+)
+client_credentials_grant = GRANT

@@ -16,7 +16,16 @@ from forcegate.protocol.tokens import IssuedTokens, new_access_token, new_refres
 from forcegate.secrets_box import constant_time_equals, token_hash
 from forcegate.storage import repositories as repo
 
-__all__ = ["Caller", "check_client_secret", "find_client", "issue_tokens", "record_login"]
+__all__ = [
+    "SUCCESS",
+    "Caller",
+    "check_client_secret",
+    "failure_status",
+    "find_client",
+    "insert_login",
+    "issue_tokens",
+    "record_login",
+]
 
 log = logging.getLogger("forcegate.flows")
 
@@ -43,15 +52,45 @@ def record_login(
     user: User | None = None,
     app: ConnectedApp | None = None,
     login_type: str = REMOTE_ACCESS_LOGIN,
-    conn: Connection | None = None,
 ) -> None:
-    """One row of login history.
+    """One row of login history, in a short transaction of its own: a refusal (whose grant
+    transaction was rolled back) or a login that issues no token (the login page).
 
-    A success is recorded in the grant's own transaction (``conn``): one commit per token, and no
-    token without its history row. A refusal passes no ``conn`` and gets a transaction of its own,
-    because the grant's transaction is rolled back. Refusals are budgeted per client IP
-    (``throttle.record_status``), so a flood of them cannot bury the real attempts.
+    A grant's success is never recorded here: ``insert_login`` writes it in the transaction that
+    issues the tokens (``forcegate.flows.grants``), so there is no token without its history row.
+    Refusals are budgeted per client IP (``throttle.record_status``), so a flood of them cannot bury
+    the real attempts.
     """
+    with ctx.db.write() as conn:
+        insert_login(
+            ctx,
+            conn,
+            caller,
+            org_id=org_id,
+            status=status,
+            flow=flow,
+            username=username,
+            user=user,
+            app=app,
+            login_type=login_type,
+        )
+
+
+def insert_login(
+    ctx: Context,
+    conn: Connection,
+    caller: Caller,
+    *,
+    org_id: str,
+    status: str,
+    flow: str,
+    username: str = "",
+    user: User | None = None,
+    app: ConnectedApp | None = None,
+    login_type: str = REMOTE_ACCESS_LOGIN,
+) -> None:
+    """One row of login history in the caller's transaction (``conn``): it commits with what the
+    login issued, or not at all."""
     attempt = LoginAttempt(
         org_id=org_id,
         username=user.username if user else username,
@@ -64,22 +103,14 @@ def record_login(
         status=status,
         login_type=login_type,
     )
-    if conn is not None:
-        _insert_login(ctx, conn, attempt)
-    else:
-        with ctx.db.write() as own:
-            _insert_login(ctx, own, attempt)
+    recorded: str | None = status
+    if status != SUCCESS:
+        recorded = throttle.record_status(ctx, conn, attempt.source_ip, attempt.status)
+    if recorded is not None:
+        repo.insert_login(conn, replace(attempt, status=recorded), ctx.now_ms())
     log.info(
         "login %s flow=%s user_id=%s app=%s ip=%s", status, flow, attempt.user_id, attempt.app_name, caller.ip
     )
-
-
-def _insert_login(ctx: Context, conn: Connection, attempt: LoginAttempt) -> None:
-    status: str | None = attempt.status
-    if status != SUCCESS:
-        status = throttle.record_status(ctx, conn, attempt.source_ip, attempt.status)
-    if status is not None:
-        repo.insert_login(conn, replace(attempt, status=status), ctx.now_ms())
 
 
 def find_client(conn: Connection, client_id: str | None) -> ConnectedApp:

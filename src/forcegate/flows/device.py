@@ -39,22 +39,21 @@ from sqlalchemy import Connection
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
 from forcegate.flows import throttle
-from forcegate.flows.common import (
-    Caller,
-    check_client_secret,
-    failure_status,
-    find_client,
-    issue_tokens,
-    record_login,
-)
+from forcegate.flows.common import Caller, issue_tokens, record_login
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant, KeepWaiting
 from forcegate.flows.openid import IdTokenRequest
 from forcegate.org.access import user_may_use_app
 from forcegate.protocol.errors import (
     AccessDenied,
-    InvalidGrant,
+    AuthorizationPending,
+    ExpiredDeviceCode,
+    ExpiredToken,
+    InactiveUser,
+    InvalidDeviceCode,
     InvalidScope,
     OAuthError,
-    RateLimitExceeded,
+    SlowDown,
+    TooManyDeviceStarts,
     UnsupportedGrantType,
 )
 from forcegate.protocol.requests import TokenRequest
@@ -67,13 +66,15 @@ from forcegate.storage.device_requests import APPROVED, CONSUMED, DENIED, PENDIN
 
 __all__ = [
     "FLOW",
+    "POLL",
     "RFC8628_GRANT_TYPE",
+    "START",
+    "START_RFC8628",
     "VERIFICATION_PATH",
     "Decision",
     "DeviceAuthorization",
     "PendingApproval",
     "UserCodeRefused",
-    "authorize_device",
     "check_user_code",
     "decide",
     "display_user_code",
@@ -110,19 +111,10 @@ MAX_WRONG_CODES_PER_SESSION = 5
 MAX_WRONG_CODES_PER_IP = 20
 RATE_LIMIT_PREFIX = "device_user_code:"
 
-# Wire errors. Salesforce's descriptions for these are UNCONFIRMED (salesforce-wire.md §6, §15).
+# Wire errors (protocol/errors.py; Salesforce's descriptions for these are UNCONFIRMED).
 DeviceFlowDisabled = UnsupportedGrantType  # §2 table: "grant type not supported" for a disabled grant
-AuthorizationPending = OAuthError("authorization_pending", "authorization pending")
-SlowDown = OAuthError("slow_down", "polling too quickly")
-InvalidDeviceCode = InvalidGrant.with_description("invalid device code")
-# Salesforce has no expired_token (§2 enum): its dialect gets invalid_grant; RFC 8628 §3.5 clients
-# get the RFC's code.
-ExpiredDeviceCode = InvalidGrant.with_description("expired device code")
-ExpiredToken = OAuthError("expired_token", "the device code has expired")
 DeviceDenied = AccessDenied  # "end-user denied authorization"
-# RFC 8628 defines no error for a throttled authorization request (slow_down is for polling); both
-# dialects get Salesforce's rate-limit error, 400 like its other OAuth errors.
-TooManyStarts = RateLimitExceeded.with_description("too many device authorization requests")
+TooManyStarts = TooManyDeviceStarts
 NOT_ADMIN_APPROVED_STATUS = "Failed: user is not admin approved to access this app"
 
 
@@ -138,22 +130,13 @@ class DeviceAuthorization:
     expires_in: int
 
 
-@dataclass
-class _Attempt:
-    """What a request learned before it succeeded or failed: for login history."""
-
-    app: ConnectedApp | None = None
-    user: User | None = None
-    revoke_authorization_id: str | None = None
-
-
-def start(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
+def _start(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
     """``POST /services/oauth2/token`` with ``response_type=device_code`` (Salesforce's dialect).
 
     Answers exactly the fields Salesforce does (salesforce-wire.md §6; the Salesforce CLI's type has
     no ``expires_in`` or ``verification_uri_complete``), with the user code as Salesforce shows it:
     8 characters, no separator."""
-    auth = authorize_device(ctx, request, caller, org_id)
+    auth = _authorize_device(ctx, conn, attempt)
     return {
         "device_code": auth.device_code,
         "user_code": auth.user_code,
@@ -162,9 +145,9 @@ def start(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> d
     }
 
 
-def start_rfc8628(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
+def _start_rfc8628(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
     """The RFC 8628 §3.2 device authorization response."""
-    auth = authorize_device(ctx, request, caller, org_id)
+    auth = _authorize_device(ctx, conn, attempt)
     user_code = display_user_code(auth.user_code)
     return {
         "device_code": auth.device_code,
@@ -176,30 +159,11 @@ def start_rfc8628(ctx: Context, request: TokenRequest, caller: Caller, org_id: s
     }
 
 
-def authorize_device(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> DeviceAuthorization:
-    """Validate the client and scopes, then store a new pending request. Refusals are recorded in
-    login history; a success is not (nobody has logged in yet)."""
-    attempt = _Attempt()
-    try:
-        with ctx.db.write() as conn:
-            return _authorize_device(ctx, conn, request, caller, attempt)
-    except OAuthError as error:
-        record_login(
-            ctx,
-            caller,
-            org_id=attempt.app.org_id if attempt.app else org_id,
-            status=failure_status(error),
-            flow=FLOW,
-            app=attempt.app,
-        )
-        raise
-
-
-def _authorize_device(
-    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
-) -> DeviceAuthorization:
-    app = attempt.app = find_client(conn, request.client_id)
-    check_client_secret(ctx, app, request.client_secret, required=False)  # checked when sent
+def _authorize_device(ctx: Context, conn: Connection, attempt: Attempt) -> DeviceAuthorization:
+    """Validate the client's flow and scopes, then store a new pending request. Refusals are recorded
+    in login history (by the runner); a success is not (nobody has logged in yet)."""
+    app, request, caller = attempt.app, attempt.request, attempt.caller
+    assert app is not None  # authenticated by the runner (a secret is checked when sent)
     if not app.device_flow_enabled:
         raise DeviceFlowDisabled.with_reason("device flow disabled for the app")
     scopes = _granted_scopes(app, request.scope)
@@ -235,6 +199,27 @@ def _authorize_device(
                 expires_in=REQUEST_LIFETIME_SECONDS,
             )
     raise RuntimeError("could not draw an unused user code")
+
+
+_START_PARAMETERS = ("client_id", "client_secret", "scope")
+START = Grant(
+    flow=FLOW,
+    response_types=("device_code",),
+    parameters=("response_type", *_START_PARAMETERS),
+    client=ClientAuthentication.SECRET_IF_SENT,
+    issue=_start,
+    records_login=False,
+)
+# ``POST /services/oauth2/device/authorize`` (forcegate.web.device): the same step, RFC 8628's answer.
+START_RFC8628 = Grant(
+    flow=FLOW,
+    parameters=_START_PARAMETERS,
+    client=ClientAuthentication.SECRET_IF_SENT,
+    issue=_start_rfc8628,
+    records_login=False,
+)
+start = START
+start_rfc8628 = START_RFC8628
 
 
 def _granted_scopes(app: ConnectedApp, scope: str | None) -> list[str]:
@@ -395,47 +380,6 @@ def decide(ctx: Context, caller: Caller, *, user: User, user_code: str, allow: b
 # --- step 3: the device polls ------------------------------------------------------------------
 
 
-def poll(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    """``grant_type=device`` with ``code`` (Salesforce) or ``grant_type=urn:ietf:params:oauth:
-    grant-type:device_code`` with ``device_code`` (RFC 8628 §3.4); ``client_id`` required.
-
-    Answers, in order: tokens once approved (exactly once: the request is consumed by a conditional
-    UPDATE; presenting the code again revokes what it produced, as for a reused authorization
-    code), ``access_denied``, expired (per dialect), ``slow_down`` (polled sooner than the interval;
-    the interval grows by 5 s) or ``authorization_pending``. All errors are HTTP 400.
-    """
-    attempt = _Attempt()
-    try:
-        with ctx.db.write() as conn:
-            outcome = _poll(ctx, conn, request, caller, attempt)
-    except OAuthError as error:
-        if attempt.revoke_authorization_id is not None:
-            with ctx.db.write() as conn:
-                repo.revoke_authorization(conn, attempt.revoke_authorization_id, ctx.now_ms())
-        record_login(
-            ctx,
-            caller,
-            org_id=attempt.app.org_id if attempt.app else org_id,
-            status=failure_status(error),
-            flow=FLOW,
-            user=attempt.user,
-            app=attempt.app,
-        )
-        raise
-    if isinstance(outcome, OAuthError):
-        raise outcome  # keep waiting: its bookkeeping is committed, and it is no login attempt
-    record_login(
-        ctx,
-        caller,
-        org_id=attempt.app.org_id if attempt.app else org_id,
-        status="Success",
-        flow=FLOW,
-        user=attempt.user,
-        app=attempt.app,
-    )
-    return outcome
-
-
 def _device_code_of(request: TokenRequest) -> str | None:
     """Each dialect's parameter first, the other's as a fallback."""
     if request.grant_type == RFC8628_GRANT_TYPE:
@@ -443,12 +387,18 @@ def _device_code_of(request: TokenRequest) -> str | None:
     return request.code or request.device_code
 
 
-def _poll(
-    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
-) -> dict[str, Any] | OAuthError:
-    """The token response, or a "keep waiting" error to answer after committing; raises the rest."""
-    app = attempt.app = find_client(conn, request.client_id)
-    secret = check_client_secret(ctx, app, request.client_secret, required=False)
+def _poll(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any] | KeepWaiting:
+    """``grant_type=device`` with ``code`` (Salesforce) or ``grant_type=urn:ietf:params:oauth:
+    grant-type:device_code`` with ``device_code`` (RFC 8628 §3.4); ``client_id`` required.
+
+    Answers, in order: tokens once approved (exactly once: the request is consumed by a conditional
+    UPDATE; presenting the code again revokes what it produced, as for a reused authorization
+    code), ``access_denied``, expired (per dialect), ``slow_down`` (polled sooner than the interval;
+    the interval grows by 5 s) or ``authorization_pending``. All errors are HTTP 400. "Keep waiting"
+    answers commit their bookkeeping and are no login attempt (``KeepWaiting``).
+    """
+    app, request = attempt.app, attempt.request
+    assert app is not None  # authenticated by the runner (a secret is checked when sent)
     if not app.device_flow_enabled:
         raise DeviceFlowDisabled.with_reason("device flow disabled for the app")
     device_code = _device_code_of(request)
@@ -468,8 +418,8 @@ def _poll(
     if found.status == DENIED:
         raise DeviceDenied.with_reason("user denied the device")
     if found.status == PENDING:
-        return _keep_waiting(conn, found, now)
-    return _collect(ctx, conn, found, app, secret, caller, attempt)
+        return KeepWaiting(_keep_waiting(conn, found, now))
+    return _collect(ctx, conn, found, app, attempt)
 
 
 def _keep_waiting(conn: Connection, found: DeviceRequest, now_ms: int) -> OAuthError:
@@ -480,18 +430,12 @@ def _keep_waiting(conn: Connection, found: DeviceRequest, now_ms: int) -> OAuthE
 
 
 def _collect(
-    ctx: Context,
-    conn: Connection,
-    found: DeviceRequest,
-    app: ConnectedApp,
-    secret: str,
-    caller: Caller,
-    attempt: _Attempt,
+    ctx: Context, conn: Connection, found: DeviceRequest, app: ConnectedApp, attempt: Attempt
 ) -> dict[str, Any]:
     """Approved: consume the request and issue its tokens, in this one transaction."""
     user = attempt.user
     if user is None or not user.is_active:
-        raise InvalidGrant.with_description("inactive user").with_reason("user inactive")
+        raise InactiveUser.with_reason("user inactive")
     scopes = list(found.scopes)
     now = ctx.now_ms()
     authorization_id = repo.insert_authorization(conn, user.org_id, app.id, user.id, FLOW, scopes, now)
@@ -500,6 +444,7 @@ def _collect(
         winner = device_requests.by_device_code_hash(conn, found.device_code_hash)
         attempt.revoke_authorization_id = winner.authorization_id if winner else None
         raise InvalidDeviceCode.with_reason("device code reused")
+    origin = attempt.caller.origin
     tokens = issue_tokens(
         ctx,
         conn,
@@ -508,8 +453,18 @@ def _collect(
         scopes=scopes,
         flow=FLOW,
         authorization_id=authorization_id,
-        issuer=caller.origin,
+        issuer=origin,
         # The user authenticated in the browser that approved the device: their latest login.
         id_token=IdTokenRequest(auth_time_ms=user.last_login_ms or now),
     )
-    return token_response(tokens, caller.origin, secret)
+    return token_response(tokens, origin, attempt.secret)
+
+
+POLL = Grant(
+    flow=FLOW,
+    grant_types=("device", RFC8628_GRANT_TYPE),  # Salesforce's dialect, RFC 8628
+    parameters=("client_id", "client_secret", "code", "device_code"),
+    client=ClientAuthentication.SECRET_IF_SENT,
+    issue=_poll,
+)
+poll = POLL

@@ -27,17 +27,29 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
-from forcegate.flows.common import Caller, failure_status, find_client, issue_tokens, record_login
+from forcegate.flows.common import Caller, find_client, issue_tokens
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidClient, InvalidGrant, NotAdminApproved, OAuthError
-from forcegate.protocol.requests import TokenRequest, unstorable
+from forcegate.protocol.errors import (
+    AssertionLifetimeTooLong,
+    ExpiredAssertion,
+    InactiveUser,
+    InvalidAssertion,
+    InvalidClient,
+    NotAdminApproved,
+    NotApprovedByUser,
+    ReplayedJti,
+    UnknownUser,
+    WrongAudience,
+)
+from forcegate.protocol.requests import unstorable
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import identity_url
 from forcegate.secrets_box import token_hash
 from forcegate.storage import jwt_assertions
 from forcegate.storage import repositories as repo
 
-__all__ = ["MAX_ASSERTION_LIFETIME_MS", "jwt_bearer_grant"]
+__all__ = ["GRANT", "MAX_ASSERTION_LIFETIME_MS", "jwt_bearer_grant"]
 
 FLOW = "jwt_bearer"
 
@@ -54,21 +66,9 @@ ACCEPTED_ALGORITHM = "RS256"
 _RS256_ONLY = jws.JWSRegistry(algorithms=[ACCEPTED_ALGORITHM])
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
-# --- the refusals ---------------------------------------------------------------------------------
-# Confirmed on the wire (salesforce-wire.md §2): Audience validation failed, user hasn't approved this
-# consumer, invalid_app_access, invalid_client_id. Observed in client reports: "invalid assertion" for a
-# malformed or wrongly signed assertion, "expired authorization code" for an expired one. Our choices
-# where Salesforce's wording is unknown: unknown user, assertion lifetime too long, jti replay (the
-# bad_jti_claim code is in Salesforce's error enum; its description is ours), app without certificate.
-
-InvalidAssertion = InvalidGrant.with_description("invalid assertion")
-ExpiredAssertion = InvalidGrant.with_description("expired authorization code")
-LifetimeTooLong = InvalidGrant.with_description("assertion lifetime too long")
-WrongAudience = InvalidGrant.with_description("Audience validation failed")
-UnknownUser = InvalidGrant.with_description("user not found")
-InactiveUser = InvalidGrant.with_description("inactive user")
-NotApproved = InvalidGrant.with_description("user hasn't approved this consumer")
-ReplayedJti = OAuthError("bad_jti_claim", "jti has already been used")
+# The refusals are in protocol/errors.py (their wire words and sources there).
+LifetimeTooLong = AssertionLifetimeTooLong
+NotApproved = NotApprovedByUser
 NoCertificate = InvalidClient  # the app does not "use digital signatures": it has no key to verify with
 
 
@@ -290,21 +290,15 @@ def _granted_scopes(conn: Connection, app: ConnectedApp, user: User) -> list[str
 # --- the grant --------------------------------------------------------------------------------------
 
 
-def jwt_bearer_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    v = _Verification(assertion=request.assertion, caller=caller)
+def _grant(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
+    """The checks in order, then the token. The assertion names and proves the client itself (``iss``,
+    signed with the app's certificate key), so the runner authenticates none."""
+    v = _Verification(assertion=attempt.request.assertion, caller=attempt.caller)
     try:
-        with ctx.db.write() as conn:
-            body = _grant(ctx, conn, v)
-            _record(ctx, v, org_id, "Success", conn)
-    except OAuthError as error:
-        _record(ctx, v, org_id, v.status or failure_status(error))
-        raise
-    return body
-
-
-def _grant(ctx: Context, conn: Connection, v: _Verification) -> dict[str, Any]:
-    for check in CHECKS:
-        check(ctx, conn, v)
+        for check in CHECKS:
+            check(ctx, conn, v)
+    finally:
+        attempt.app, attempt.user, attempt.username, attempt.status = v.app, v.user, v.username, v.status
     assert v.app is not None and v.user is not None
     scopes = _granted_scopes(conn, v.app, v.user)
     tokens = issue_tokens(ctx, conn, app=v.app, user=v.user, scopes=scopes, flow=FLOW, issuer=v.caller.origin)
@@ -318,15 +312,11 @@ def _grant(ctx: Context, conn: Connection, v: _Verification) -> dict[str, Any]:
     }
 
 
-def _record(ctx: Context, v: _Verification, org_id: str, status: str, conn: Connection | None = None) -> None:
-    record_login(
-        ctx,
-        v.caller,
-        org_id=v.app.org_id if v.app else org_id,
-        status=status,
-        flow=FLOW,
-        username=v.username,
-        user=v.user,
-        app=v.app,
-        conn=conn,
-    )
+GRANT = Grant(
+    flow=FLOW,
+    grant_types=("urn:ietf:params:oauth:grant-type:jwt-bearer",),
+    parameters=("assertion",),
+    client=ClientAuthentication.NONE,
+    issue=_grant,
+)
+jwt_bearer_grant = GRANT

@@ -19,83 +19,40 @@ client-compatibility.md ("Refresh responses").
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED, ConnectedApp, User
-from forcegate.flows.common import (
-    Caller,
-    check_client_secret,
-    failure_status,
-    find_client,
-    issue_tokens,
-    record_login,
-)
+from forcegate.flows.common import issue_tokens
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
 from forcegate.flows.openid import IdTokenRequest
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidGrant, InvalidScope, NotAdminApproved, OAuthError
-from forcegate.protocol.requests import TokenRequest
+from forcegate.protocol.errors import ExpiredRefreshToken, InactiveUser, InvalidScope, NotAdminApproved
 from forcegate.protocol.scopes import parse_scope
 from forcegate.protocol.tokens import IssuedTokens, new_refresh_token, token_response
 from forcegate.secrets_box import token_hash
 from forcegate.storage import refresh_tokens as store
 from forcegate.storage import repositories as repo
 
-__all__ = ["refresh", "refresh_token_expiry_ms"]
+__all__ = ["GRANT", "refresh", "refresh_token_expiry_ms"]
 
 FLOW = "refresh_token"
 
-log = logging.getLogger("forcegate.flows")
-
-# --- the refusals ---------------------------------------------------------------------------------
-# Confirmed on the wire (salesforce-wire.md §2, D-ERR): one description for every refresh token that
-# cannot be used — unknown, another app's, revoked, expired by policy or reused after rotation — so a
-# client learns nothing about which. A missing refresh_token gets it too (a jsforce report shows
-# Salesforce answering it for an undefined token). "inactive user" is our wording, as in the other
-# flows; invalid_scope keeps its canonical description, and invalid_client_id, invalid_client and
-# app_blocked come from flows.common.
-
-ExpiredRefreshToken = InvalidGrant.with_description("expired access/refresh token")
-InactiveUser = InvalidGrant.with_description("inactive user")
+# The refusals (protocol/errors.py): ExpiredRefreshToken for every refresh token that cannot be used,
+# so a client learns nothing about which; a missing refresh_token gets it too (a jsforce report shows
+# Salesforce answering it for an undefined token). invalid_client_id, invalid_client and app_blocked
+# come from the runner's client authentication.
 
 
-@dataclass
-class _Attempt:
-    """What the refresh learned before it succeeded or failed: for login history, and the family to
-    revoke when a retired token came back."""
-
-    app: ConnectedApp | None = None
-    user: User | None = None
-    revoke_authorization_id: str | None = None
-
-
-def refresh(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    """Answer a refresh token grant: a new access token in the same family, in one write transaction."""
-    attempt = _Attempt()
-    try:
-        with ctx.db.write() as conn:
-            body = _refresh(ctx, conn, request, caller, attempt)
-            _record(ctx, caller, attempt, org_id, "Success", conn)
-    except OAuthError as error:
-        if attempt.revoke_authorization_id is not None:
-            # The refusal rolled back its transaction; the revocation must survive it, so it gets its own.
-            _revoke_family(ctx, attempt.revoke_authorization_id)
-        _record(ctx, caller, attempt, org_id, failure_status(error))
-        raise
-    return body
-
-
-def _refresh(
-    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
-) -> dict[str, Any]:
-    # RFC 6749 §6: authenticate the client first, so a caller without the secret of a confidential
-    # app cannot even probe (or, with a retired token, revoke) its refresh tokens.
-    app = attempt.app = find_client(conn, request.client_id)
-    secret = check_client_secret(ctx, app, request.client_secret, required=app.require_secret_for_web_server)
+def _refresh(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
+    """A new access token in the same family. RFC 6749 §6: the runner authenticated the client first,
+    so a caller without the secret of a confidential app cannot even probe (or, with a retired token,
+    revoke) its refresh tokens."""
+    app, request, caller = attempt.app, attempt.request, attempt.caller
+    assert app is not None
     token = _presented_token(conn, app, request.refresh_token)
     attempt.user = repo.user_by_id(conn, token.user_id)
     _check_live(token, attempt)
@@ -129,7 +86,17 @@ def _refresh(
     )
     if rotate:
         tokens = _with_successor(conn, tokens, token, now)
-    return token_response(tokens, caller.origin, secret)
+    return token_response(tokens, caller.origin, attempt.secret)
+
+
+GRANT = Grant(
+    flow=FLOW,
+    grant_types=("refresh_token",),
+    parameters=("client_id", "client_secret", "refresh_token", "scope"),
+    client=ClientAuthentication.SECRET_IF_CONFIDENTIAL,
+    issue=_refresh,
+)
+refresh = GRANT
 
 
 # --- the checks, in order -------------------------------------------------------------------------
@@ -149,7 +116,7 @@ def _presented_token(conn: Connection, app: ConnectedApp, presented: str | None)
     return token
 
 
-def _check_live(token: store.RefreshToken, attempt: _Attempt) -> None:
+def _check_live(token: store.RefreshToken, attempt: Attempt) -> None:
     """Neither revoked nor retired. A retired token presented again means two parties hold it:
     revoke the whole family, access tokens included (Security BCP §4.14.2; Salesforce's rotation
     "deletes the current refresh token and its access tokens", salesforce-wire.md §7)."""
@@ -199,7 +166,7 @@ def _granted_scopes(token: store.RefreshToken, scope: str | None) -> list[str]:
     return requested
 
 
-# --- issuing and recording ------------------------------------------------------------------------
+# --- issuing ------------------------------------------------------------------------
 
 
 def _with_successor(
@@ -210,25 +177,3 @@ def _with_successor(
     successor = new_refresh_token()
     store.insert_successor(conn, previous, token_hash(successor), now_ms)
     return replace(tokens, refresh_token=successor)
-
-
-def _revoke_family(ctx: Context, authorization_id: str) -> None:
-    with ctx.db.write() as conn:
-        repo.revoke_authorization(conn, authorization_id, ctx.now_ms())
-    # The authorization id is a record id, not a secret; the token itself is never logged.
-    log.warning("refresh token reuse: revoked authorization %s and its tokens", authorization_id)
-
-
-def _record(
-    ctx: Context, caller: Caller, attempt: _Attempt, org_id: str, status: str, conn: Connection | None = None
-) -> None:
-    record_login(
-        ctx,
-        caller,
-        org_id=attempt.app.org_id if attempt.app else org_id,
-        status=status,
-        flow=FLOW,
-        user=attempt.user,
-        app=attempt.app,
-        conn=conn,
-    )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
@@ -36,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, Org, User
 from forcegate.flows.bearer import validate_access_token
-from forcegate.flows.common import Caller, issue_tokens, record_login
+from forcegate.flows.common import Caller, insert_login, issue_tokens, record_login
 from forcegate.flows.login import LOGIN_RATE_EXCEEDED, check_password
 from forcegate.ids import to15
 from forcegate.org.connected_apps import create_app
@@ -350,15 +351,14 @@ def login(sc: SoapContext, call: SoapCall) -> str:
         # The "API Enabled" permission gates every API, the SOAP API's login() included.
         api_enabled = load_user_access(conn, check.user.id).api_enabled
         scopes = list(app.scopes)
-        tokens = (
-            issue_tokens(sc.ctx, conn, app=app, user=check.user, scopes=scopes, flow=FLOW)
-            if api_enabled
-            else None
-        )
+        tokens = None
+        if api_enabled:
+            tokens = issue_tokens(sc.ctx, conn, app=app, user=check.user, scopes=scopes, flow=FLOW)
+            # In the session's own transaction: no session without its history row.
+            insert_login(sc.ctx, conn, sc.caller, **_history(sc, check.status, username, check.user, app))
     if tokens is None:
         _record(sc, API_DISABLED_STATUS, username, check.user, app)
         raise api_disabled_fault()
-    _record(sc, check.status, username, check.user, app)
     return login_response(sc, org, check.user, app, tokens)
 
 
@@ -390,17 +390,22 @@ def handle(ctx: Context, caller: Caller, *, org_id: str, version: str, call: Soa
 def _record(
     sc: SoapContext, status: str, username: str, user: User | None = None, app: ConnectedApp | None = None
 ) -> None:
-    record_login(
-        sc.ctx,
-        sc.caller,
-        org_id=sc.org_id,
-        status=status,
-        flow=FLOW,
-        login_type=LOGIN_TYPE,
-        username=username,
-        user=user,
-        app=app,
-    )
+    """A refused login, in login history's own short transaction."""
+    record_login(sc.ctx, sc.caller, **_history(sc, status, username, user, app))
+
+
+def _history(
+    sc: SoapContext, status: str, username: str, user: User | None, app: ConnectedApp | None
+) -> dict[str, Any]:
+    return {
+        "org_id": sc.org_id,
+        "status": status,
+        "flow": FLOW,
+        "login_type": LOGIN_TYPE,
+        "username": username,
+        "user": user,
+        "app": app,
+    }
 
 
 # --- responses ------------------------------------------------------------------------------------

@@ -20,28 +20,21 @@ where the password carries the security token when the caller's IP is not truste
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, User
-from forcegate.flows.common import (
-    Caller,
-    check_client_secret,
-    failure_status,
-    find_client,
-    issue_tokens,
-    record_login,
-)
+from forcegate.flows.common import issue_tokens
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
 from forcegate.flows.login import LOGIN_RATE_EXCEEDED, check_password
 from forcegate.org.access import user_may_use_app
-from forcegate.protocol.errors import InvalidGrant, NotAdminApproved, OAuthError, RateLimitExceeded
-from forcegate.protocol.requests import TokenRequest
+from forcegate.protocol.errors import InvalidGrant, NotAdminApproved, RateLimitExceeded
 from forcegate.protocol.scopes import grants_refresh_token
 from forcegate.protocol.tokens import token_response
 from forcegate.storage import repositories as repo
 
-__all__ = ["FLOW", "FLOW_DISABLED_HINT", "LOGIN_TYPE", "password_grant"]
+__all__ = ["FLOW", "FLOW_DISABLED_HINT", "GRANT", "LOGIN_TYPE", "password_grant"]
 
 FLOW = "username_password"
 # Salesforce's LoginType for OAuth logins, marked as the legacy flow (the column holds 40 characters).
@@ -54,67 +47,54 @@ FLOW_DISABLED_HINT = "username_password_flow_disabled"
 AuthenticationFailure = InvalidGrant  # "authentication failure": bad credentials and a blocked flow alike
 
 
-@dataclass
-class _Attempt:
-    """What the request revealed before it succeeded or failed: for login history."""
-
-    app: ConnectedApp | None = None
-    user: User | None = None
-    status: str | None = None  # set when the refusal has a more precise status than the error's
-
-
-def password_grant(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    attempt = _Attempt()
-    try:
-        body = _grant(ctx, request, caller, attempt)
-    except OAuthError as error:
-        _record(ctx, caller, org_id, request, attempt, attempt.status or failure_status(error))
-        raise
-    _record(ctx, caller, org_id, request, attempt, "Success")
-    return body
-
-
-def _record(
-    ctx: Context, caller: Caller, org_id: str, request: TokenRequest, attempt: _Attempt, status: str
-) -> None:
-    record_login(
-        ctx,
-        caller,
-        org_id=attempt.app.org_id if attempt.app else org_id,
-        status=status,
-        flow=FLOW,
-        login_type=LOGIN_TYPE,
-        username=(request.username or "").strip(),
-        user=attempt.user,
-        app=attempt.app,
-    )
-
-
-def _grant(ctx: Context, request: TokenRequest, caller: Caller, attempt: _Attempt) -> dict[str, Any]:
-    # Client first (unknown key, disabled app, wrong or missing secret), then the org's switch, and
-    # only then the password: a blocked flow never counts towards a user's lockout.
+def _check_credentials(ctx: Context, attempt: Attempt) -> None:
+    """Before the write transaction (argon2 must not hold the write lock), after the client: the
+    org's switch, and only then the password, so a blocked flow never counts towards a lockout."""
+    app, request = attempt.app, attempt.request
+    assert app is not None  # authenticated by the runner
     with ctx.db.read() as conn:
-        app = attempt.app = find_client(conn, request.client_id)
         org = repo.org_by_id(conn, app.org_id)
-    secret = check_client_secret(ctx, app, request.client_secret, required=True)
     if org is None or not org.allow_username_password_flows:
         attempt.status = FLOW_BLOCKED
         raise AuthenticationFailure.with_reason("username-password flows are disabled for the org").with_hint(
             FLOW_DISABLED_HINT
         )
     check = check_password(
-        ctx, caller, username=request.username or "", password=request.password or "", api=True, org_id=org.id
+        ctx,
+        attempt.caller,
+        username=request.username or "",
+        password=request.password or "",
+        api=True,
+        org_id=org.id,
     )
     attempt.user, attempt.status = check.user, check.status
     if check.status == LOGIN_RATE_EXCEEDED:
         raise RateLimitExceeded.with_reason(check.status)
     if check.user is None or not check.ok:
         raise AuthenticationFailure.with_reason(check.status)
-    user = check.user
-    with ctx.db.write() as conn:
-        if user_may_use_app(conn, app, user) is False:
-            attempt.status = NOT_APPROVED
-            raise NotAdminApproved.with_reason("user not pre-authorized for the admin-approved app")
-        scopes = [s for s in app.scopes if not grants_refresh_token([s])]
-        tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=caller.origin)
-    return token_response(tokens, caller.origin, secret)
+
+
+def _issue(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
+    app, user = attempt.app, attempt.user
+    assert app is not None and user is not None  # checked before the transaction
+    if user_may_use_app(conn, app, user) is False:
+        attempt.status = NOT_APPROVED
+        raise NotAdminApproved.with_reason("user not pre-authorized for the admin-approved app")
+    scopes = [s for s in app.scopes if not grants_refresh_token([s])]
+    origin = attempt.caller.origin
+    tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=origin)
+    return token_response(tokens, origin, attempt.secret)
+
+
+GRANT = Grant(
+    flow=FLOW,
+    grant_types=("password",),
+    parameters=("client_id", "client_secret", "username", "password"),
+    client=ClientAuthentication.SECRET,
+    # argon2: tens of milliseconds, outside the GIL: always off the event loop, whatever the database.
+    cpu_heavy=True,
+    prepare=_check_credentials,
+    issue=_issue,
+    login_type=LOGIN_TYPE,
+)
+password_grant = GRANT

@@ -8,7 +8,7 @@ same redirect_uri, the client's credentials and the PKCE verifier. salesforce-wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -16,33 +16,34 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, User
-from forcegate.flows.common import (
-    Caller,
-    check_client_secret,
-    failure_status,
-    find_client,
-    issue_tokens,
-    record_login,
-)
+from forcegate.flows.common import issue_tokens
+from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
 from forcegate.flows.openid import IdTokenRequest
 from forcegate.protocol.errors import (
     AccessDenied,
     AppBlocked,
-    InvalidGrant,
-    InvalidRequest,
+    AuthorizeNotAdminApproved,
+    CodeChallengeRequired,
+    DuplicateParameter,
+    ExpiredCode,
+    InactiveUser,
+    InvalidClientId,
+    InvalidCode,
     InvalidScope,
     OAuthError,
     RedirectUriMismatch,
+    RedirectUriMissing,
     UnsupportedResponseType,
 )
 from forcegate.protocol.pkce import normalize_challenge_method, verify_code_verifier
-from forcegate.protocol.requests import AuthorizeRequest, TokenRequest
+from forcegate.protocol.requests import AuthorizeRequest
 from forcegate.protocol.scopes import parse_scope, unknown_scopes
 from forcegate.protocol.tokens import new_authorization_code, token_response
 from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
 
 __all__ = [
+    "GRANT",
     "AuthorizeRedirect",
     "ErrorPage",
     "ValidatedAuthorization",
@@ -107,10 +108,6 @@ def error_redirect(request: AuthorizeRequest, error: OAuthError) -> AuthorizeRed
     return AuthorizeRedirect(url, error)
 
 
-NotAdminApproved = OAuthError("OAUTH_APP_ACCESS_DENIED", "user is not admin approved to access this app")
-REDIRECT_URI_MUST_MATCH = RedirectUriMismatch.description
-
-
 # --- the authorize checks, in order -----------------------------------------------------------
 # The first two cannot redirect: until the client and its redirect URI are known good, sending the
 # browser anywhere would make us an open redirector. Every later check redirects with an error.
@@ -118,23 +115,25 @@ REDIRECT_URI_MUST_MATCH = RedirectUriMismatch.description
 
 def _check_client(conn: Connection, request: AuthorizeRequest) -> ConnectedApp:
     if "client_id" in request.duplicated or not request.client_id:
-        raise ErrorPage("invalid_client_id", "client identifier invalid")
+        raise ErrorPage(InvalidClientId.error, InvalidClientId.description)
     app = repo.app_by_consumer_key(conn, request.client_id)
     if app is None:
-        raise ErrorPage("invalid_client_id", "client identifier invalid")
+        raise ErrorPage(InvalidClientId.error, InvalidClientId.description)
     return app
 
 
 def _check_redirect_uri(app: ConnectedApp, request: AuthorizeRequest) -> None:
     if "redirect_uri" in request.duplicated or not request.redirect_uri:
-        raise ErrorPage("redirect_uri_missing", REDIRECT_URI_MUST_MATCH)
+        raise ErrorPage(RedirectUriMissing.error, RedirectUriMissing.description)
     if request.redirect_uri not in app.callback_urls:  # exact match, character for character
-        raise ErrorPage("redirect_uri_mismatch", REDIRECT_URI_MUST_MATCH, redirect_uri=request.redirect_uri)
+        raise ErrorPage(
+            RedirectUriMismatch.error, RedirectUriMismatch.description, redirect_uri=request.redirect_uri
+        )
 
 
 def _check_unique_parameters(app: ConnectedApp, request: AuthorizeRequest) -> None:
     if request.duplicated:
-        raise InvalidRequest.with_description(f"duplicate parameter: {request.duplicated[0]}")
+        raise DuplicateParameter.formatted(parameter=request.duplicated[0])
 
 
 def _check_app_enabled(app: ConnectedApp, request: AuthorizeRequest) -> None:
@@ -161,7 +160,7 @@ def _check_pkce(app: ConnectedApp, request: AuthorizeRequest) -> None:
         return  # the User-Agent flow has no code to bind a challenge to
     normalize_challenge_method(request.code_challenge, request.code_challenge_method)
     if app.require_pkce and not request.code_challenge:
-        raise InvalidRequest.with_description("missing required code challenge")
+        raise CodeChallengeRequired.copy()
 
 
 REDIRECTING_CHECKS = (
@@ -207,7 +206,7 @@ def check_pre_authorized(conn: Connection, user: User, auth: ValidatedAuthorizat
     if auth.app.permitted_users == PERMITTED_ADMIN_APPROVED and not repo.user_is_preauthorized(
         conn, auth.app.id, user
     ):
-        raise error_redirect(auth.request, NotAdminApproved.with_reason("user not pre-authorized"))
+        raise error_redirect(auth.request, AuthorizeNotAdminApproved.with_reason("user not pre-authorized"))
 
 
 def approve_code(
@@ -245,58 +244,10 @@ def deny(auth: ValidatedAuthorization) -> str:
 
 # --- the code exchange ------------------------------------------------------------------------
 
-InvalidCode = InvalidGrant.with_description("invalid authorization code")
-ExpiredCode = InvalidGrant.with_description("expired authorization code")
 
-
-@dataclass
-class _Attempt:
-    """What the exchange learned before it succeeded or failed: for login history."""
-
-    app: ConnectedApp | None = None
-    user: User | None = None
-    revoke_authorization_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def exchange_code(ctx: Context, request: TokenRequest, caller: Caller, org_id: str) -> dict[str, Any]:
-    attempt = _Attempt()
-    try:
-        with ctx.db.write() as conn:
-            body = _exchange(ctx, conn, request, caller, attempt)
-            record_login(
-                ctx,
-                caller,
-                org_id=attempt.app.org_id if attempt.app else org_id,
-                status="Success",
-                flow=FLOW,
-                user=attempt.user,
-                app=attempt.app,
-                conn=conn,
-            )
-    except OAuthError as error:
-        if attempt.revoke_authorization_id is not None:
-            # A code presented twice: someone else may hold it. Revoke everything it produced.
-            with ctx.db.write() as conn:
-                repo.revoke_authorization(conn, attempt.revoke_authorization_id, ctx.now_ms())
-        record_login(
-            ctx,
-            caller,
-            org_id=attempt.app.org_id if attempt.app else org_id,
-            status=failure_status(error),
-            flow=FLOW,
-            user=attempt.user,
-            app=attempt.app,
-        )
-        raise
-    return body
-
-
-def _exchange(
-    ctx: Context, conn: Connection, request: TokenRequest, caller: Caller, attempt: _Attempt
-) -> dict[str, Any]:
-    app = attempt.app = find_client(conn, request.client_id)
-    secret = check_client_secret(ctx, app, request.client_secret, required=app.require_secret_for_web_server)
+def _exchange(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
+    app, request = attempt.app, attempt.request
+    assert app is not None  # authenticated by the runner
     if not request.code:
         raise InvalidCode.with_reason("code missing")
     code = repo.code_by_hash(conn, token_hash(request.code))
@@ -304,7 +255,7 @@ def _exchange(
         raise InvalidCode.with_reason("unknown authorization code")
     attempt.user = repo.user_by_id(conn, code.user_id)
     if code.consumed_ms is not None:
-        attempt.revoke_authorization_id = code.authorization_id
+        attempt.revoke_authorization_id = code.authorization_id  # someone else may hold it
         raise InvalidCode.with_reason("authorization code reused")
     now = ctx.now_ms()
     if code.expires_ms <= now:
@@ -314,7 +265,7 @@ def _exchange(
     verify_code_verifier(code.code_challenge, request.code_verifier)
     user = attempt.user
     if user is None or not user.is_active:
-        raise InvalidGrant.with_description("inactive user").with_reason("user inactive")
+        raise InactiveUser.with_reason("user inactive")
     scopes = list(code.scopes)
     authorization_id = repo.insert_authorization(conn, user.org_id, app.id, user.id, FLOW, scopes, now)
     if not repo.consume_code(conn, code.code_hash, authorization_id, now):
@@ -322,6 +273,7 @@ def _exchange(
         winner = repo.code_by_hash(conn, code.code_hash)
         attempt.revoke_authorization_id = winner.authorization_id if winner else None
         raise InvalidCode.with_reason("authorization code reused")
+    origin = attempt.caller.origin
     tokens = issue_tokens(
         ctx,
         conn,
@@ -330,7 +282,17 @@ def _exchange(
         scopes=scopes,
         flow=FLOW,
         authorization_id=authorization_id,
-        issuer=caller.origin,
+        issuer=origin,
         id_token=IdTokenRequest(nonce=code.nonce, auth_time_ms=code.auth_time_ms),
     )
-    return token_response(tokens, caller.origin, secret)
+    return token_response(tokens, origin, attempt.secret)
+
+
+GRANT = Grant(
+    flow=FLOW,
+    grant_types=("authorization_code",),
+    parameters=("client_id", "client_secret", "code", "redirect_uri", "code_verifier"),
+    client=ClientAuthentication.SECRET_IF_CONFIDENTIAL,
+    issue=_exchange,
+)
+exchange_code = GRANT

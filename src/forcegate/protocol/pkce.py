@@ -12,7 +12,13 @@ import re
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from forcegate.protocol.errors import InvalidGrant, InvalidRequest
+from forcegate.protocol.errors import (
+    CodeVerifierMismatch,
+    InvalidCodeChallenge,
+    InvalidCodeVerifier,
+    MissingCodeChallenge,
+    UnsupportedCodeChallengeMethod,
+)
 from forcegate.secrets_box import constant_time_equals
 
 __all__ = ["normalize_challenge_method", "verify_code_verifier"]
@@ -26,13 +32,13 @@ def normalize_challenge_method(challenge: str | None, method: str | None) -> str
     """Validate an authorize request's PKCE parameters; return the method to store (or None)."""
     if not challenge:
         if method:
-            raise InvalidRequest.with_description("missing code_challenge")
+            raise MissingCodeChallenge.copy()
         return None
     if not _CHALLENGE.fullmatch(challenge):
-        raise InvalidRequest.with_description("invalid code_challenge")
+        raise InvalidCodeChallenge.copy()
     method = method or "S256"
     if method != "S256":
-        raise InvalidRequest.with_description("unsupported code_challenge_method")
+        raise UnsupportedCodeChallengeMethod.copy()
     return method
 
 
@@ -48,13 +54,13 @@ def verify_code_verifier(challenge: str | None, verifier: str | None) -> None:
     """
     if challenge is None:
         if verifier:
-            raise InvalidGrant.with_description("invalid code verifier").with_reason(
+            raise InvalidCodeVerifier.with_reason(
                 "code_verifier sent for a code issued without code_challenge"
             )
         return
     if not verifier:
-        raise InvalidGrant.with_description("invalid code verifier").with_reason("code_verifier missing")
+        raise InvalidCodeVerifier.with_reason("code_verifier missing")
     if not _VERIFIER.fullmatch(verifier) or not constant_time_equals(
         create_s256_code_challenge(verifier), challenge
     ):
-        raise InvalidRequest.with_description("invalid code verifier").with_reason("PKCE mismatch")
+        raise CodeVerifierMismatch.with_reason("PKCE mismatch")

@@ -14,7 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from forcegate.protocol.errors import InvalidClient, InvalidRequest, OAuthError
+from forcegate.protocol.errors import (
+    DuplicateParameter,
+    InvalidBasicAuthHeader,
+    InvalidClient,
+    MultipleClientAuthentication,
+)
 
 __all__ = [
     "AuthorizeRequest",
@@ -55,8 +60,6 @@ _AUTHORIZE_FIELDS = (
     "nonce",
     "display",
 )
-
-InvalidBasicAuthHeader = OAuthError("invalid_basic_auth_header", "invalid basic authorization header")
 
 # NUL and lone surrogates: PostgreSQL refuses NUL in text and neither backend encodes a lone
 # surrogate, so no client_id, username or name can hold them; a request carrying one is malformed.
@@ -120,7 +123,7 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 def parse_token_request(pairs: Iterable[tuple[str, str]], authorization: str | None) -> TokenRequest:
     values, duplicated = single_values(pairs, _TOKEN_FIELDS)
     if duplicated:
-        raise InvalidRequest.with_description(f"duplicate parameter: {duplicated[0]}")
+        raise DuplicateParameter.formatted(parameter=duplicated[0])
     client_id = values.get("client_id") or None
     client_secret = values.get("client_secret")
     basic = basic_credentials(authorization)
@@ -128,7 +131,7 @@ def parse_token_request(pairs: Iterable[tuple[str, str]], authorization: str | N
         if client_id is not None and client_id != basic[0]:
             raise InvalidClient.with_reason("client_id in body differs from HTTP Basic")
         if client_secret is not None:
-            raise InvalidRequest.with_description("multiple client authentication methods")
+            raise MultipleClientAuthentication.copy()
         client_id, client_secret = basic
     return TokenRequest(
         grant_type=values.get("grant_type", ""),

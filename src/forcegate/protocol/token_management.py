@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from forcegate.protocol.errors import InvalidClient, InvalidRequest, OAuthError
+from forcegate.protocol.errors import (
+    DuplicateParameter,
+    InvalidClient,
+    InvalidToken,
+    MultipleClientAuthentication,
+    UnsupportedTokenType,
+)
 from forcegate.protocol.requests import basic_credentials, single_values
 
 __all__ = [
@@ -24,9 +30,6 @@ __all__ = [
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 MAX_TOKEN_LENGTH = 4096  # longer than any token we mint, JWT access tokens included
-
-InvalidToken = OAuthError("invalid_token", "invalid token")
-UnsupportedTokenType = OAuthError("unsupported_token_type", "token type not supported")
 
 _FIELDS = ("token", "token_type_hint", "client_id", "client_secret")
 
@@ -49,7 +52,7 @@ def parse_token_management_request(
 ) -> TokenManagementRequest:
     values, duplicated = single_values(pairs, _FIELDS)
     if duplicated:
-        raise InvalidRequest.with_description(f"duplicate parameter: {duplicated[0]}")
+        raise DuplicateParameter.formatted(parameter=duplicated[0])
     client_id = values.get("client_id") or None
     client_secret = values.get("client_secret") or None
     basic = basic_credentials(authorization)
@@ -57,7 +60,7 @@ def parse_token_management_request(
         if client_id is not None and client_id != basic[0]:
             raise InvalidClient.with_reason("client_id in body differs from HTTP Basic")
         if client_secret is not None:
-            raise InvalidRequest.with_description("multiple client authentication methods")
+            raise MultipleClientAuthentication.copy()
         client_id, client_secret = basic[0], basic[1] or None
     hint = values.get("token_type_hint") or None
     token = values.get("token") or None

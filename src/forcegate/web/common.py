@@ -16,7 +16,14 @@ from starlette.responses import Response
 
 from forcegate.context import Context
 from forcegate.flows.common import Caller
-from forcegate.protocol.errors import InvalidRequest, OAuthError
+from forcegate.protocol.errors import (
+    InvalidCharacter,
+    MalformedBody,
+    MalformedMultipart,
+    OAuthError,
+    RequestBodyTooLarge,
+    UnsupportedContentType,
+)
 from forcegate.protocol.requests import unstorable
 
 __all__ = [
@@ -140,7 +147,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
 def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     for name, value in pairs:
         if unstorable(name) or unstorable(value):
-            raise InvalidRequest.with_description("invalid character in request parameter")
+            raise InvalidCharacter.copy()
     return pairs
 
 
@@ -163,19 +170,19 @@ async def read_form_pairs(request: Request) -> list[tuple[str, str]]:
         except OAuthError:
             raise
         except Exception as exc:  # python-multipart raises several types for malformed input
-            raise InvalidRequest.with_description("malformed multipart body") from exc
+            raise MalformedMultipart.copy() from exc
         return pairs
     try:
         body = await read_capped(request, MAX_FORM_BYTES)
     except BodyTooLarge as exc:
-        raise InvalidRequest.with_description("request body too large") from exc
+        raise RequestBodyTooLarge.copy() from exc
     if body:
         if content_type not in ("", "application/x-www-form-urlencoded", "text/plain"):
-            raise InvalidRequest.with_description("unsupported content type")
+            raise UnsupportedContentType.copy()
         try:
             pairs += query_pairs(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidRequest.with_description("malformed request body") from exc
+            raise MalformedBody.copy() from exc
     return pairs
 
 

@@ -1,4 +1,7 @@
-"""POST /services/oauth2/token: parse once, dispatch by grant type, answer in Salesforce's shapes."""
+"""POST /services/oauth2/token: parse once, dispatch by grant type, answer in Salesforce's shapes.
+
+Each grant is declared once (``forcegate.flows.grants.Grant``): the runner owns its phases, and its
+declaration says whether it is CPU-heavy (run off the event loop whatever the database)."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forcegate.flows import CPU_HEAVY_GRANTS, GRANTS, TOKEN_RESPONSE_TYPES
-from forcegate.protocol.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from forcegate.flows import GRANTS, TOKEN_RESPONSE_TYPES
+from forcegate.protocol.errors import MustUsePost, OAuthError, UnsupportedGrantType
 from forcegate.protocol.requests import parse_token_request
 from forcegate.web.common import (
     NO_STORE,
@@ -42,7 +45,7 @@ async def token_endpoint(request: Request) -> Response:
             token_request,
             caller_of(request),
             request.app.state.org_id,
-            cpu_heavy=token_request.grant_type in CPU_HEAVY_GRANTS,
+            cpu_heavy=grant.cpu_heavy,
         )
     except OAuthError as error:
         # error.reason is for us; the client gets Salesforce's code and description only.
@@ -52,4 +55,4 @@ async def token_endpoint(request: Request) -> Response:
 
 
 async def token_get(request: Request) -> Response:
-    return oauth_error_response(InvalidRequest.with_description("must use HTTP POST"))
+    return oauth_error_response(MustUsePost.copy())
