@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from forcegate.context import Context
 from forcegate.flows.common import issue_tokens
 from forcegate.flows.grants import Attempt, ClientAuthentication, Grant
-from forcegate.protocol.errors import InvalidGrant, InvalidScope, NoRunAsUser, UnsupportedGrantType
+from forcegate.protocol.errors import InvalidScope, NoRunAsUser, NoValidScopes, UnsupportedGrantType
 from forcegate.protocol.scopes import grants_refresh_token, parse_scope
 from forcegate.protocol.tokens import token_response
 from forcegate.storage import repositories as repo
@@ -40,9 +40,7 @@ def _issue(ctx: Context, conn: Connection, attempt: Attempt) -> dict[str, Any]:
             raise InvalidScope.with_reason(f"scope={request.scope!r}")
         scopes = requested
     if not scopes:
-        raise InvalidGrant.with_description("no valid scopes defined").with_reason(
-            "app has only refresh scopes"
-        )
+        raise NoValidScopes.with_reason("app has only refresh scopes")
     origin = attempt.caller.origin
     tokens = issue_tokens(ctx, conn, app=app, user=user, scopes=scopes, flow=FLOW, issuer=origin)
     return token_response(tokens, origin, attempt.secret)

@@ -99,6 +99,10 @@ MissingCodeChallenge = InvalidRequest.with_description("missing code_challenge")
 InvalidCodeChallenge = InvalidRequest.with_description("invalid code_challenge")
 UnsupportedCodeChallengeMethod = InvalidRequest.with_description("unsupported code_challenge_method")
 CodeChallengeRequired = InvalidRequest.with_description("missing required code challenge")
+# The login, consent and device pages: a form whose CSRF token does not verify (shown on a page, 403).
+FormExpired = _error(
+    "invalid_request", "Your session expired or the form was tampered with. Go back and try again.", 403
+)
 
 # --- the token endpoint's grants -------------------------------------------------------------------
 InactiveUser = InvalidGrant.with_description("inactive user")  # our wording, in every flow

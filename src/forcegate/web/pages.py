@@ -22,7 +22,7 @@ from forcegate.context import Context
 from forcegate.flows import authorize as authorization
 from forcegate.flows import web_server
 from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
-from forcegate.protocol.errors import OAuthError
+from forcegate.protocol.errors import FormExpired, OAuthError
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.secrets_box import constant_time_equals, random_token
@@ -213,10 +213,7 @@ def csrf_ok(request: Request, purpose: str, secret: str | None, submitted: str |
 
 def forbidden() -> Response:
     return render(
-        "error.html",
-        status=403,
-        error="invalid_request",
-        description="Your session expired or the form was tampered with. Go back and try again.",
+        "error.html", status=FormExpired.status, error=FormExpired.error, description=FormExpired.description
     )
 
 
