@@ -15,13 +15,20 @@ forget (as dex's ``server/handlers`` and node-oidc-provider's ``lib/actions/gran
    short transaction, after revoking the family of a code or refresh token presented twice.
 
 Flow modules never write login history for a grant themselves.
+
+Adding a grant: a module ``flows/<flow>.py`` with a handler ``(ctx, conn, attempt) -> body`` that reads
+the request from ``attempt.request``, finds the client in ``attempt.app`` (and the proved secret in
+``attempt.secret``), notes the user in ``attempt.user`` as soon as it knows them, and raises a
+catalogued ``protocol.errors`` instance to refuse; then ``GRANT = Grant(flow=..., grant_types=(...),
+parameters=(...), client=..., issue=handler)``, and ``GRANT`` added to ``flows.DECLARED``. The token
+endpoint and discovery pick it up from there.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -72,7 +79,6 @@ class Attempt:
     username: str = ""
     status: str | None = None
     revoke_authorization_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, Org, User
-from forcegate.flows.common import SUCCESS, Caller, record_login
+from forcegate.flows.common import SUCCESS, Caller, insert_login, record_login
 from forcegate.flows.throttle import LOGIN_RATE_EXCEEDED, admit_password_attempt, settle_password_attempt
 from forcegate.org.access import ip_is_trusted
 from forcegate.secrets_box import constant_time_equals, random_token, token_hash
@@ -200,23 +200,24 @@ def log_in(
     None for refused credentials; raises ``LoginRateExceeded`` when the throttle refused the attempt."""
     username = username.strip()
     check = check_password(ctx, caller, username=username, password=password, api=False, org_id=org_id)
-    record_login(
-        ctx,
-        caller,
-        org_id=check.user.org_id if check.user else org_id,
-        status=check.status,
-        flow=flow,
-        username=username,
-        user=check.user,
-        app=app,
-    )
-    if check.status == LOGIN_RATE_EXCEEDED:
-        raise LoginRateExceeded
+    history = {
+        "org_id": check.user.org_id if check.user else org_id,
+        "status": check.status,
+        "flow": flow,
+        "username": username,
+        "user": check.user,
+        "app": app,
+    }
     if check.user is None or not check.ok:
+        record_login(ctx, caller, **history)  # a refusal: its own short transaction
+        if check.status == LOGIN_RATE_EXCEEDED:
+            raise LoginRateExceeded
         return None
     now = ctx.now_ms()
     session_token = random_token(32)
     with ctx.db.write() as conn:
+        # The session and its history row commit together: no session without its row.
+        insert_login(ctx, conn, caller, **history)
         repo.insert_browser_session(
             conn,
             token_hash(session_token),
