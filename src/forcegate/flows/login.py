@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, Org, User
@@ -200,7 +201,7 @@ def log_in(
     None for refused credentials; raises ``LoginRateExceeded`` when the throttle refused the attempt."""
     username = username.strip()
     check = check_password(ctx, caller, username=username, password=password, api=False, org_id=org_id)
-    history = {
+    history: dict[str, Any] = {
         "org_id": check.user.org_id if check.user else org_id,
         "status": check.status,
         "flow": flow,
