@@ -134,6 +134,14 @@ def _b64json(part: str) -> Any:
         return None
 
 
+def _jwt_header(text: str) -> dict[str, Any] | None:
+    """The decoded header if ``text`` is a JWT (a device code can look like one: three dotted parts)."""
+    if not _JWT.match(text):
+        return None
+    header = _b64json(text.split(".", 1)[0])
+    return header if isinstance(header, dict) and "alg" in header else None
+
+
 class Normaliser:
     """Turns one exchange's volatile values into placeholders (see the module docstring)."""
 
@@ -157,7 +165,7 @@ class Normaliser:
             return {k: self.value(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v, name) for v in value]
-        if isinstance(value, str) and _JWT.match(value):
+        if isinstance(value, str) and _jwt_header(value) is not None:
             return self.string(value)  # a JWT, whatever it is named: its claim set is the shape
         if name in BY_NAME and value not in (None, "", [], False):
             return BY_NAME[name]
@@ -166,11 +174,10 @@ class Normaliser:
         return value
 
     def string(self, text: str) -> Any:
-        if _JWT.match(text):
-            header = _b64json(text.split(".", 1)[0])
-            if isinstance(header, dict) and "alg" in header:
-                claims = _b64json(text.split(".")[1])
-                return {"<jwt>": {"header": self.value(header), "claims": self.value(claims)}}
+        header = _jwt_header(text)
+        if header is not None:
+            claims = _b64json(text.split(".")[1])
+            return {"<jwt>": {"header": self.value(header), "claims": self.value(claims)}}
         if text.startswith(("http://", "https://", "/")) and " " not in text:
             return self.url(text)
         return self.text(text)
