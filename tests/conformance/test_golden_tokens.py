@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -97,22 +97,25 @@ def test_authorization_code_pkce(golden_org: GoldenOrg) -> None:
     assert_golden("token_authorization_code_pkce", exchange(golden_org.normaliser(), response, request))
 
 
-def test_refresh_token(golden_org: GoldenOrg) -> None:
-    for scope, name in (
+@pytest.mark.parametrize(
+    ("scope", "name"),
+    [
         ("api refresh_token", "token_refresh_token"),
         ("openid api refresh_token", "token_refresh_token_openid"),
-    ):
-        code = _code(golden_org, "web", scope, nonce=NONCE)
-        tokens, _ = _exchange_code(golden_org, "web", code)
-        app, secret = golden_org.app("web")
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": tokens.json()["refresh_token"],
-            "client_id": app.consumer_key,
-            "client_secret": secret,
-        }
-        response = _post(golden_org, TOKEN, form)
-        assert_golden(name, exchange(golden_org.normaliser(), response, _described(response, form)))
+    ],
+)
+def test_refresh_token(golden_org: GoldenOrg, scope: str, name: str) -> None:
+    code = _code(golden_org, "web", scope, nonce=NONCE)
+    tokens, _ = _exchange_code(golden_org, "web", code)
+    app, secret = golden_org.app("web")
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.json()["refresh_token"],
+        "client_id": app.consumer_key,
+        "client_secret": secret,
+    }
+    response = _post(golden_org, TOKEN, form)
+    assert_golden(name, exchange(golden_org.normaliser(), response, _described(response, form)))
 
 
 def test_jwt_bearer(golden_org: GoldenOrg, tmp_path: Path) -> None:
@@ -305,7 +308,7 @@ def test_authorize_redirects(golden_org: GoldenOrg) -> None:
         with golden_org.server.client() as browser:
             if name == "duplicate_parameter":
                 sent.append(("scope", "id"))
-                response = browser.get("/services/oauth2/authorize?" + str(httpx.QueryParams(sent)))
+                response = browser.get("/services/oauth2/authorize?" + urlencode(sent))
             else:
                 outcome = authorize(browser, params, who.username, PASSWORD, decision=decision)
                 response = outcome.response

@@ -354,12 +354,38 @@ def assert_golden(name: str, document: Any, directory: Path = GOLDEN_DIR) -> Non
             fromfile=f"golden: {origin}",
             tofile="actual",
         )
+        changes = list(_changes(json.loads(expected), json.loads(actual)))
+        listed = "\n".join(f"  {change}" for change in changes[:_MAX_CHANGES_LISTED])
+        if len(changes) > _MAX_CHANGES_LISTED:
+            listed += f"\n  ... and {len(changes) - _MAX_CHANGES_LISTED} more"
         pytest.fail(
             f"{path.name} differs from the wire's answer "
             f"(if the change is intended: {UPDATE_VARIABLE}=1 .venv/bin/pytest tests/conformance):\n"
-            + "".join(diff),
+            f"{listed}\n" + "".join(diff),
             pytrace=False,
         )
+
+
+_MAX_CHANGES_LISTED = 20
+
+
+def _changes(expected: Any, actual: Any, where: str = "") -> Iterable[str]:
+    """Each difference by its JSON path (golden value -> actual value): the diff's line numbers do not
+    say which field of which exchange changed."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual)):
+            path = f"{where}.{key}" if where else key
+            if key not in actual:
+                yield f"{path}: removed (was {json.dumps(expected[key])[:80]})"
+            elif key not in expected:
+                yield f"{path}: added {json.dumps(actual[key])[:80]}"
+            else:
+                yield from _changes(expected[key], actual[key], path)
+    elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            yield from _changes(e, a, f"{where}[{i}]")
+    elif expected != actual:
+        yield f"{where}: {json.dumps(expected)[:80]} -> {json.dumps(actual)[:80]}"
 
 
 def only(keys: Iterable[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
