@@ -70,6 +70,43 @@ class GoldenOrg:
             self._apps[name] = self.server.create_app(**values)
         return self._apps[name]
 
+    def token(
+        self, app_name: str, user_name: str = "user", profile: str = "Standard User", scopes: str = "api"
+    ) -> str:
+        """An access token for ``golden-<user_name>`` from app ``golden-<app_name>`` by the client
+        credentials flow (no browser needed)."""
+        runner = self.user(user_name, profile=profile)
+        app, secret = self.app(
+            app_name, client_credentials_enabled=True, client_credentials_user=runner.username, scopes=scopes
+        )
+        with self.server.client() as client:
+            response = client.post(
+                "/services/oauth2/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": app.consumer_key,
+                    "client_secret": secret,
+                },
+            )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def admin_token(self) -> str:
+        """golden-admin's (System Administrator) token for the data and admin APIs."""
+        return self.token("data", "admin", "System Administrator")
+
+    def profile(self, name: str, **permissions: Any) -> str:
+        """The custom profile ``golden-<name>`` with ``permissions`` (admin API body), made over the
+        admin API once; its name."""
+        full = f"golden-{name}"
+        self._same_as_before(f"profile {name}", permissions)
+        profiles = "/admin/api/v1/profiles"
+        with self.server.client(headers={"Authorization": f"Bearer {self.admin_token()}"}) as admin:
+            if admin.get(f"{profiles}/{full}").status_code == 404:
+                created = admin.post(profiles, json={"name": full, **permissions})
+                assert created.status_code == 201, created.text
+        return full
+
     def normaliser(self, **known: str) -> Normaliser:
         """A normaliser that also knows every golden app's consumer key and secret by name."""
         values: dict[str, str] = {}

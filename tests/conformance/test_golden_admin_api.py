@@ -13,29 +13,16 @@ from tests.support.golden import assert_golden, exchange
 ADMIN = "/admin/api/v1"
 
 
-def _token(golden_org: GoldenOrg, app_name: str, user: str, profile: str, scopes: str) -> str:
-    runner = golden_org.user(user, profile=profile)
-    app, secret = golden_org.app(
-        app_name, client_credentials_enabled=True, client_credentials_user=runner.username, scopes=scopes
-    )
-    with golden_org.server.client() as client:
-        response = client.post(
-            "/services/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
-        )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 def _client(golden_org: GoldenOrg, token: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return golden_org.server.client(headers=headers)
 
 
 def test_admin_api_errors(golden_org: GoldenOrg) -> None:
-    admin = _token(golden_org, "data", "admin", "System Administrator", "api")
-    standard = _token(golden_org, "admin-standard-user", "user", "Standard User", "api")
-    no_api = _token(golden_org, "admin-no-api-scope", "admin", "System Administrator", "id")
+    admin = golden_org.admin_token()
+    standard = golden_org.token("admin-standard-user")
+    no_api = golden_org.token("admin-no-api-scope", "admin", "System Administrator", scopes="id")
+    api_disabled = golden_org.token("minimum", "minimum", golden_org.profile("minimum"))
     golden_org.app("web")  # the app the validation cases change (refused: it stays as it is)
     golden_org.app("rotated")
     normaliser = golden_org.normaliser()
@@ -46,6 +33,7 @@ def test_admin_api_errors(golden_org: GoldenOrg) -> None:
         "401_token_without_api_scope": (no_api, "GET", f"{ADMIN}/connected-apps", {}),
         "401_no_token_with_body": (None, "POST", f"{ADMIN}/connected-apps", {"json": {}}),
         "403_profile_may_not": (standard, "GET", f"{ADMIN}/users", {}),
+        "403_api_disabled": (api_disabled, "GET", f"{ADMIN}/users", {}),
         "400_malformed_json": (
             admin,
             "POST",

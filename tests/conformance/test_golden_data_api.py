@@ -57,16 +57,7 @@ def _standard_fields(body: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def data(golden_org: GoldenOrg) -> httpx.Client:
     """An httpx client acting as golden-admin (System Administrator) on the data API."""
-    admin = golden_org.user("admin", profile="System Administrator")
-    app, secret = golden_org.app(
-        "data", client_credentials_enabled=True, client_credentials_user=admin.username, scopes="api"
-    )
-    with golden_org.server.client() as client:
-        token = client.post(
-            "/services/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
-        ).json()["access_token"]
-    return golden_org.server.client(headers={"Authorization": f"Bearer {token}"})
+    return golden_org.server.client(headers={"Authorization": f"Bearer {golden_org.admin_token()}"})
 
 
 def _account_id(data: httpx.Client) -> str:
@@ -196,6 +187,21 @@ def test_errors(golden_org: GoldenOrg, data: httpx.Client) -> None:
         for name, (method, path, options) in calls.items():
             response = data.request(method, path, **options)
             document[name] = exchange(normaliser, response, f"{method} {normaliser.text(path)}")
+    # Users whose profile does not enable the API, or enables it and grants no object.
+    api_disabled = golden_org.token("minimum", "minimum", golden_org.profile("minimum"))
+    no_objects = golden_org.token("api-only", "api-only", golden_org.profile("api-only", api_enabled=True))
+    for name, token, path in (
+        ("api_disabled", api_disabled, f"{DATA}/sobjects"),
+        ("no_object_access_query", no_objects, f"{q}?q=SELECT+Id+FROM+Account"),
+        ("no_object_access_describe", no_objects, f"{DATA}/sobjects/Account/describe"),
+        ("no_object_access_create", no_objects, f"{DATA}/sobjects/Account"),
+    ):
+        with golden_org.server.client(headers={"Authorization": f"Bearer {token}"}) as client:
+            if name.endswith("create"):
+                response = client.post(path, json={"Name": "Refused"})
+            else:
+                response = client.get(path)
+        document[name] = exchange(normaliser, response, f"{response.request.method} {path}")
     with golden_org.server.client() as anonymous:
         document["no_token"] = exchange(normaliser, anonymous.get(f"{DATA}/sobjects"))
         bad = anonymous.get(

@@ -11,18 +11,7 @@ from tests.support.golden import assert_golden, exchange
 
 
 def _token(golden_org: GoldenOrg, app_name: str, scopes: str) -> str:
-    """An access token for golden-user, by the client credentials flow (no browser needed)."""
-    user = golden_org.user()
-    app, secret = golden_org.app(
-        app_name, client_credentials_enabled=True, client_credentials_user=user.username, scopes=scopes
-    )
-    with golden_org.server.client() as client:
-        response = client.post(
-            "/services/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": app.consumer_key, "client_secret": secret},
-        )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    return golden_org.token(app_name, scopes=scopes)
 
 
 def _get(golden_org: GoldenOrg, path: str, token: str | None, **kwargs: Any) -> httpx.Response:

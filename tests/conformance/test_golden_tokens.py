@@ -3,6 +3,7 @@ revocation, and the errors of each of these surfaces (tests/conformance/golden/R
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -13,6 +14,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from forcegate.flows import device
 from tests.conformance.conftest import GOLDEN_CALLBACK, LOOPBACK, GoldenOrg, OrgSettings
 from tests.support.browser import authorize
 from tests.support.client_helpers import approve_device, jwt_setup
@@ -206,12 +208,17 @@ def test_device(
     pending = _post(golden_org, TOKEN, poll)
     approve_device(golden_org.server, golden_org.user(), started.json()["user_code"])
     response = _post(golden_org, TOKEN, poll)
+    # A second device code, left until it expires (the clock is put back after the test).
+    second = _post(golden_org, start_path, start_form).json()["device_code"]
+    golden_org.server.clock.advance(device.REQUEST_LIFETIME_SECONDS + 1)
+    expired = _post(golden_org, TOKEN, {**poll, code_field: second})
     assert_golden(
         f"device_{dialect}",
         {
             "start": exchange(normaliser, started, _described(started, start_form)),
             "pending": exchange(normaliser, pending, _described(pending, poll)),
             "token": exchange(normaliser, response, _described(response, poll)),
+            "expired": exchange(normaliser, expired, _described(expired, poll)),
         },
     )
 
@@ -220,6 +227,13 @@ SOAP_LOGIN = (
     '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header/><se:Body>'
     '<login xmlns="urn:partner.soap.sforce.com"><username>{username}</username>'
     "<password>{password}</password></login></se:Body></se:Envelope>"
+)
+
+
+SOAP_LOGOUT = (
+    '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header>'
+    '<SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>{session_id}</sessionId></SessionHeader>'
+    '</se:Header><se:Body><logout xmlns="urn:partner.soap.sforce.com"/></se:Body></se:Envelope>'
 )
 
 
@@ -238,10 +252,21 @@ def test_soap_login(golden_org: GoldenOrg, org_settings: OrgSettings) -> None:
             content=SOAP_LOGIN.format(username=user.username, password="Wrong-password-1"),
             headers=headers,
         )
+    session_id = re.search(r"<sessionId>([^<]+)</sessionId>", ok.text)
+    assert session_id is not None, ok.text
+    with golden_org.server.client() as client:
+        logout = client.post(
+            "/services/Soap/u/59.0",
+            content=SOAP_LOGOUT.format(session_id=session_id.group(1)),
+            headers=headers,
+        )
     normaliser = golden_org.normaliser()
-    assert_golden(
-        "soap_login", {"login": exchange(normaliser, ok), "invalid_login": exchange(normaliser, refused)}
-    )
+    document = {
+        "login": exchange(normaliser, ok),
+        "invalid_login": exchange(normaliser, refused),
+        "logout": exchange(normaliser, logout),
+    }
+    assert_golden("soap_login", document)
 
 
 # --- authorize redirects ----------------------------------------------------------------------------
@@ -367,6 +392,7 @@ def test_token_errors(golden_org: GoldenOrg, tmp_path: Path) -> None:
             "code": "no-such-code",
         },
         "unsupported_response_type": {"response_type": "bogus", "client_id": key},
+        "missing_client_secret": {k: v for k, v in code_form.items() if k != "client_secret"} | {"code": "x"},
         "duplicate_parameter": None,  # sent by hand below
     }
     normaliser = golden_org.normaliser()
@@ -402,6 +428,8 @@ def test_token_errors(golden_org: GoldenOrg, tmp_path: Path) -> None:
     )
     with golden_org.server.client() as client:
         document["get"] = exchange(normaliser, client.get(TOKEN))
+        as_json = client.post(TOKEN, json={"grant_type": "client_credentials", "client_id": key})
+        document["json_body"] = exchange(normaliser, as_json, "POST /services/oauth2/token (a JSON body)")
         basic = client.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(key, "wrong"))
         document["wrong_basic_credentials"] = exchange(
             normaliser, basic, "POST /services/oauth2/token (Authorization: Basic, grant_type)"
