@@ -1,17 +1,20 @@
-"""Errors of the org's admin operations (CLI and admin API)."""
+"""Errors of the org's admin operations (CLI and admin API): REST errors with a fixed code and status
+each, and at most one field named (the admin API answers it in ``fields``, the CLI prints it)."""
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "InvalidOperation", "NotFound", "ValidationFailed"]
+from forcegate.api_errors import ApiError
+
+__all__ = ["AdminError", "Conflict", "InvalidOperation", "NotFound", "ValidationFailed"]
 
 
-class AdminError(Exception):
+class AdminError(ApiError):
     error_code = "INVALID_INPUT"
     status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        # The class's code and status; an empty field name is no field.
+        super().__init__(type(self).error_code, message, type(self).status, [field] if field else None)
         self.field = field
 
 
