@@ -48,7 +48,11 @@ CATALOGUE: Mapping[str, DeclaredError] = _declare(
     DeclaredError("DUPLICATE_DEVELOPER_NAME", (400,), "a custom object or field of that API name exists"),
     DeclaredError("DUPLICATE_VALUE", (409,), "an admin record with that unique value exists"),
     DeclaredError("ENTITY_IS_DELETED", (404,), "the record is in the recycle bin"),
-    DeclaredError("FIELD_INTEGRITY_EXCEPTION", (400,), "an admin request's field value is invalid"),
+    DeclaredError(
+        "FIELD_INTEGRITY_EXCEPTION",
+        (400,),
+        "a field value is invalid (an admin request, a reference to the wrong object)",
+    ),
     DeclaredError("INSUFFICIENT_ACCESS", (403,), "the user may not do this (admin API, another identity)"),
     DeclaredError("INSUFFICIENT_ACCESS_OR_READONLY", (403,), "the user may not change this record"),
     DeclaredError("INVALID_CROSS_REFERENCE_KEY", (400,), "a reference field names no visible record"),
