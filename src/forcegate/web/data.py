@@ -33,7 +33,6 @@ from forcegate.data import api
 from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
 from forcegate.domain import AccessTokenGrant
-from forcegate.flows.bearer import API_SCOPES as API_SCOPES  # where web.admin has imported it from
 from forcegate.flows.bearer import InvalidSession, active_grant, admissible_token, bearer_token
 from forcegate.org.api_limits import RequestCounter, Usage
 from forcegate.org.permissions import UserAccess, load_user_access

@@ -12,22 +12,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forcegate.api_errors import NOT_FOUND_MESSAGE, SESSION_EXPIRED_MESSAGE
+from forcegate.api_errors import NOT_FOUND_MESSAGE
 from forcegate.domain import AccessTokenGrant, User
-from forcegate.flows.bearer import InvalidSession, authenticate, authenticate_with_user, presented_token
+from forcegate.flows.bearer import InvalidSession, authenticate_with_user, presented_token
 from forcegate.ids import InvalidId, normalize_id, to15
 from forcegate.web.common import api_error, api_error_response, json_response, run_blocking, session_refusal
 
 __all__ = [
     "CLAIMS_SUPPORTED",
-    "INVALID_SESSION",
     "identity",
-    "require_grant",
     "userinfo",
     "versions_document",
 ]
-
-INVALID_SESSION = ("INVALID_SESSION_ID", SESSION_EXPIRED_MESSAGE)
 
 
 def _presented_token(request: Request, allow_query_token: bool) -> str | None:
@@ -35,15 +31,8 @@ def _presented_token(request: Request, allow_query_token: bool) -> str | None:
     return presented_token(request.headers.get("authorization"), query_token)
 
 
-def require_grant(request: Request, *, allow_query_token: bool = False) -> AccessTokenGrant | None:
-    try:
-        return authenticate(request.app.state.ctx, _presented_token(request, allow_query_token))
-    except InvalidSession:
-        return None
-
-
 def _grant_and_user(request: Request, *, allow_query_token: bool = False) -> tuple[AccessTokenGrant, User]:
-    """Raises InvalidSession: both endpoints answer it with the data API's 401 (and its challenge)."""
+    """Raises InvalidSession: both endpoints answer it as the data API does (401, with the challenge)."""
     return authenticate_with_user(request.app.state.ctx, _presented_token(request, allow_query_token))
 
 
