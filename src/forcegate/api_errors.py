@@ -22,9 +22,14 @@ __all__ = [
     "NOT_FOR_API_MESSAGE",
     "NOT_FOUND_MESSAGE",
     "SESSION_EXPIRED_MESSAGE",
+    "AdminError",
     "ApiError",
+    "Conflict",
     "DeclaredError",
+    "InvalidOperation",
+    "NotFound",
     "UndeclaredErrorCode",
+    "ValidationFailed",
 ]
 
 
@@ -128,3 +133,40 @@ class ApiError(Exception):
         if self.fields is not None:
             item["fields"] = self.fields
         return [item]
+
+
+# The admin family (org's services, the admin API, the CLI): each class fixes its code and status, and
+# names at most one field. Here, beside the base, so every layer that validates admin input (the org's
+# services, the admin resources' declarations) can raise them; ``forcegate.org.errors`` re-exports them.
+
+
+class AdminError(ApiError):
+    error_code = "INVALID_INPUT"
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        # The class's code and status; an empty field name is no field.
+        super().__init__(type(self).error_code, message, type(self).status, [field] if field else None)
+        self.field = field
+
+
+class ValidationFailed(AdminError):
+    error_code = "FIELD_INTEGRITY_EXCEPTION"
+
+
+class NotFound(AdminError):
+    error_code = "NOT_FOUND"
+    status = 404
+
+
+class Conflict(AdminError):
+    error_code = "DUPLICATE_VALUE"
+    status = 409
+
+
+class InvalidOperation(AdminError):
+    """The record is not in a state that allows this (e.g. a second secret rotation before the first
+    old secret was revoked)."""
+
+    error_code = "INVALID_OPERATION"
+    status = 409
