@@ -10,8 +10,6 @@ golden file is regenerated on purpose: ``FORCEGATE_UPDATE_GOLDEN=1`` (``make gol
 from __future__ import annotations
 
 import ast
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +21,9 @@ from forcegate.api_errors import CATALOGUE, ApiError, UndeclaredErrorCode
 from forcegate.data.errors import DataApiError
 from forcegate.org import errors as org_errors
 from forcegate.soql.errors import SoqlError
+from tests.support.golden import GOLDEN_DIR, assert_golden
 
 SRC = Path(api_errors.__file__).resolve().parent
-GOLDEN = Path(__file__).resolve().parent / "golden" / "errors" / "rest.json"
-UPDATE_VARIABLE = "FORCEGATE_UPDATE_GOLDEN"
 
 # Constructors taking (code, message, status?): the base and its subclasses with a free code.
 _CODE_FIRST = {"ApiError", "DataApiError", "SoqlError"}
@@ -223,12 +220,4 @@ def test_the_body_shape() -> None:
 
 
 def test_the_golden_catalogue() -> None:
-    document = json.dumps(catalogue_document(), indent=2, ensure_ascii=False) + "\n"
-    if os.environ.get(UPDATE_VARIABLE) == "1":
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(document, encoding="utf-8")
-        return
-    assert GOLDEN.exists(), f"no {GOLDEN.name}: run with {UPDATE_VARIABLE}=1 to write it"
-    assert GOLDEN.read_text(encoding="utf-8") == document, (
-        f"the REST error catalogue changed: review, then regenerate with {UPDATE_VARIABLE}=1"
-    )
+    assert_golden("rest", catalogue_document(), GOLDEN_DIR / "errors")
