@@ -52,3 +52,31 @@ def test_cli_surface_matches_golden() -> None:
     assert sorted(current) == sorted(golden), "commands added or removed"
     for path in golden:
         assert current[path] == golden[path], path
+
+
+def test_every_server_command_that_opens_the_org_takes_database_with_its_environment_variable() -> None:
+    without_database = {"forcegate server-key generate", "forcegate tls dev-cert"}
+    server = cli_surface()
+    from forcegate.admin_cli import main as admin
+
+    server_paths = {f"forcegate {p}" for p in _server_command_paths(admin)}
+    checked = 0
+    for path in server_paths - without_database:
+        (database,) = [p for p in server[path]["params"] if p["name"] == "database"]
+        assert database["opts"] == ["--database"]
+        assert database["envvar"] == "FORCEGATE_DATABASE_URL"
+        checked += 1
+    for path in without_database:
+        assert all(p["name"] != "database" for p in server[path]["params"])
+    assert checked >= 39
+
+
+def _server_command_paths(group: click.Group, prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            paths.extend(_server_command_paths(command, f"{path} "))
+        else:
+            paths.append(path)
+    return paths
