@@ -34,11 +34,11 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from forcegate.bootstrap import ensure_org
 from forcegate.context import Context
 from forcegate.data import api
-from forcegate.data.access import FULL_ACCESS, Caller
+from forcegate.model.access import FULL_ACCESS, Caller
 from forcegate.org import access, connected_apps, users
-from forcegate.org.bootstrap import ensure_org
 
 try:
     from bench import harness

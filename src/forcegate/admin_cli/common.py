@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
-from forcegate.org.bootstrap import ensure_org
 from forcegate.org.errors import AdminError
 from forcegate.storage.migrate import has_schema, upgrade
 

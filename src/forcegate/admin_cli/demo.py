@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
-from forcegate.org.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, stored_demo
+from forcegate.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, stored_demo
 
 
 @click.group("demo", cls=OrgCommands)

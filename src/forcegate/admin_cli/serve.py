@@ -11,7 +11,7 @@ import click
 
 from forcegate import logs
 from forcegate.admin_cli.common import open_context
-from forcegate.org.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, DemoOrg, ensure_demo
+from forcegate.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, DemoOrg, ensure_demo
 from forcegate.storage import demo_credentials
 from forcegate.storage import repositories as repo
 
