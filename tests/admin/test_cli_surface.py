@@ -10,15 +10,15 @@ and review the diff of tests/admin/golden/cli_surface.json.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from forcegate.cli import main
+from tests.support.golden import assert_golden
 
-GOLDEN = Path(__file__).parent / "golden" / "cli_surface.json"
+GOLDEN_DIR = Path(__file__).parent / "golden"
 
 
 def _commands(info: dict[str, Any], path: str) -> dict[str, Any]:
@@ -43,15 +43,7 @@ def cli_surface() -> dict[str, Any]:
 
 
 def test_cli_surface_matches_golden() -> None:
-    current = cli_surface()
-    if os.environ.get("FORCEGATE_UPDATE_GOLDEN"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
-    golden = json.loads(GOLDEN.read_text())
-
-    assert sorted(current) == sorted(golden), "commands added or removed"
-    for path in golden:
-        assert current[path] == golden[path], path
+    assert_golden("cli_surface", cli_surface(), directory=GOLDEN_DIR)
 
 
 def test_every_server_command_that_opens_the_org_takes_database_with_its_environment_variable() -> None:
