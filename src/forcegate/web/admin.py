@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forcegate.api_errors import ApiError
 from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant, Profile
+from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org.errors import AdminError, ValidationFailed
+from forcegate.org.errors import ValidationFailed
 from forcegate.protocol.requests import unstorable
 from forcegate.storage import repositories as repo
 from forcegate.web.common import (
@@ -23,13 +25,13 @@ from forcegate.web.common import (
     BodyTooLarge,
     MalformedJson,
     api_error,
+    api_error_response,
     json_response,
     parse_json,
     read_capped,
     run_blocking,
+    session_refusal,
 )
-from forcegate.web.data import API_SCOPES
-from forcegate.web.identity import INVALID_SESSION, require_grant
 from forcegate.web.openapi import OPENAPI
 
 __all__ = ["ROUTES"]
@@ -42,10 +44,10 @@ def _may(profile: Profile | None, what: str) -> bool:
     return profile is not None and bool(getattr(profile, what))
 
 
-def _session_refusal(grant: AccessTokenGrant | None) -> Response:
-    if grant is None:
-        return api_error(401, *INVALID_SESSION)
-    return api_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+def _authenticated(request: Request) -> AccessTokenGrant:
+    """The shared bearer check, with the data API's scope rule (``api`` or ``full``)."""
+    token = bearer_token(request.headers.get("authorization"))
+    return authenticate(request.app.state.ctx, token, needs_api=True)
 
 
 async def _json_object(request: Request) -> dict[str, Any] | Response:
@@ -66,13 +68,15 @@ async def _json_object(request: Request) -> dict[str, Any] | Response:
 def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         # The token first: nobody gets a body read (even up to the cap) before showing one.
-        grant = await run_blocking(request, require_grant, request)
         reads_body = request.method in ("POST", "PATCH")
-        if grant is None or not grant.scopes & API_SCOPES:
-            refusal = _session_refusal(grant)
-            if reads_body:  # rather than receive (and discard) a body nobody will read
-                refusal.headers.update(CLOSE)
-            return refusal
+        try:
+            grant = await run_blocking(request, _authenticated, request)
+        except InvalidSession as refused:
+            # This API's 401 has never carried the bearer challenge; a body nobody will read closes
+            # the connection rather than be received and discarded.
+            return api_error_response(
+                session_refusal(refused, challenge=False), CLOSE if reads_body else None
+            )
         body: Any = None
         if reads_body:
             body = await _json_object(request)
@@ -107,11 +111,8 @@ def _run(
                     "insufficient access rights: the user's profile may not do this",
                 )
             status, result = handler(ctx, conn, grant, path_params, body)
-    except AdminError as error:
-        problem: dict[str, Any] = {"message": error.message, "errorCode": error.error_code}
-        if error.field:
-            problem["fields"] = [error.field]
-        return json_response([problem], status=error.status)
+    except ApiError as error:  # AdminError's family (ValidationFailed, NotFound...) and the data layer's
+        return api_error_response(error)
     if status == 204:
         return Response(status_code=204)
     return json_response(result, status=status)
