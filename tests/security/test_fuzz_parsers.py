@@ -259,7 +259,9 @@ def malformed(org: Org) -> st.SearchStrategy[str]:
         ),
         claims(org).map(lambda c: f"{_segment({'alg': 'none'})}.{_segment(c)}."),
         st.lists(segment, max_size=5).map(".".join),
-        st.text(max_size=200),
+        # NUL and lone surrogates never reach the grant: the form parser refuses them in any parameter
+        # with invalid_request (tests/attacks/test_http_hygiene.py), so they are not "assertions".
+        st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=200),
     )
 
 
