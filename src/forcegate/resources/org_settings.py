@@ -1,0 +1,68 @@
+"""The org's security settings (``forcegate org update``; Setup's Security pages later)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from forcegate.resources.base import Declaration, Flag, Resource, Says
+
+__all__ = ["UPDATE"]
+
+
+def _count(field: str, description: str, cli_help: str) -> Any:
+    return Annotated[
+        int,
+        Field(ge=0, description=description),
+        Says(type=f"{field} must be a non-negative integer"),
+        Flag(help=cli_help),
+    ]
+
+
+class OrgSettings(Resource):
+    """The org's settings to change; the others keep their values."""
+
+    unknown_message: ClassVar[str] = "unknown org setting(s): {names}"
+
+    allow_username_password_flows: Annotated[
+        bool,
+        Field(description="the OAuth username-password flow (off by default, as Salesforce recommends)"),
+        Flag(
+            ("--allow-username-password-flows/--block-username-password-flows",),
+            help="The OAuth username-password flow (off by default, as Salesforce recommends).",
+        ),
+    ]
+    allow_soap_login: Annotated[
+        bool,
+        Field(description="SOAP login() (off by default)"),
+        Flag(("--allow-soap-login/--block-soap-login",), help="SOAP login() (off by default)."),
+    ]
+    trusted_ip_ranges: Annotated[
+        list[Any],
+        Field(description="CIDRs where the password flows need no security token"),
+        Says(type="trusted_ip_ranges must be a list of CIDRs"),
+        Flag(
+            ("--trusted-ip-range",),
+            metavar="CIDR",
+            help="Replaces the trusted IP ranges; repeat for several.",
+        ),
+    ]
+    max_login_attempts: _count(
+        "max_login_attempts",
+        "failed logins before lockout (0: no limit)",
+        "Failed logins before lockout (0: no limit).",
+    )
+    lockout_minutes: _count(
+        "lockout_minutes",
+        "lockout length (0: until an admin unlocks)",
+        "Lockout length (0: until an admin unlocks).",
+    )
+    daily_api_requests: _count(
+        "daily_api_requests",
+        "data-API requests allowed per UTC day",
+        "Data-API requests allowed per UTC day.",
+    )
+
+
+UPDATE = Declaration(OrgSettings, partial=True)
