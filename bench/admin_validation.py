@@ -17,8 +17,9 @@ Each is timed on a valid body and on an invalid one (an out-of-range lifetime), 
 (``pip install --target /tmp/msgspec_lib msgspec``) and add it to ``PYTHONPATH`` to time it; it is not
 a dependency of forcegate.
 
-``--e2e N`` also times N ``POST /admin/api/v1/connected-apps`` through the ASGI app in-process
-(SQLite in a temporary folder): the end-to-end latency the validation is a part of.
+``--e2e N`` also times N ``POST /admin/api/v1/connected-apps`` against a test server (uvicorn in a
+thread of this process, SQLite in a temporary folder; ``tests/support``'s harness, so run it from the
+repository's root): the end-to-end latency the validation is a part of.
 """
 
 from __future__ import annotations
@@ -245,42 +246,27 @@ def micro(rounds: int) -> None:
 
 
 def e2e(requests: int) -> None:
-    """POST /connected-apps through the ASGI app, in-process, on SQLite."""
+    """POST /connected-apps to a real server (uvicorn in a thread of this process, SQLite)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from starlette.testclient import TestClient
     from tests.support.data_api import bearer, token_for
-    from tests.support.server import Server, make_settings
-
-    from forcegate.context import Context
-    from forcegate.org.bootstrap import ensure_org
-    from forcegate.storage.migrate import upgrade
-    from forcegate.web.app import create_app
+    from tests.support.server import make_settings, start_server
 
     with tempfile.TemporaryDirectory() as folder:
         settings = make_settings(f"sqlite:///{folder}/bench.db", Path(folder))
-        ctx = Context.from_settings(settings)
-        upgrade(ctx.db)
-        with ctx.db.write() as conn:
-            org_id = ensure_org(ctx, conn).id
-        app = create_app(ctx)
-        with TestClient(app, base_url="https://testserver") as client:
-            server = Server(url=str(client.base_url), ctx=ctx, org_id=org_id)
-            server.client = lambda **kw: client  # type: ignore[method-assign]
+        for server in start_server(settings, "sqlite"):
             headers = bearer(token_for(server, server.create_user(profile="System Administrator")))
             timings = []
-            for i in range(requests + 20):
-                started = time.perf_counter_ns()
-                answer = client.post(
-                    "/admin/api/v1/connected-apps", json={**BODY, "name": f"bench-{i}"}, headers=headers
-                )
-                took = (time.perf_counter_ns() - started) / 1000
-                assert answer.status_code == 201, answer.text
-                if i >= 20:
-                    timings.append(took)
-        ctx.db.dispose()
+            with server.client(headers=headers) as client:
+                for i in range(requests + 20):
+                    started = time.perf_counter_ns()
+                    answer = client.post("/admin/api/v1/connected-apps", json={**BODY, "name": f"bench-{i}"})
+                    took = (time.perf_counter_ns() - started) / 1000
+                    assert answer.status_code == 201, answer.text
+                    if i >= 20:  # warm-up
+                        timings.append(took)
     timings.sort()
     print(
-        f"POST /admin/api/v1/connected-apps in-process (SQLite), {requests} requests: "
+        f"POST /admin/api/v1/connected-apps over loopback HTTP (SQLite), {requests} requests: "
         f"median {statistics.median(timings):.0f} µs, p90 {timings[int(len(timings) * 0.9)]:.0f} µs"
     )
 

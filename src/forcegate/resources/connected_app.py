@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import Field, StringConstraints
 
@@ -18,6 +18,11 @@ from forcegate.domain import (
 from forcegate.resources.base import Declaration, Flag, Resource, Says
 
 __all__ = ["CREATE", "POLICY_FIELDS", "UPDATE", "ConnectedAppSettings"]
+
+# The domain's choices (PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES), as types; a test checks they
+# agree.
+PermittedUsers = Literal["all_self_authorize", "admin_approved"]
+RefreshTokenPolicy = Literal["until_revoked", "expire_after", "expire_if_unused"]
 
 MIN_LIFETIME_SECONDS = 60
 MAX_LIFETIME_SECONDS = 24 * 3600
@@ -126,15 +131,15 @@ class ConnectedAppSettings(Resource):
         ),
     ] = None
     permitted_users: Annotated[
-        Literal["all_self_authorize", "admin_approved"],
+        PermittedUsers,
         Field(description="who may use the app (Salesforce's Permitted Users)"),
         Flag(help="[default: all_self_authorize]"),
-    ] = PERMITTED_ALL_SELF_AUTHORIZE
+    ] = cast(PermittedUsers, PERMITTED_ALL_SELF_AUTHORIZE)
     refresh_token_policy: Annotated[
-        Literal["until_revoked", "expire_after", "expire_if_unused"],
+        RefreshTokenPolicy,
         Field(description="how long a refresh token stays valid"),
         Flag(help="[default: until_revoked]"),
-    ] = REFRESH_UNTIL_REVOKED
+    ] = cast(RefreshTokenPolicy, REFRESH_UNTIL_REVOKED)
     refresh_token_validity_seconds: RefreshValidity = None
     refresh_token_rotation: Annotated[
         bool,

@@ -11,15 +11,6 @@ from forcegate.resources.base import Declaration, Flag, Resource, Says
 __all__ = ["UPDATE"]
 
 
-def _count(field: str, description: str, cli_help: str) -> Any:
-    return Annotated[
-        int,
-        Field(ge=0, description=description),
-        Says(type=f"{field} must be a non-negative integer"),
-        Flag(help=cli_help),
-    ]
-
-
 class OrgSettings(Resource):
     """The org's settings to change; the others keep their values."""
 
@@ -48,21 +39,24 @@ class OrgSettings(Resource):
             help="Replaces the trusted IP ranges; repeat for several.",
         ),
     ]
-    max_login_attempts: _count(
-        "max_login_attempts",
-        "failed logins before lockout (0: no limit)",
-        "Failed logins before lockout (0: no limit).",
-    )
-    lockout_minutes: _count(
-        "lockout_minutes",
-        "lockout length (0: until an admin unlocks)",
-        "Lockout length (0: until an admin unlocks).",
-    )
-    daily_api_requests: _count(
-        "daily_api_requests",
-        "data-API requests allowed per UTC day",
-        "Data-API requests allowed per UTC day.",
-    )
+    max_login_attempts: Annotated[
+        int,
+        Field(ge=0, description="failed logins before lockout (0: no limit)"),
+        Says(type="max_login_attempts must be a non-negative integer"),
+        Flag(help="Failed logins before lockout (0: no limit)."),
+    ]
+    lockout_minutes: Annotated[
+        int,
+        Field(ge=0, description="lockout length (0: until an admin unlocks)"),
+        Says(type="lockout_minutes must be a non-negative integer"),
+        Flag(help="Lockout length (0: until an admin unlocks)."),
+    ]
+    daily_api_requests: Annotated[
+        int,
+        Field(ge=0, description="data-API requests allowed per UTC day"),
+        Says(type="daily_api_requests must be a non-negative integer"),
+        Flag(help="Data-API requests allowed per UTC day."),
+    ]
 
 
 UPDATE = Declaration(OrgSettings, partial=True)

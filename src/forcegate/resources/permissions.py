@@ -46,37 +46,39 @@ OBJECT_FLAGS = Declaration(ObjectFlags)
 FIELD_FLAGS = Declaration(FieldFlags)
 
 
-def _map_of(flags: Declaration, description: str, example: dict[str, Any]) -> WithJsonSchema:
+def _map_of(flags: Declaration, example: dict[str, Any]) -> WithJsonSchema:
     """The document's schema of a name -> flags object. Validated entry by entry by the service,
     which checks the names against the org's schema before the flags (``FLAGS``)."""
     return WithJsonSchema(
         {
             "type": "object",
-            "description": description,
             "additionalProperties": flags.json_schema(),
             "examples": [example],
         }
     )
 
 
-def _system(label: str, effect: str) -> Any:
-    return Annotated[
-        bool,
-        Field(description=f'"{label}": {effect}'),
-        Flag(help=f'"{label}".'),
-    ]
-
-
-ApiEnabled = _system("API Enabled", "without it no data-API call is served")
-ViewAllData = _system("View All Data", "read every object and field")
-ModifyAllData = _system("Modify All Data", "everything on every object")
+ApiEnabled = Annotated[
+    bool,
+    Field(description='"API Enabled": without it no data-API call is served'),
+    Flag(("--api-enabled/--api-disabled",), help='"API Enabled".'),
+]
+ViewAllData = Annotated[
+    bool,
+    Field(description='"View All Data": read every object and field'),
+    Flag(("--view-all-data/--no-view-all-data",), help='"View All Data".'),
+]
+ModifyAllData = Annotated[
+    bool,
+    Field(description='"Modify All Data": everything on every object'),
+    Flag(("--modify-all-data/--no-modify-all-data",), help='"Modify All Data".'),
+]
 ObjectPermissions = Annotated[
     dict[str, Any],
-    _map_of(
-        OBJECT_FLAGS,
-        "object API name -> permissions; Modify All implies all, Delete implies Edit, and "
-        "Create/Edit/View All imply Read (as in Setup)",
-        {"Account": {"read": True, "create": True, "edit": True}},
+    _map_of(OBJECT_FLAGS, {"Account": {"read": True, "create": True, "edit": True}}),
+    Field(
+        description="object API name -> permissions; Modify All implies all, Delete implies Edit, and "
+        "Create/Edit/View All imply Read (as in Setup)"
     ),
     Says(type="object_permissions must be an object"),
     Flag(
@@ -89,11 +91,10 @@ ObjectPermissions = Annotated[
 ]
 FieldPermissions = Annotated[
     dict[str, Any],
-    _map_of(
-        FIELD_FLAGS,
-        "`Object.Field` -> field-level security; a field no row names follows the object "
-        "when standard and is hidden when custom (`__c`)",
-        {"Account.Phone": {"read": True, "edit": False}},
+    _map_of(FIELD_FLAGS, {"Account.Phone": {"read": True, "edit": False}}),
+    Field(
+        description="`Object.Field` -> field-level security; a field no row names follows the object "
+        "when standard and is hidden when custom (`__c`)"
     ),
     Says(type="field_permissions must be an object"),
     Flag(

@@ -19,8 +19,9 @@ Millis = Annotated[int, Field(description="milliseconds since the Unix epoch")]
 Count = Annotated[int, Field(ge=0)]
 
 
-def _id(prefix: str) -> Any:
-    return Annotated[str, Field(min_length=18, max_length=18, description=f"record ID (key prefix {prefix})")]
+AppId = Annotated[str, Field(min_length=18, max_length=18, description="record ID (key prefix 0H4)")]
+UserId = Annotated[str, Field(min_length=18, max_length=18, description="record ID (key prefix 005)")]
+LoginId = Annotated[str, Field(min_length=18, max_length=18, description="record ID (key prefix 0Ya)")]
 
 
 class View(pydantic.BaseModel):
@@ -30,7 +31,7 @@ class View(pydantic.BaseModel):
 class ConnectedAppState(View):
     """What the server keeps about an app besides its settings."""
 
-    id: _id("0H4")
+    id: AppId
     consumer_key: Annotated[str, Field(description="the OAuth client_id")]
     client_credentials_user_id: RecordId | None
     jwt_bearer_enabled: Annotated[bool, Field(description="the app has a certificate")]
@@ -71,7 +72,7 @@ class ConnectedAppCreated(ConnectedApp):  # type: ignore[valid-type,misc]
 class User(View):
     """A user."""
 
-    id: _id("005")
+    id: UserId
     username: Annotated[str, Field(json_schema_extra={"format": "email"})]
     email: Annotated[str, Field(json_schema_extra={"format": "email"})]
     first_name: str
@@ -103,7 +104,7 @@ class UserUpdated(User):
 class LoginHistoryEntry(View):
     """A login attempt, successful or not."""
 
-    id: _id("0Ya")
+    id: LoginId
     org_id: RecordId
     user_id: RecordId | None
     username: Annotated[str, Field(description="as typed, even when no such user exists")]
