@@ -47,13 +47,16 @@ class Says:
 
 @dataclass(frozen=True)
 class Flag:
-    """How the CLI sets a field. ``decls`` are click's declarations (``"--x/--no-x"``); ``name`` the
-    parameter name when it differs from the field's; ``help`` replaces the field's description."""
+    """How the CLI sets a field: ``decls`` are click's declarations (default ``--field-name``; a boolean
+    with ``"--x/--no-x"`` is left unset unless given, one without is a flag), ``name`` the parameter's
+    name when it is not the one click derives, ``help`` the option's help (the CLI's words, terser than
+    the field's description; none without), ``file``: the option names a file whose text is the value."""
 
     decls: tuple[str, ...] = ()
     help: str | None = None
     metavar: str | None = None
     name: str | None = None
+    file: bool = False
 
 
 class _Secret:

@@ -81,7 +81,9 @@ class ConnectedAppSettings(Resource):
     name: Name
     callback_urls: CallbackUrls
     scopes: Scopes
-    is_enabled: Annotated[bool, Field(description="the app may be used at all")] = True
+    is_enabled: Annotated[
+        bool, Field(description="the app may be used at all"), Flag(("--enabled/--disabled",))
+    ] = True
     require_secret_for_web_server: Annotated[
         bool,
         Field(description="the web-server flow's token request must carry the consumer secret"),
@@ -127,7 +129,7 @@ class ConnectedAppSettings(Resource):
         Flag(
             ("--certificate",),
             help="X.509 certificate (PEM) verifying JWT bearer assertions; enables that flow.",
-            name="certificate",
+            file=True,
         ),
     ] = None
     permitted_users: Annotated[

@@ -39,19 +39,15 @@ class FieldCreate(Resource):
         Field(description="API name ending in __c, e.g. Name__c"),
         Flag(help="API name ending in __c, e.g. Name__c."),
     ]
-    type: Annotated[
-        FieldType, Field(description="the field's type"), Flag(("--type",), name="type_", help="")
-    ]
+    type: Annotated[FieldType, Field(description="the field's type"), Flag(("--type",), name="type_")]
     label: Annotated[str | None, Field(description="defaults from the name")] = None
     length: Annotated[
         int | None,
         Field(description="text fields: maximum length"),
         Flag(help="Text fields: maximum length."),
     ] = None
-    precision: Annotated[int | None, Field(description="number fields: digits in all"), Flag(help="")] = None
-    scale: Annotated[
-        int | None, Field(description="number fields: digits after the point"), Flag(help="")
-    ] = None
+    precision: Annotated[int | None, Field(description="number fields: digits in all")] = None
+    scale: Annotated[int | None, Field(description="number fields: digits after the point")] = None
     required: Annotated[
         bool,
         Field(description="refuse records without a value"),

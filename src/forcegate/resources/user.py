@@ -67,7 +67,7 @@ class UserUpdate(Resource):
     is_active: Annotated[
         bool,
         Field(description="false deactivates the user and revokes every token of theirs"),
-        Flag(("--active/--inactive",), name="active", help=""),
+        Flag(("--active/--inactive",)),
     ]
     profile: ProfileName
     password: Annotated[Password, Field(description="a new password; also lifts a login lockout")]
