@@ -167,6 +167,7 @@ class Declaration:
         self.description = description if description is not None else (model.__doc__ or "").strip()
         self.min_fields = min_fields
         self.model = self._partial(model) if partial else model
+        self._fields: list[FieldSpec] | None = None
 
     def _partial(self, model: type[Resource]) -> type[Resource]:
         fields: dict[str, Any] = {}
@@ -224,6 +225,12 @@ class Declaration:
     # --- for forms and the CLI ------------------------------------------------------------------
 
     def fields(self) -> list[FieldSpec]:
+        """The fields in declaration order, as forms and the CLI need them."""
+        if self._fields is None:
+            self._fields = self._specs()
+        return list(self._fields)
+
+    def _specs(self) -> list[FieldSpec]:
         found = []
         for name, info in self.declared.model_fields.items():
             base, nullable, choices = _base(info.annotation)

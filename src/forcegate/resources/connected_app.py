@@ -72,7 +72,7 @@ RefreshValidity = Annotated[
 
 
 class ConnectedAppSettings(Resource):
-    """The settable fields of a connected app."""
+    """The settable fields of a connected app (in the order ``forcegate apps`` lists their options)."""
 
     unknown_message: ClassVar[str] = "unknown or read-only field(s): {names}"
     # The service's words: Python's type names.
@@ -84,6 +84,11 @@ class ConnectedAppSettings(Resource):
     is_enabled: Annotated[
         bool, Field(description="the app may be used at all"), Flag(("--enabled/--disabled",))
     ] = True
+    require_pkce: Annotated[
+        bool,
+        Field(description="the authorization request needs PKCE"),
+        Flag(("--require-pkce/--no-require-pkce",), help="[default: off]"),
+    ] = False
     require_secret_for_web_server: Annotated[
         bool,
         Field(description="the web-server flow's token request must carry the consumer secret"),
@@ -92,11 +97,6 @@ class ConnectedAppSettings(Resource):
             help="Require the consumer secret in the Web Server flow. [default: on]",
         ),
     ] = True
-    require_pkce: Annotated[
-        bool,
-        Field(description="the authorization request needs PKCE"),
-        Flag(("--require-pkce/--no-require-pkce",), help="[default: off]"),
-    ] = False
     access_token_lifetime_seconds: Lifetime = DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS
     user_agent_flow_enabled: Annotated[
         bool,
