@@ -20,9 +20,11 @@ HOST ?= 127.0.0.1
 serve: $(STAMP)
 	$(BIN)/forcegate serve --demo --host $(HOST) --port $(PORT)
 
+# lint-imports: the layers and the contracts under [tool.importlinter] in pyproject.toml.
 lint: $(STAMP) docs
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 
 # The documentation site (mkdocs.yml, docs/, README.md as its front page) into build/site; --strict
 # fails on any broken link or anchor. No network needed. `.venv/bin/mkdocs serve` previews it.
@@ -41,7 +43,7 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# Lint, types, the docs site, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
+# Lint, types, the import contracts, the docs site, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
 test: lint chromium node-deps
 	$(BIN)/pytest
 
@@ -63,7 +65,7 @@ bench: $(STAMP)
 # over mutant names); on 2 shared cores run it module by module: make mutation MUTANTS='forcegate.protocol.scopes.*'.
 MUTANTS ?= forcegate.protocol.* forcegate.flows.common.* forcegate.flows.bearer.* \
 	forcegate.flows.revocation.* forcegate.flows.introspection.* forcegate.storage.token_lifecycle.* \
-	forcegate.data.access.* forcegate.data.visible.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
+	forcegate.model.access.* forcegate.model.visible.* forcegate.org.permissions.xǁUserAccessǁ* forcegate.org.permissions.x_load_user_access* \
 	forcegate.soql.translate.xǁ_Translatorǁreadable_*
 mutation: $(STAMP)
 	FORCEGATE_TEST_BACKENDS=sqlite PYTHONPATH=src nice -n 19 $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')

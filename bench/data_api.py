@@ -37,11 +37,11 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).parent))  # token_endpoint.py: bench/ is no package
 
+from forcegate.bootstrap import ensure_org
 from forcegate.context import Context
 from forcegate.data import api
-from forcegate.data.access import FULL_ACCESS, Caller
+from forcegate.model.access import FULL_ACCESS, Caller
 from forcegate.org import access, connected_apps, users
-from forcegate.org.bootstrap import ensure_org
 from token_endpoint import (
     CLIENT_CPU,
     Plan,

@@ -36,11 +36,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
 from forcegate import housekeeping
+from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.ids import KeyPrefix, new_id
 from forcegate.org import connected_apps, users
-from forcegate.org.bootstrap import ensure_org
 from forcegate.storage import housekeeping as store
 from forcegate.storage import repositories as repo
 from forcegate.storage.migrate import upgrade

@@ -34,14 +34,14 @@ import psycopg
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
+from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.data import api
-from forcegate.data.access import Caller
 from forcegate.data.metadata import load_schema
 from forcegate.data.standard import INDUSTRIES
 from forcegate.ids import KeyPrefix, new_id
-from forcegate.org.bootstrap import ensure_org
+from forcegate.model.access import Caller
 from forcegate.soql.parser import parse
 from forcegate.soql.translate import compile_query
 from forcegate.storage.migrate import upgrade

@@ -51,6 +51,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message, Scope
 
+from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.domain import User
@@ -62,7 +63,6 @@ from forcegate.flows.web_server import (
     validate_authorize_request,
 )
 from forcegate.org import connected_apps, users
-from forcegate.org.bootstrap import ensure_org
 from forcegate.protocol.requests import parse_authorize_request, parse_token_request
 from forcegate.storage.migrate import upgrade
 from forcegate.web.app import create_app

@@ -24,12 +24,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from forcegate import housekeeping, keys, logs
+from forcegate.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, DemoOrg, ensure_demo, ensure_org, stored_demo
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, Org
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org.bootstrap import DEMO_CALLBACK, DEMO_SCOPES, DemoOrg, ensure_demo, ensure_org, stored_demo
 from forcegate.org.errors import AdminError
 from forcegate.storage import demo_credentials, signing_keys
 from forcegate.storage import permissions as perm_store

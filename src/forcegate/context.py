@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from forcegate.clock import Clock, SystemClock
 from forcegate.config import Settings
 from forcegate.keys import KeyRing
-from forcegate.org.passwords import Passwords
+from forcegate.passwords import Passwords
 from forcegate.secrets_box import SecretBox, load_or_create_server_keys
 from forcegate.storage.db import Database
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from forcegate.data import api, metadata
-from forcegate.data.access import Caller
 from forcegate.domain import User
+from forcegate.model.access import Caller
 from tests.attacks.unchanged import nothing_issued
 from tests.support.data_api import DATA, admin_client, assign, bearer, permission_set, token_for
 from tests.support.server import Server

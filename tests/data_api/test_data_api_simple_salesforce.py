@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import (
 )
 
 from forcegate.data import api, metadata
-from forcegate.data.access import FULL_ACCESS, Caller
+from forcegate.model.access import FULL_ACCESS, Caller
 from tests.support.data_api import (
     TlsServer,
     admin_client,

@@ -19,15 +19,15 @@ import pytest
 
 from forcegate.context import Context
 from forcegate.data import api, metadata
-from forcegate.data.access import (
+from forcegate.data.errors import DataApiError
+from forcegate.data.seed import DEMO_COUNTS, seed_demo
+from forcegate.model.access import (
     NO_ACCESS,
     Caller,
     FieldPermissions,
     ObjectAccess,
     ObjectPermissions,
 )
-from forcegate.data.errors import DataApiError
-from forcegate.data.seed import DEMO_COUNTS, seed_demo
 from forcegate.storage import repositories as repo
 from tests.support.server import Server
 from tests.support.soql_dataset import VERSION, Dataset, build, strip

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings
 from forcegate.context import Context
-from forcegate.org.bootstrap import ensure_org
 from forcegate.storage.migrate import upgrade
 from tests.support.server import Server, ShiftableClock, _postgres_database, make_settings
 

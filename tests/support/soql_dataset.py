@@ -13,8 +13,8 @@ from typing import Any
 
 from forcegate.context import Context
 from forcegate.data import api
-from forcegate.data.access import Caller
 from forcegate.data.metadata import install_standard_objects
+from forcegate.model.access import Caller
 from forcegate.org import users
 from forcegate.org.permissions import ensure_standard_profiles
 from forcegate.storage import repositories as repo

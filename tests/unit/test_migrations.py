@@ -52,8 +52,8 @@ def test_when_soql_orders_by_name_then_the_expression_index_serves_it(server: Se
 
     from sqlalchemy import text
 
-    from forcegate.data.access import FULL_ACCESS, Caller
     from forcegate.data.metadata import load_schema
+    from forcegate.model.access import FULL_ACCESS, Caller
     from forcegate.soql.parser import parse
     from forcegate.soql.translate import compile_query
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from forcegate.data.access import FieldPermissions, ObjectAccess, ObjectPermissions
-from forcegate.data.metadata import ChildRelationship, FieldInfo, ObjectInfo, OrgSchema
-from forcegate.data.visible import (
+from forcegate.model.access import FieldPermissions, ObjectAccess, ObjectPermissions
+from forcegate.model.objects import ChildRelationship, FieldInfo, ObjectInfo, OrgSchema
+from forcegate.model.visible import (
     child_relationships,
     field_visible,
     parent_object,
@@ -56,7 +56,7 @@ def test_when_view_or_modify_all_data_then_everything_is_readable_or_granted() -
     assert admin.field_permissions("Thing__c", "Secret__c") == FieldPermissions(True, True)
 
 
-# --- the schema one caller sees (data/visible.py) --------------------------------------------------
+# --- the schema one caller sees (model/visible.py)--------------------------------------------------
 
 
 class _Grants:

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forcegate.data import api
-from forcegate.data.access import FULL_ACCESS, Caller
 from forcegate.data.errors import DataApiError
-from forcegate.data.metadata import OrgSchema, load_schema
+from forcegate.data.metadata import load_schema
+from forcegate.model.access import FULL_ACCESS, Caller
+from forcegate.model.objects import OrgSchema
 from forcegate.soql.errors import SoqlError
 from forcegate.soql.parser import parse
 from forcegate.soql.translate import compile_query

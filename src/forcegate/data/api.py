@@ -1,6 +1,6 @@
 """The data API as Python calls: what the REST resources under ``/services/data`` delegate to.
 
-Every call takes the :class:`~forcegate.data.access.Caller` (org, user, permissions) and the API
+Every call takes the :class:`~forcegate.model.access.Caller` (org, user, permissions) and the API
 version of the request path (``"62.0"``), which appears in the URLs of the answers
 (``attributes.url``, ``nextRecordsUrl``, describe ``urls``). Calls open their own transactions on
 ``ctx.db``. Answers are JSON-ready dicts in Salesforce's shapes; refusals raise
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy.exc import DataError, StatementError
 
 from forcegate.context import Context
-from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
+from forcegate.model.access import Caller
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

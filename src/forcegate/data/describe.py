@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from forcegate.context import Context
-from forcegate.data import visible
-from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
-from forcegate.data.metadata import FieldInfo, ObjectInfo, OrgSchema, load_schema
-from forcegate.data.visible import SYSTEM_ALWAYS_READABLE
+from forcegate.data.metadata import load_schema
+from forcegate.model import visible
+from forcegate.model.access import Caller
+from forcegate.model.objects import FieldInfo, ObjectInfo, OrgSchema
+from forcegate.model.visible import SYSTEM_ALWAYS_READABLE
 
 __all__ = ["describe_global", "describe_sobject", "readable_object", "sobject_basic_info"]
 

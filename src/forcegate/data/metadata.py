@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -19,32 +18,31 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Date,
-    Float,
     Index,
-    Integer,
     MetaData,
     String,
     Table,
-    Text,
     false,
     insert,
     select,
     update,
 )
-from sqlalchemy.types import TypeEngine
 
 from forcegate.data.errors import DataApiError
 from forcegate.data.standard import STANDARD_OBJECTS, FieldSpec, ObjectSpec, label_for, record_system_fields
 from forcegate.ids import new_id
+from forcegate.model.objects import (
+    ChildRelationship,
+    FieldInfo,
+    ObjectInfo,
+    OrgSchema,
+    build_table,
+    column_type,
+)
 from forcegate.storage.schema import data_fields, data_objects, data_schema_versions
 
 __all__ = [
     "CUSTOM_FIELD_TYPES",
-    "ChildRelationship",
-    "FieldInfo",
-    "ObjectInfo",
-    "OrgSchema",
     "create_custom_field",
     "create_custom_object",
     "field_info",
@@ -74,112 +72,8 @@ CUSTOM_FIELD_TYPES: dict[str, tuple[int, int, int]] = {
     "datetime": (0, 0, 0),
     "reference": (18, 0, 0),
 }
-STRING_TYPES = frozenset({"string", "textarea", "email", "phone", "url", "picklist", "id", "reference"})
-NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    name: str
-    label: str
-    type: str
-    length: int
-    precision: int
-    scale: int
-    nillable: bool
-    createable: bool
-    updateable: bool
-    required: bool
-    column: str | None
-    expression: dict[str, Any] | None
-    reference_to: str | None
-    relationship_name: str | None
-    child_relationship_name: str | None
-    picklist: tuple[str, ...]
-    default: Any
-    custom: bool
-    system: bool
-    name_field: bool
-
-    @property
-    def is_string(self) -> bool:
-        return self.type in STRING_TYPES and self.type not in ("id", "reference")
-
-
-@dataclass(frozen=True)
-class ChildRelationship:
-    name: str  # "Contacts"
-    child_object: str  # "Contact"
-    field: str  # "AccountId"
-
-
-@dataclass
-class ObjectInfo:
-    id: str
-    name: str
-    label: str
-    plural_label: str
-    key_prefix: str
-    table_name: str
-    org_column: str
-    custom: bool
-    createable: bool
-    updateable: bool
-    deletable: bool
-    soft_delete: bool
-    fields: list[FieldInfo] = field(default_factory=list)
-    by_lower: dict[str, FieldInfo] = field(default_factory=dict)
-    relationships: dict[str, FieldInfo] = field(default_factory=dict)  # lower relationship name
-    children: list[ChildRelationship] = field(default_factory=list)
-    table: Table | None = None
-
-    def field(self, name: str) -> FieldInfo | None:
-        return self.by_lower.get(name.lower())
-
-    def child(self, name: str) -> ChildRelationship | None:
-        lowered = name.lower()
-        return next((c for c in self.children if c.name.lower() == lowered), None)
-
-    @property
-    def name_field(self) -> FieldInfo | None:
-        return next((f for f in self.fields if f.name_field), None)
-
-    @property
-    def sa_table(self) -> Table:
-        assert self.table is not None
-        return self.table
-
-
-@dataclass
-class OrgSchema:
-    org_id: str
-    version: int
-    objects: dict[str, ObjectInfo]  # by lower-cased name
-
-    def object(self, name: str) -> ObjectInfo | None:
-        return self.objects.get(name.lower())
-
-    def by_prefix(self, prefix: str) -> ObjectInfo | None:
-        return next((o for o in self.objects.values() if o.key_prefix == prefix), None)
-
-
-def column_type(type_: str, length: int) -> TypeEngine[Any]:
-    """The SQL type of a field's stored column (date-times are epoch milliseconds, as elsewhere)."""
-    if type_ == "boolean":
-        return Boolean()
-    if type_ == "int":
-        return Integer()
-    if type_ in ("double", "currency", "percent"):
-        return Float()
-    if type_ == "date":
-        return Date()
-    if type_ == "datetime":
-        return BigInteger()
-    if type_ == "textarea" and length > 255:
-        return Text()
-    return String(max(length, 18))
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -255,7 +149,7 @@ def _read_schema(conn: Connection, org_id: str, version: int) -> OrgSchema:
                 parent = objects.get(f.reference_to.lower())
                 if parent is not None:
                     parent.children.append(ChildRelationship(f.child_relationship_name, info.name, f.name))
-        info.table = _build_table(info)
+        info.table = build_table(info)
     return OrgSchema(org_id, version, objects)
 
 

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from forcegate.context import Context
-from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
-from forcegate.data.metadata import FieldInfo, OrgSchema, load_schema
+from forcegate.data.metadata import load_schema
 from forcegate.data.values import to_json
 from forcegate.ids import new_id
+from forcegate.model.access import Caller
+from forcegate.model.objects import FieldInfo, OrgSchema
 from forcegate.soql import ast
 from forcegate.soql.errors import SoqlError
 from forcegate.soql.parser import parse

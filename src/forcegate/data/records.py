@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Connection, false, func, insert, select, update
 
 from forcegate.context import Context
-from forcegate.data.access import Caller
 from forcegate.data.describe import field_editable, field_visible, not_found, readable_object
 from forcegate.data.errors import DataApiError
-from forcegate.data.metadata import FieldInfo, ObjectInfo, OrgSchema, load_schema
+from forcegate.data.metadata import load_schema
 from forcegate.data.values import to_json
 from forcegate.ids import InvalidId, new_id, normalize_id
+from forcegate.model.access import Caller
+from forcegate.model.objects import FieldInfo, ObjectInfo, OrgSchema
 from forcegate.soql.translate import field_sql
 from forcegate.storage.schema import data_schema_versions
 

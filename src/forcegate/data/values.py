@@ -8,7 +8,7 @@ import math
 import time
 from typing import Any
 
-from forcegate.data.metadata import FieldInfo
+from forcegate.model.objects import FieldInfo
 
 __all__ = ["format_datetime_ms", "to_json"]
 

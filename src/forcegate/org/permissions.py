@@ -26,7 +26,8 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.data import metadata
-from forcegate.data.access import FieldPermissions, ObjectPermissions
+from forcegate.model.access import FieldPermissions, ObjectPermissions
+from forcegate.model.objects import OrgSchema
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.resources import permissions as declared
 from forcegate.resources.base import Declaration
@@ -108,7 +109,7 @@ def _is_custom(name: str) -> bool:
 @dataclass(frozen=True)
 class UserAccess:
     """The caller's effective permissions, loaded once per request: implements the data layer's
-    :class:`forcegate.data.access.ObjectAccess`. Names are compared case-insensitively."""
+    :class:`forcegate.model.access.ObjectAccess`. Names are compared case-insensitively."""
 
     user_id: str
     api_enabled: bool
@@ -237,7 +238,7 @@ def _api_name(value: Any, what: str) -> str:
     return value
 
 
-def _object_name(schema: metadata.OrgSchema, name: Any) -> str:
+def _object_name(schema: OrgSchema, name: Any) -> str:
     """The object's canonical API name; refuses objects the org does not have."""
     found = schema.object(_api_name(name, "object"))
     if found is None:
@@ -245,7 +246,7 @@ def _object_name(schema: metadata.OrgSchema, name: Any) -> str:
     return found.name
 
 
-def _field_name(schema: metadata.OrgSchema, object_name: str, field_name: str) -> tuple[str, str]:
+def _field_name(schema: OrgSchema, object_name: str, field_name: str) -> tuple[str, str]:
     """Canonical names of a field whose security an admin may set: not a system field (always
     visible) nor a required one (Salesforce keeps those readable and editable for everyone)."""
     canonical_object = _object_name(schema, object_name)

@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from forcegate.data import visible
-from forcegate.data.access import Caller
-from forcegate.data.metadata import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
 from forcegate.ids import InvalidId, normalize_id
+from forcegate.model import visible
+from forcegate.model.access import Caller
+from forcegate.model.objects import NUMBER_TYPES, FieldInfo, ObjectInfo, OrgSchema, column_type
 from forcegate.soql import ast
 from forcegate.soql.dates import (
     DATE_LITERALS,

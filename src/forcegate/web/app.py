@@ -20,12 +20,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forcegate import housekeeping
+from forcegate.bootstrap import ensure_org
 from forcegate.config import DEFAULT_MAX_API_VERSION
 from forcegate.context import Context
 from forcegate.flows.soap import api_fault
 from forcegate.keys import ensure_signing_key
 from forcegate.org.api_limits import make_counter
-from forcegate.org.bootstrap import ensure_org
 from forcegate.protocol.callbacks import SUCCESS_PAGE_PATH
 from forcegate.storage.db import is_unavailable
 from forcegate.web import (

@@ -26,10 +26,10 @@ from starlette.routing import Route
 
 from forcegate.context import Context
 from forcegate.data import api
-from forcegate.data.access import Caller
 from forcegate.data.errors import DataApiError
 from forcegate.domain import AccessTokenGrant
 from forcegate.flows.bearer import bearer_token
+from forcegate.model.access import Caller
 from forcegate.org.api_limits import RequestCounter, Usage
 from forcegate.org.permissions import UserAccess, load_user_access
 from forcegate.secrets_box import token_hash

@@ -1,4 +1,9 @@
-"""argon2id password hashing (argon2-cffi), cost configurable so tests can run cheap."""
+"""argon2id password hashing (argon2-cffi), cost configurable so tests can run cheap.
+
+Beside :mod:`forcegate.secrets_box` (token hashes, encrypted consumer secrets): the at-rest forms of
+secrets live together, below every service that uses them, and import nothing of forcegate, so the
+per-process :class:`~forcegate.context.Context` can build one without depending on ``org``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """A new org: the org record, its standard profiles and Salesforce's built-in PlatformCLI app; and,
-for ``make serve`` on an empty database, a demo admin user and a demo connected app."""
+for ``make serve`` on an empty database, a demo admin user and a demo connected app.
+
+Start-up wiring, so above ``org/`` and ``data/`` (the layers in pyproject.toml): it calls the org's
+services and installs the data layer's standard objects; only the web application and the commands
+call it."""
 
 from __future__ import annotations
 

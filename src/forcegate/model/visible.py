@@ -16,8 +16,8 @@ describe leaves the relationship out (``childRelationships``, a lookup's ``relat
 
 from __future__ import annotations
 
-from forcegate.data.access import ObjectAccess
-from forcegate.data.metadata import ChildRelationship, FieldInfo, ObjectInfo, OrgSchema
+from forcegate.model.access import ObjectAccess
+from forcegate.model.objects import ChildRelationship, FieldInfo, ObjectInfo, OrgSchema
 
 __all__ = [
     "SYSTEM_ALWAYS_READABLE",
