@@ -35,6 +35,7 @@ class OrgSettings(Resource):
         Says(type="trusted_ip_ranges must be a list of CIDRs"),
         Flag(
             ("--trusted-ip-range",),
+            name="trusted_ip_ranges",
             metavar="CIDR",
             help="Replaces the trusted IP ranges; repeat for several.",
         ),

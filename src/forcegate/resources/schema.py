@@ -56,7 +56,7 @@ class FieldCreate(Resource):
     picklist: Annotated[
         list[str],
         Field(description="picklist fields: the values"),
-        Flag(("--picklist-value",), help="Picklist fields: repeat for each value."),
+        Flag(("--picklist-value",), name="picklist", help="Picklist fields: repeat for each value."),
     ] = []
     reference_to: Annotated[
         str | None,
