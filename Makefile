@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tests/node/node_modules/.installed-stamp
 
-.PHONY: serve test lint docs chromium node-deps bench mutation clean
+.PHONY: serve test lint docs chromium node-deps bench mutation golden clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 # Lint, types, the import contracts, the docs site, then every test on SQLite and on PostgreSQL (mandatory when CI=true).
 test: lint chromium node-deps
 	$(BIN)/pytest
+
+# Rewrite the golden files (the wire shapes tests/conformance pins, see tests/conformance/golden/README.md)
+# from what the server answers now; review the diff before committing it.
+golden: $(STAMP)
+	FORCEGATE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/conformance
 
 # Every benchmark in turn, on a fresh SQLite database each (see bench/README.md for options and
 # PostgreSQL); each prints a table and a JSON line. About 10 minutes.
