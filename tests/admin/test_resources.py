@@ -19,6 +19,8 @@ APP = {"name": "app", "callback_urls": ["https://a.example/cb"], "scopes": "api"
 REFUSALS: list[tuple[Declaration, dict[str, Any], str, str | None]] = [
     (connected_app.CREATE, {**APP, "zz": 1, "aa": 2}, "unknown or read-only field(s): aa, zz", None),
     (connected_app.CREATE, {**APP, "name": 5}, "name must be a string", "name"),
+    # Missing and mistyped fields before values out of bounds, as the admin API always checked.
+    (connected_app.CREATE, {"callback_urls": [], "scopes": "api"}, "name must be a string", "name"),
     (
         connected_app.CREATE,
         {"callback_urls": ["https://a.example/cb"], "scopes": "api"},

@@ -138,6 +138,18 @@ def _constraint(info: FieldInfo, name: str) -> int | None:
     return None
 
 
+def _kind(error: Any) -> str:
+    """The kind of a pydantic error, in Says' terms: type, item, bounds or choice."""
+    kind = str(error["type"])
+    if kind == "literal_error" and isinstance(error["input"], str):
+        return "choice"
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long") or kind.startswith(
+        ("greater_than", "less_than")
+    ):
+        return "bounds"
+    return "item" if len(error["loc"]) > 1 else "type"
+
+
 class _NoTitles(GenerateJsonSchema):
     """JSON Schema without pydantic's generated property titles: the descriptions say it."""
 
@@ -183,21 +195,27 @@ class Declaration:
 
     def validate(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The given fields, checked (strings stripped where the field says so). Raises
-        ValidationFailed with the admin API's message on the first mistake: unknown fields first,
-        then the fields in the order the body gives them."""
+        ValidationFailed with the admin API's message on the first mistake, in the order the admin
+        API has always checked: unknown fields, then missing or mistyped fields, then values out of
+        bounds or choices (each in the order the fields are declared)."""
         try:
             checked = self.model.model_validate(dict(body))
         except pydantic.ValidationError as error:
-            raise self._failure(body, error.errors()) from None
+            raise self._failure(error.errors()) from None
         return {name: getattr(checked, name) for name in checked.model_fields_set}
 
-    def _failure(self, body: Mapping[str, Any], errors: list[Any]) -> ValidationFailed:
+    def _failure(self, errors: list[Any]) -> ValidationFailed:
         model = self.model
         unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
         if unknown:
             return ValidationFailed(model.unknown_message.format(names=", ".join(unknown)))
-        order = {name: i for i, name in enumerate(body)}
-        first = min(errors, key=lambda e: order.get(str(e["loc"][0]), len(order)))
+        order = {name: i for i, name in enumerate(model.model_fields)}
+
+        def rank(error: Any) -> tuple[int, int]:
+            value_error = error["type"] == "custom" or _kind(error) in ("bounds", "choice")
+            return (1 if value_error else 0, order.get(str(error["loc"][0]), len(order)))
+
+        first = min(errors, key=rank)
         return ValidationFailed(self._message(first), str(first["loc"][0]))
 
     def _message(self, error: Any) -> str:
@@ -206,16 +224,14 @@ class Declaration:
         info = model.model_fields[field]
         says = model.says.get(field) or _metadata(info, Says) or Says()
         base, _nullable, choices = _base(info.annotation)
-        kind = error["type"]
-        if kind == "custom":  # a validator's own words (see checked())
+        if error["type"] == "custom":  # a validator's own words (see checked())
             return str(error["msg"])
-        if kind == "literal_error" and isinstance(error["input"], str):
+        kind = _kind(error)
+        if kind == "choice":
             template = says.choice or model.choice_message
-        elif kind in ("too_short", "too_long", "string_too_short", "string_too_long") or kind.startswith(
-            ("greater_than", "less_than")
-        ):
+        elif kind == "bounds":
             template = says.bounds or says.type or model.type_message
-        elif len(error["loc"]) > 1:
+        elif kind == "item":
             template = says.item or says.type or model.type_message
         else:
             template = says.type or model.type_message
