@@ -47,10 +47,11 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 test: lint chromium node-deps
 	$(BIN)/pytest
 
-# Rewrite the golden files (the wire shapes tests/conformance pins, see tests/conformance/golden/README.md)
-# from what the server answers now; review the diff before committing it.
+# Rewrite the golden files (the wire shapes and error catalogues tests/conformance pins, see
+# tests/conformance/golden/README.md, and the command surface tests/admin/golden pins) from what the
+# code answers now; review the diff before committing it.
 golden: $(STAMP)
-	FORCEGATE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/conformance
+	FORCEGATE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/conformance tests/admin/test_cli_surface.py
 
 # Every benchmark in turn, on a fresh SQLite database each (see bench/README.md for options and
 # PostgreSQL); each prints a table and a JSON line. About 10 minutes.

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bearer_validation.py [--database URL] [--seconds N] [--concurrency C]
 
-Same method as ``bench/token_endpoint.py`` (whose server, load and reporting code it reuses):
+Same method as ``bench/token_endpoint.py``, with the shared ``bench/harness.py``:
 ``forcegate serve`` as a subprocess pinned to CPU 0, the load generator pinned to CPU 1, threads with
 keep-alive ``httpx.Client``s sending ``GET /services/oauth2/userinfo`` back to back, the server's CPU
 read from ``/proc/<pid>/stat``. Two connected apps are created, one issuing opaque access tokens and
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import secrets
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,35 +34,18 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).parent))
 from forcegate.org import connected_apps
 from forcegate.storage import repositories as repo
-from token_endpoint import (
-    CLIENT_CPU,
-    USERINFO_PATH,
-    Cost,
-    DbCounter,
-    Fixture,
-    Plan,
-    Result,
-    ServerProcess,
-    access_token_over_http,
-    asgi_loop,
-    bearer_sender,
-    can_pin,
-    create_fixture,
-    measure_bearer,
-    measure_cost,
-    open_context,
-    print_costs,
-    print_table,
-    server_logging,
-)
+
+try:
+    from bench import harness
+except ImportError:  # `python bench/bearer_validation.py`: bench/ itself is first on sys.path
+    import harness  # type: ignore[no-redef]
 
 JWKS_PATH = "/id/keys"
 
 
-def jwt_fixture(fx: Fixture) -> Fixture:
+def jwt_fixture(fx: harness.Fixture) -> harness.Fixture:
     """Turn the fixture's app into one that issues JWT access tokens."""
     with fx.ctx.db.write() as conn:
         app = repo.app_by_consumer_key(conn, fx.consumer_key)
@@ -100,18 +82,26 @@ def local_verification_us(token: str, jwks: dict[str, Any], issuer: str, count: 
     return results
 
 
-def in_process_costs(fx: Fixture, issuer: str, tokens: dict[str, tuple[str, int]], count: int) -> list[Cost]:
+def in_process_costs(
+    fx: harness.Fixture, issuer: str, tokens: dict[str, tuple[str, int]], count: int
+) -> list[harness.Cost]:
     """GET /userinfo through the ASGI app without a socket: steadier on a shared host than HTTP."""
     from forcegate.web.app import create_app
 
     app = create_app(fx.ctx, issuer)
-    counter = DbCounter()
+    counter = harness.DbCounter()
     counter.install(fx.ctx.db.engine)
     costs = []
     for label, (token, expected) in tokens.items():
-        requests = [("GET", USERINFO_PATH, [(b"authorization", f"Bearer {token}".encode())], b"")] * count
-        asgi_loop(app, requests[:200], expected)  # warm up
-        costs.append(measure_cost(label, count, counter, lambda r=requests, e=expected: asgi_loop(app, r, e)))
+        requests = [
+            ("GET", harness.USERINFO_PATH, [(b"authorization", f"Bearer {token}".encode())], b"")
+        ] * count
+        harness.asgi_loop(app, requests[:200], expected)  # warm up
+        costs.append(
+            harness.measure_cost(
+                label, count, counter, lambda r=requests, e=expected: harness.asgi_loop(app, r, e)
+            )
+        )
     return costs
 
 
@@ -130,19 +120,19 @@ def main() -> None:
         home = Path(tmp)
         args.database = args.database or f"sqlite:///{home / 'bench.db'}"
         key = Fernet.generate_key().decode()
-        ctx = open_context(args.database, key)
-        opaque_fx = create_fixture(ctx)
-        jwt_fx = jwt_fixture(create_fixture(ctx))
-        pin = can_pin()
-        server = ServerProcess(args.database, key, home, args.server_log_level, pin)
+        ctx = harness.open_context(args.database, key)
+        opaque_fx = harness.create_fixture(ctx)
+        jwt_fx = jwt_fixture(harness.create_fixture(ctx))
+        pin = harness.can_pin()
+        server = harness.ServerProcess(args.database, key, home, args.server_log_level, pin)
         try:
             server.wait_ready()
             pinning = server.pinning
             if pin:
-                os.sched_setaffinity(0, {CLIENT_CPU})
-                pinning += f"; load generator: sched_setaffinity CPU {CLIENT_CPU}"
-            opaque = access_token_over_http(server, opaque_fx)
-            signed = access_token_over_http(server, jwt_fx)
+                os.sched_setaffinity(0, {harness.CLIENT_CPU})
+                pinning += f"; load generator: sched_setaffinity CPU {harness.CLIENT_CPU}"
+            opaque = harness.access_token_over_http(server, opaque_fx)
+            signed = harness.access_token_over_http(server, jwt_fx)
             assert signed.count(".") == 2 and "!" in opaque, "unexpected token shapes"
             jwks = httpx.get(f"{server.url}{JWKS_PATH}").json()
             backend = make_url(args.database).get_backend_name()
@@ -151,29 +141,34 @@ def main() -> None:
                 f"seconds={args.seconds}, warmup={args.warmup}, {pinning}"
             )
             print(f"opaque token {len(opaque)} chars, JWT access token {len(signed)} chars\n")
-            plan = Plan(args.seconds, args.warmup)
+            plan = harness.Plan(args.seconds, args.warmup)
             levels = sorted({1, args.concurrency})
-            results: list[Result] = []
+            results: list[harness.Result] = []
             for name, token in (("userinfo opaque", opaque), ("userinfo JWT", signed)):
-                results += [measure_bearer(server, bearer_sender(token), 200, plan, c, name) for c in levels]
+                results += [
+                    harness.measure_bearer(server, harness.bearer_sender(token), 200, plan, c, name)
+                    for c in levels
+                ]
             unknown_jwt = signed[: signed.rindex(".") + 1] + secrets.token_urlsafe(256)  # forged signature
             results += [
-                measure_bearer(server, bearer_sender(unknown_jwt), 401, plan, c, "userinfo forged JWT 401")
+                harness.measure_bearer(
+                    server, harness.bearer_sender(unknown_jwt), 401, plan, c, "userinfo forged JWT 401"
+                )
                 for c in levels
             ]
             issuer = server.url or ""
         finally:
             server.stop()
-        print_table(results)
+        harness.print_table(results)
         print()
         paths = {
             "GET /userinfo opaque (200)": (opaque, 200),
             "GET /userinfo JWT (200)": (signed, 200),
             "GET /userinfo forged JWT (401)": (unknown_jwt, 401),
         }
-        with server_logging(args.server_log_level):
+        with harness.server_logging(args.server_log_level):
             costs = in_process_costs(opaque_fx, issuer, paths, args.in_process_count)
-        print_costs(costs, make_url(args.database).get_backend_name(), args.server_log_level)
+        harness.print_costs(costs, make_url(args.database).get_backend_name(), args.server_log_level)
         local = local_verification_us(signed, jwks, issuer, args.verify_count)
         print("\nLocal JWT validation by a resource server (in-process, one core, no revocation check):")
         for label, us in local.items():

@@ -3,7 +3,7 @@ and a 2,000-row query) and the cost of paging with query locators (queryMore).
 
     .venv/bin/python bench/data_api.py [--database URL] [--seconds N] [--concurrency C] [--rows N]
 
-As ``bench/token_endpoint.py`` (whose server, load and table helpers it uses): ``forcegate serve`` as a
+As ``bench/token_endpoint.py``, with the shared ``bench/harness.py``: ``forcegate serve`` as a
 subprocess pinned to CPU 0 with ``taskset`` when the machine has two CPUs, the load generator pinned to
 CPU 1 with threads that each own a keep-alive ``httpx.Client``, the server's CPU time read from
 ``/proc/<pid>/stat``. Every request carries a bearer token from the client credentials flow, of a
@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import secrets
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,24 +34,16 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
-sys.path.insert(0, str(Path(__file__).parent))  # token_endpoint.py: bench/ is no package
-
 from forcegate.bootstrap import ensure_org
 from forcegate.context import Context
 from forcegate.data import api
 from forcegate.model.access import FULL_ACCESS, Caller
 from forcegate.org import access, connected_apps, users
-from token_endpoint import (
-    CLIENT_CPU,
-    Plan,
-    Result,
-    ServerProcess,
-    can_pin,
-    environment,
-    measure_bearer,
-    open_context,
-    print_table,
-)
+
+try:
+    from bench import harness
+except ImportError:  # `python bench/data_api.py`: bench/ itself is first on sys.path
+    import harness  # type: ignore[no-redef]
 
 VERSION = "62.0"
 QUERY_PATH = f"/services/data/v{VERSION}/query"
@@ -168,15 +159,15 @@ def measure_walks(url: str, token: str, rows: int, seconds: float) -> list[dict[
 
 
 def run(args: argparse.Namespace, key: str, home: Path, consumer: tuple[str, str]) -> None:
-    pin = can_pin()
-    server = ServerProcess(args.database, key, home, args.server_log_level, pin)
+    pin = harness.can_pin()
+    server = harness.ServerProcess(args.database, key, home, args.server_log_level, pin)
     try:
         url = server.wait_ready()
         pinning = server.pinning
         if pin:
-            os.sched_setaffinity(0, {CLIENT_CPU})
-            pinning += f"; load generator: sched_setaffinity CPU {CLIENT_CPU}"
-        env = {**environment(args, pinning), "rows": args.rows}
+            os.sched_setaffinity(0, {harness.CLIENT_CPU})
+            pinning += f"; load generator: sched_setaffinity CPU {harness.CLIENT_CPU}"
+        env = {**harness.environment(args, pinning), "rows": args.rows}
         print("forcegate data API benchmark: " + ", ".join(f"{k}={v}" for k, v in env.items()))
         token = token_over_http(url, *consumer)
         first = httpx.get(
@@ -185,19 +176,19 @@ def run(args: argparse.Namespace, key: str, home: Path, consumer: tuple[str, str
             headers={"authorization": f"Bearer {token}", "Sforce-Query-Options": "batchSize=200"},
         ).json()
         assert first["totalSize"] == args.rows and not first["done"], first.get("totalSize")
-        plan = Plan(args.seconds, args.warmup)
+        plan = harness.Plan(args.seconds, args.warmup)
         levels = sorted({1, args.concurrency})
-        results: list[Result] = []
+        results: list[harness.Result] = []
         for name, send in (
             ("query 10 rows", query_sender(token, SMALL)),
             ("query 2000 rows", query_sender(token, LARGE)),
             ("queryMore 200", locator_sender(token, first["nextRecordsUrl"])),
         ):
-            results += [measure_bearer(server, send, 200, plan, c, name) for c in levels]
+            results += [harness.measure_bearer(server, send, 200, plan, c, name) for c in levels]
         walks = measure_walks(url, token, args.rows, args.seconds)
     finally:
         server.stop()
-    print_table(results)
+    harness.print_table(results)
     print()
     for line in walks:
         print(
@@ -231,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         home = Path(tmp)
         args.database = args.database or f"sqlite:///{home / 'forcegate.db'}"
         key = Fernet.generate_key().decode()
-        ctx = open_context(args.database, key)
+        ctx = harness.open_context(args.database, key)
         try:
             _org, consumer_key, secret = seed(ctx, args.rows)
         finally:

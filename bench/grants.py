@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/grants.py [--database URL] [--seconds N] [--concurrency C] [--only ...]
 
-Measures, over HTTP with the method of ``bench/token_endpoint.py`` (server pinned to CPU 0, load
+Measures, over HTTP with the shared ``bench/harness.py`` (server pinned to CPU 0, load
 from this process on CPU 1, server CPU read from /proc):
 
 * ``client_credentials``: grant_type=client_credentials with the app's key and secret;
@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
+import os
 import tempfile
 import threading
 import time
@@ -41,15 +41,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from joserfc import jws
 from joserfc.jwk import RSAKey
+from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import token_endpoint as te
 from forcegate.flows.common import Caller
 from forcegate.flows.jwt_bearer import jwt_bearer_grant
+from forcegate.flows.web_server import validate_authorize_request
 from forcegate.org import connected_apps
-from forcegate.protocol.requests import parse_token_request
+from forcegate.protocol.requests import parse_authorize_request, parse_token_request
 from forcegate.storage import repositories as repo
+
+try:
+    from bench import harness
+except ImportError:  # `python bench/grants.py`: bench/ itself is first on sys.path
+    import harness  # type: ignore[no-redef]
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 BENCHMARKS = ("client_credentials", "refresh", "refresh_rotating", "jwt_bearer")
@@ -83,7 +87,7 @@ def self_signed(key: rsa.RSAPrivateKey) -> str:
 class Org:
     """The apps under test, in the bench's own database, with the clear secrets."""
 
-    def __init__(self, fx: te.Fixture) -> None:
+    def __init__(self, fx: harness.Fixture) -> None:
         self.fx = fx
         ctx = fx.ctx
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -98,7 +102,7 @@ class Org:
                 conn,
                 fx.org_id,
                 name=f"bench-cc-{uuid.uuid4().hex[:8]}",
-                callback_urls=[te.REDIRECT_URI],
+                callback_urls=[harness.REDIRECT_URI],
                 scopes="api",
                 client_credentials_enabled=True,
                 client_credentials_user=fx.user.id,
@@ -108,7 +112,7 @@ class Org:
                 conn,
                 fx.org_id,
                 name=f"bench-jwt-{uuid.uuid4().hex[:8]}",
-                callback_urls=[te.REDIRECT_URI],
+                callback_urls=[harness.REDIRECT_URI],
                 scopes="api",
                 certificate_pem=self_signed(self.private_key),
             )
@@ -119,7 +123,7 @@ class Org:
                 conn,
                 fx.org_id,
                 name=f"bench-rot-{uuid.uuid4().hex[:8]}",
-                callback_urls=[te.REDIRECT_URI],
+                callback_urls=[harness.REDIRECT_URI],
                 scopes="api refresh_token",
                 refresh_token_rotation=True,
             )
@@ -146,29 +150,31 @@ class Org:
         ]
 
 
-def refresh_token_over_http(server: te.ServerProcess, fx: te.Fixture) -> str:
-    (code,) = te.mint_codes(fx, 1)
+def refresh_token_over_http(server: harness.ServerProcess, fx: harness.Fixture) -> str:
+    (code,) = harness.mint_codes(fx, 1)
     response = httpx.post(
-        f"{server.url}{te.TOKEN_PATH}", content=urlencode(te.exchange_form(fx, code)), headers=te.FORM_HEADERS
+        f"{server.url}{harness.TOKEN_PATH}",
+        content=urlencode(harness.exchange_form(fx, code)),
+        headers=harness.FORM_HEADERS,
     )
     response.raise_for_status()
     return str(response.json()["refresh_token"])
 
 
-def form_sender(form: list[tuple[str, str]]) -> te.Send:
+def form_sender(form: list[tuple[str, str]]) -> harness.Send:
     body = urlencode(form)
 
     def send(client: httpx.Client) -> httpx.Response:
-        return client.post(te.TOKEN_PATH, content=body, headers=te.FORM_HEADERS)
+        return client.post(harness.TOKEN_PATH, content=body, headers=harness.FORM_HEADERS)
 
     return send
 
 
-def rotating_sender(org: Org, server: te.ServerProcess, concurrency: int) -> te.Send:
+def rotating_sender(org: Org, server: harness.ServerProcess, concurrency: int) -> harness.Send:
     """One chain of refresh tokens per connection: each answer carries the next token."""
     chains: dict[int, str] = {}
     lock = threading.Lock()
-    rotating_fx = te.Fixture(
+    rotating_fx = harness.Fixture(
         org.fx.ctx,
         org.fx.org_id,
         org.rotating_app.consumer_key,
@@ -189,7 +195,7 @@ def rotating_sender(org: Org, server: te.ServerProcess, concurrency: int) -> te.
             ("client_secret", org.rotating_secret),
             ("refresh_token", chains[key]),
         ]
-        response = client.post(te.TOKEN_PATH, content=urlencode(form), headers=te.FORM_HEADERS)
+        response = client.post(harness.TOKEN_PATH, content=urlencode(form), headers=harness.FORM_HEADERS)
         if response.status_code == 200:
             chains[key] = response.json()["refresh_token"]
         return response
@@ -198,50 +204,54 @@ def rotating_sender(org: Org, server: te.ServerProcess, concurrency: int) -> te.
 
 
 def _authorization(org: Org) -> Any:
-    request = te.parse_authorize_request(
+    request = parse_authorize_request(
         [
             ("response_type", "code"),
             ("client_id", org.rotating_app.consumer_key),
-            ("redirect_uri", te.REDIRECT_URI),
+            ("redirect_uri", harness.REDIRECT_URI),
             ("scope", "api refresh_token"),
         ]
     )
     with org.fx.ctx.db.read() as conn:
-        return te.validate_authorize_request(conn, request)
+        return validate_authorize_request(conn, request)
 
 
-def assertion_sender(assertions: deque[str]) -> te.Send:
+def assertion_sender(assertions: deque[str]) -> harness.Send:
     def send(client: httpx.Client) -> httpx.Response:
         try:
             assertion = assertions.popleft()
         except IndexError:
-            raise te.Exhausted from None
+            raise harness.Exhausted from None
         form = [("grant_type", JWT_BEARER), ("assertion", assertion)]
-        return client.post(te.TOKEN_PATH, content=urlencode(form), headers=te.FORM_HEADERS)
+        return client.post(harness.TOKEN_PATH, content=urlencode(form), headers=harness.FORM_HEADERS)
 
     return send
 
 
-def measure(server: te.ServerProcess, send: te.Send, plan: te.Plan, concurrency: int, name: str) -> te.Result:
-    with te.keep_alive_clients(server.url or "", concurrency) as clients:
-        te.run_load(server, clients, send, 200, plan.warmup, "warm-up")
-        return te.run_load(server, clients, send, 200, plan.seconds, name)
+def measure(
+    server: harness.ServerProcess, send: harness.Send, plan: harness.Plan, concurrency: int, name: str
+) -> harness.Result:
+    with harness.keep_alive_clients(server.url or "", concurrency) as clients:
+        harness.run_load(server, clients, send, 200, plan.warmup, "warm-up")
+        return harness.run_load(server, clients, send, 200, plan.seconds, name)
 
 
-def measure_jwt(server: te.ServerProcess, org: Org, plan: te.Plan, concurrency: int) -> te.Result:
+def measure_jwt(
+    server: harness.ServerProcess, org: Org, plan: harness.Plan, concurrency: int
+) -> harness.Result:
     assertions: deque[str] = deque(org.assertions(2000, server.url or ""))
     send = assertion_sender(assertions)
-    with te.keep_alive_clients(server.url or "", concurrency) as clients:
-        warm = te.run_load(server, clients, send, 200, plan.warmup, "warm-up")
+    with harness.keep_alive_clients(server.url or "", concurrency) as clients:
+        warm = harness.run_load(server, clients, send, 200, plan.warmup, "warm-up")
         needed = int(warm.rps * plan.seconds * ASSERTION_MARGIN) + 500
         assertions.clear()
         assertions.extend(org.assertions(needed, server.url or ""))
-        return te.run_load(server, clients, send, 200, plan.seconds, "jwt_bearer")
+        return harness.run_load(server, clients, send, 200, plan.seconds, "jwt_bearer")
 
 
-def http_results(server: te.ServerProcess, org: Org, args: argparse.Namespace) -> list[te.Result]:
-    fx, plan = org.fx, te.Plan(args.seconds, args.warmup)
-    runs: dict[str, Callable[[int], te.Result]] = {
+def http_results(server: harness.ServerProcess, org: Org, args: argparse.Namespace) -> list[harness.Result]:
+    fx, plan = org.fx, harness.Plan(args.seconds, args.warmup)
+    runs: dict[str, Callable[[int], harness.Result]] = {
         "client_credentials": lambda c: measure(
             server,
             form_sender(
@@ -331,22 +341,22 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="forcegate-bench-"))
     args.database = args.database or f"sqlite:///{home / 'bench.db'}"
     key = Fernet.generate_key().decode()
-    ctx = te.open_context(args.database, key)
-    org = Org(te.create_fixture(ctx))
-    pin = te.can_pin()
-    server = te.ServerProcess(args.database, key, home, args.server_log_level, pin)
+    ctx = harness.open_context(args.database, key)
+    org = Org(harness.create_fixture(ctx))
+    pin = harness.can_pin()
+    server = harness.ServerProcess(args.database, key, home, args.server_log_level, pin)
     try:
         server.wait_ready()
         if pin:
-            te.os.sched_setaffinity(0, {te.CLIENT_CPU})
+            os.sched_setaffinity(0, {harness.CLIENT_CPU})
         print(
-            f"forcegate at {server.url}; database {te.make_url(args.database).get_backend_name()};"
+            f"forcegate at {server.url}; database {make_url(args.database).get_backend_name()};"
             f" server {'pinned to CPU 0, load on CPU 1' if pin else 'not pinned'}"
         )
         results = http_results(server, org, args)
     finally:
         server.stop()
-    te.print_table(results)
+    harness.print_table(results)
     print()
     # Per-request CPU is compared where the server is busy (the highest concurrency): at c=1 it also
     # pays for waking up on every request.

@@ -357,7 +357,7 @@ def assert_golden(name: str, document: Any, directory: Path = GOLDEN_DIR) -> Non
             listed += f"\n  ... and {len(changes) - _MAX_CHANGES_LISTED} more"
         pytest.fail(
             f"{path.name} differs from the wire's answer "
-            f"(if the change is intended: {UPDATE_VARIABLE}=1 .venv/bin/pytest tests/conformance):\n"
+            f"(if the change is intended: make golden, or {UPDATE_VARIABLE}=1 .venv/bin/pytest <this test>):\n"
             f"{listed}\n" + "".join(diff),
             pytrace=False,
         )

@@ -319,12 +319,6 @@ def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: 
             )
 
 
-def clear_field_permission(conn: Connection, parent: store.Parent, qualified: str) -> None:
-    """Forget a field row: the field returns to its default (see the module docstring)."""
-    object_name, _, field_name = qualified.partition(".")
-    store.delete_field_permission(conn, parent.id, object_name, field_name)
-
-
 def parent_view(conn: Connection, parent: store.Parent) -> dict[str, Any]:
     view: dict[str, Any] = {"id": parent.id, "name": parent.name}
     if parent.kind == "permission_set":

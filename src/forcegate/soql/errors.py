@@ -3,16 +3,16 @@ at the row and column of the problem."""
 
 from __future__ import annotations
 
+from forcegate.api_errors import ApiError
+
 __all__ = ["SoqlError", "located"]
 
 
-class SoqlError(Exception):
-    """MALFORMED_QUERY, INVALID_FIELD or INVALID_TYPE (all HTTP 400)."""
+class SoqlError(ApiError):
+    """MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE... (all HTTP 400), codes of the REST catalogue."""
 
     def __init__(self, error_code: str, message: str) -> None:
-        super().__init__(f"{error_code}: {message}")
-        self.error_code = error_code
-        self.message = message
+        super().__init__(error_code, message, 400)
 
 
 def located(error_code: str, soql: str, line: int, column: int, text: str) -> SoqlError:

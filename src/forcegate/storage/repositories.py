@@ -644,13 +644,6 @@ def active_access_token(conn: Connection, token_hash: str, now_ms: int) -> Acces
     )
 
 
-def access_token_is_revoked(conn: Connection, token_hash: str) -> bool:
-    row = conn.execute(
-        select(access_tokens.c.revoked_ms).where(access_tokens.c.token_hash == token_hash)
-    ).first()
-    return row is not None and row.revoked_ms is not None
-
-
 # --- browser sessions ---------------------------------------------------------------------------
 
 

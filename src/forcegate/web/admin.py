@@ -14,23 +14,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forcegate.api_errors import ApiError
 from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant, Profile
+from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org.errors import AdminError
 from forcegate.protocol.requests import unstorable
-from forcegate.resources import (
-    connected_app,
-    user,
-    views,
-)
-from forcegate.resources import (
-    credentials as declared_credentials,
-)
-from forcegate.resources import (
-    permissions as declared_permissions,
-)
+from forcegate.resources import connected_app, views
+from forcegate.resources import credentials as declared_credentials
+from forcegate.resources import permissions as declared_permissions
+from forcegate.resources import user as declared_user
 from forcegate.resources.openapi import Answer, Operation, document
 from forcegate.resources.views import (
     ConnectedApp,
@@ -48,13 +42,13 @@ from forcegate.web.common import (
     BodyTooLarge,
     MalformedJson,
     api_error,
+    api_error_response,
     json_response,
     parse_json,
     read_capped,
     run_blocking,
+    session_refusal,
 )
-from forcegate.web.data import API_SCOPES
-from forcegate.web.identity import INVALID_SESSION, require_grant
 
 __all__ = ["OPENAPI", "OPERATIONS", "ROUTES"]
 
@@ -66,10 +60,10 @@ def _may(profile: Profile | None, what: str) -> bool:
     return profile is not None and bool(getattr(profile, what))
 
 
-def _session_refusal(grant: AccessTokenGrant | None) -> Response:
-    if grant is None:
-        return api_error(401, *INVALID_SESSION)
-    return api_error(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+def _authenticated(request: Request) -> AccessTokenGrant:
+    """The shared bearer check, with the data API's scope rule (``api`` or ``full``)."""
+    token = bearer_token(request.headers.get("authorization"))
+    return authenticate(request.app.state.ctx, token, needs_api=True)
 
 
 async def _json_object(request: Request) -> dict[str, Any] | Response:
@@ -90,13 +84,15 @@ async def _json_object(request: Request) -> dict[str, Any] | Response:
 def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         # The token first: nobody gets a body read (even up to the cap) before showing one.
-        grant = await run_blocking(request, require_grant, request)
         reads_body = request.method in ("POST", "PATCH")
-        if grant is None or not grant.scopes & API_SCOPES:
-            refusal = _session_refusal(grant)
-            if reads_body:  # rather than receive (and discard) a body nobody will read
-                refusal.headers.update(CLOSE)
-            return refusal
+        try:
+            grant = await run_blocking(request, _authenticated, request)
+        except InvalidSession as refused:
+            # This API's 401 has never carried the bearer challenge; a body nobody will read closes
+            # the connection rather than be received and discarded.
+            return api_error_response(
+                session_refusal(refused, challenge=False), CLOSE if reads_body else None
+            )
         body: Any = None
         if reads_body:
             body = await _json_object(request)
@@ -131,11 +127,8 @@ def _run(
                     "insufficient access rights: the user's profile may not do this",
                 )
             status, result = handler(ctx, conn, grant, path_params, body)
-    except AdminError as error:
-        problem: dict[str, Any] = {"message": error.message, "errorCode": error.error_code}
-        if error.field:
-            problem["fields"] = [error.field]
-        return json_response([problem], status=error.status)
+    except ApiError as error:  # AdminError's family (ValidationFailed, NotFound...) and the data layer's
+        return api_error_response(error)
     if status == 204:
         return Response(status_code=204)
     return json_response(result, status=status)
@@ -189,7 +182,7 @@ def list_users(
 def create_user(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    created, token = users.create_user(ctx, conn, grant.org_id, **user.CREATE.validate(body))
+    created, token = users.create_user(ctx, conn, grant.org_id, **declared_user.CREATE.validate(body))
     return 201, users.user_view(conn, created, security_token=token)
 
 
@@ -451,7 +444,7 @@ ADMIN_ROUTES: list[AdminRoute] = [
             "POST", "/users", "createUser", USERS, "Create a user",
             "Creates an active user; the security token is returned only here.",
             {201: Answer("The user, with its security token", UserCreated)},
-            body=user.CREATE, errors=(*WRITE, 409),
+            body=declared_user.CREATE, errors=(*WRITE, 409),
         ),
         create_user, MANAGE_USERS,
     ),
@@ -468,7 +461,7 @@ ADMIN_ROUTES: list[AdminRoute] = [
             "Changes the given fields, e.g. deactivates the user or resets the password.",
             {200: Answer("The updated user (after a password reset, with its new security token)",
                          UserUpdated)},
-            body=user.UPDATE, errors=(*WRITE, 404),
+            body=declared_user.UPDATE, errors=(*WRITE, 404),
         ),
         update_user, MANAGE_USERS,
     ),

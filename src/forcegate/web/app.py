@@ -128,9 +128,17 @@ class HttpEdge:
 async def _not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        suffix = f". Allowed are {allowed.replace(' ', '')}" if allowed else ""
-        return api_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed{suffix}")
+        # Starlette keeps a route's methods in a set: sorted, the answer is the same in every process.
+        allowed = ",".join(
+            sorted(m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip())
+        )
+        suffix = f". Allowed are {allowed}" if allowed else ""
+        return api_error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"HTTP Method '{request.method}' not allowed{suffix}",
+            headers={"Allow": allowed.replace(",", ", ")} if allowed else None,
+        )
     return api_error(exc.status_code, "NOT_FOUND", "The requested resource does not exist")
 
 

@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forcegate.api_errors import NOT_FOR_API_MESSAGE, SESSION_EXPIRED_MESSAGE, ApiError
 from forcegate.context import Context
+from forcegate.flows.bearer import InvalidSession
 from forcegate.flows.common import Caller
 from forcegate.protocol.errors import InvalidRequest, OAuthError
 from forcegate.protocol.requests import unstorable
@@ -24,6 +26,7 @@ __all__ = [
     "BodyTooLarge",
     "MalformedJson",
     "api_error",
+    "api_error_response",
     "caller_of",
     "is_trusted",
     "json_response",
@@ -33,6 +36,7 @@ __all__ = [
     "read_capped",
     "read_form_pairs",
     "run_blocking",
+    "session_refusal",
 ]
 
 T = TypeVar("T")
@@ -67,9 +71,31 @@ def oauth_error_response(error: OAuthError) -> Response:
     return json_response(error.as_json(), status=error.status, headers=headers)
 
 
+def api_error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    """The one renderer of the REST errors' ``[{"message", "errorCode", "fields"?}]`` answer: the
+    error's status and headers, then ``headers`` (the surface's own, e.g. Sforce-Limit-Info)."""
+    extra = {**error.headers, **headers} if headers else error.headers
+    return json_response(error.body(), status=error.status, headers=extra or None)
+
+
+# RFC 6750 §3.1: the challenge of a 401 for a missing, expired or revoked bearer token.
+_BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def session_refusal(refused: InvalidSession, *, challenge: bool = True) -> ApiError:
+    """How the REST surfaces answer a failed bearer check: 401 INVALID_SESSION_ID, "Session expired or
+    invalid" (with the bearer challenge unless the surface never sent one), or, for a token without
+    api/full scope, Salesforce's "not valid for use with the REST API" (no challenge: the token is fine)."""
+    if refused.not_for_api:
+        return ApiError("INVALID_SESSION_ID", NOT_FOR_API_MESSAGE)
+    return ApiError(
+        "INVALID_SESSION_ID", SESSION_EXPIRED_MESSAGE, headers=_BEARER_CHALLENGE if challenge else None
+    )
+
+
 def api_error(status: int, error_code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Salesforce's data-API error shape: a JSON array of {message, errorCode}."""
-    return json_response([{"message": message, "errorCode": error_code}], status=status, headers=headers)
+    """The answer of an error raised nowhere (the HTTP edge's 404, 405, 500 and 503)."""
+    return api_error_response(ApiError(error_code, message, status, headers=headers))
 
 
 async def run_blocking(request: Request, work: Callable[..., T], *args: Any, cpu_heavy: bool = False) -> T:

@@ -8,9 +8,12 @@ Every call runs the same checks, in this order, before its resource (``_admit``)
 4. "API Enabled" from the profile or a set    → 403 API_DISABLED_FOR_ORG
 5. the org's daily request allowance          → 403 REQUEST_LIMIT_EXCEEDED
 
-then the resource, whose refusals (:class:`~forcegate.data.errors.DataApiError`) carry Salesforce's
-code and status. Responses after step 5 carry ``Sforce-Limit-Info: api-usage=N/M``. Paths work with
-and without a trailing slash. Reference: ``salesforce-wire.md`` §11, ``client-compatibility.md``.
+then the resource. Every refusal, the checks' and the resources'
+(:class:`~forcegate.data.errors.DataApiError`), is an :class:`~forcegate.api_errors.ApiError` carrying
+Salesforce's code and status, answered by ``web.common.api_error_response``; step 1 and 2 are the
+shared bearer check (:mod:`forcegate.flows.bearer`). Responses after step 5 carry
+``Sforce-Limit-Info: api-usage=N/M``. Paths work with and without a trailing slash. Reference:
+``salesforce-wire.md`` §11, ``client-compatibility.md``.
 """
 
 from __future__ import annotations
@@ -24,25 +27,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from forcegate.api_errors import NOT_FOUND_MESSAGE, ApiError
 from forcegate.context import Context
 from forcegate.data import api
 from forcegate.data.errors import DataApiError
 from forcegate.domain import AccessTokenGrant
-from forcegate.flows.bearer import bearer_token
+from forcegate.flows.bearer import InvalidSession, active_grant, admissible_token, bearer_token
 from forcegate.model.access import Caller
 from forcegate.org.api_limits import RequestCounter, Usage
 from forcegate.org.permissions import UserAccess, load_user_access
-from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
 from forcegate.web.common import (
     CLOSE,
     BodyTooLarge,
     MalformedJson,
-    api_error,
+    api_error_response,
     json_response,
     parse_json,
     read_capped,
     run_blocking,
+    session_refusal,
 )
 
 __all__ = ["ROUTES"]
@@ -50,16 +54,6 @@ __all__ = ["ROUTES"]
 MAX_BODY_BYTES = 1024 * 1024
 _VERSION = re.compile(r"^v(\d{2,3}\.0)$")
 _BATCH_SIZE = re.compile(r"(?:^|[;,\s])batchSize\s*=\s*(\d+)", re.IGNORECASE)
-_WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-API_SCOPES = frozenset({"api", "full"})
-
-
-class Refusal(Exception):
-    """A check's answer: the error response, as Salesforce words it."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(code)
-        self.response = api_error(status, code, message, headers)
 
 
 @dataclass
@@ -86,17 +80,14 @@ def _authenticated(request: Request) -> tuple[AccessTokenGrant, UserAccess, int]
     """Checks 1, 2: the token, its scopes; then, in the same read transaction, the user's access and
     the org's allowance."""
     ctx: Context = request.app.state.ctx
-    token = bearer_token(request.headers.get("authorization"))
-    if not token or len(token) > 4096:
-        raise Refusal(401, "INVALID_SESSION_ID", "Session expired or invalid", _WWW_AUTHENTICATE)
-    with ctx.db.read() as conn:
-        grant = repo.active_access_token(conn, token_hash(token), ctx.now_ms())
-        if grant is None:
-            raise Refusal(401, "INVALID_SESSION_ID", "Session expired or invalid", _WWW_AUTHENTICATE)
-        if not grant.scopes & API_SCOPES:
-            raise Refusal(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
-        access = load_user_access(conn, grant.user_id)
-        org = repo.org_by_id(conn, grant.org_id)
+    try:
+        token = admissible_token(bearer_token(request.headers.get("authorization")))
+        with ctx.db.read() as conn:
+            grant = active_grant(ctx, conn, token, needs_api=True)
+            access = load_user_access(conn, grant.user_id)
+            org = repo.org_by_id(conn, grant.org_id)
+    except InvalidSession as refused:
+        raise session_refusal(refused) from None
     return grant, access, org.daily_api_requests if org else 0
 
 
@@ -104,14 +95,14 @@ def _version(request: Request) -> str:
     """Check 3."""
     found = _VERSION.match(request.path_params.get("version", ""))
     if not found or found.group(1) not in request.app.state.api_versions:
-        raise Refusal(404, "NOT_FOUND", "The requested resource does not exist")
+        raise ApiError("NOT_FOUND", NOT_FOUND_MESSAGE)
     return found.group(1)
 
 
 def _api_enabled(access: UserAccess) -> None:
     """Check 4."""
     if not access.api_enabled:
-        raise Refusal(403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization.")
+        raise ApiError("API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization.")
 
 
 def _charged(request: Request, grant: AccessTokenGrant, allowance: int) -> Usage:
@@ -119,11 +110,10 @@ def _charged(request: Request, grant: AccessTokenGrant, allowance: int) -> Usage
     counter: RequestCounter = request.app.state.api_requests
     usage = counter.charge(grant.org_id, allowance, request.app.state.ctx.now_ms())
     if not usage.allowed:
-        raise Refusal(
-            403,
+        raise ApiError(
             "REQUEST_LIMIT_EXCEEDED",
             "TotalRequests Limit exceeded.",
-            {"Sforce-Limit-Info": usage.header},
+            headers={"Sforce-Limit-Info": usage.header},
         )
     return usage
 
@@ -141,22 +131,20 @@ def _admit(request: Request, *, charge: bool = True, versioned: bool = True) -> 
 
 
 def _json_object(request: Request, raw: bytes) -> Any:
-    """The JSON object of a POST/PATCH body, or the Refusal Salesforce answers."""
+    """The JSON object of a POST/PATCH body, or the refusal Salesforce answers."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json":
-        raise Refusal(
-            415, "UNSUPPORTED_MEDIA_TYPE", f"MediaType of '{content_type}' is not supported by this resource"
+        raise ApiError(
+            "UNSUPPORTED_MEDIA_TYPE", f"MediaType of '{content_type}' is not supported by this resource"
         )
     try:
         body = parse_json(raw)
     except MalformedJson as exc:
-        raise Refusal(400, "JSON_PARSER_ERROR", exc.message) from exc
+        raise ApiError("JSON_PARSER_ERROR", exc.message) from exc
     if not isinstance(body, dict):
         token = "START_ARRAY" if isinstance(body, list) else "VALUE"
-        raise Refusal(
-            400,
-            "JSON_PARSER_ERROR",
-            f"Can not deserialize SObject out of {token} token at [line:1, column:1]",
+        raise ApiError(
+            "JSON_PARSER_ERROR", f"Can not deserialize SObject out of {token} token at [line:1, column:1]"
         )
     return body
 
@@ -165,7 +153,7 @@ async def _raw_body(request: Request) -> bytes:
     try:
         return await read_capped(request, MAX_BODY_BYTES)
     except BodyTooLarge as exc:
-        raise Refusal(413, "JSON_PARSER_ERROR", "The request body is too large", CLOSE) from exc
+        raise ApiError("JSON_PARSER_ERROR", "The request body is too large", 413, headers=CLOSE) from exc
 
 
 # --- resources ---------------------------------------------------------------------------------
@@ -303,13 +291,10 @@ def _serve(
         if raw is not None:
             call.body = _json_object(request, raw)
         return resource(call)
-    except Refusal as refusal:
-        if call is not None and call.usage is not None:
-            refusal.response.headers["Sforce-Limit-Info"] = call.usage.header
-        return refusal.response
-    except DataApiError as error:
+    except ApiError as error:
+        # A resource's refusals (DataApiError) and the checks' alike; once charged, with the usage.
         headers = {"Sforce-Limit-Info": call.usage.header} if call and call.usage else None
-        return json_response(error.body(), status=error.status, headers=headers)
+        return api_error_response(error, headers)
 
 
 def _endpoint(
@@ -320,8 +305,8 @@ def _endpoint(
         if reads_body:
             try:
                 raw = await _raw_body(request)
-            except Refusal as refusal:
-                return refusal.response
+            except ApiError as refusal:
+                return api_error_response(refusal)
         return await run_blocking(request, _serve, request, resource, raw, charge, versioned)
 
     return endpoint

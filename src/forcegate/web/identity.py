@@ -12,43 +12,28 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forcegate.api_errors import NOT_FOUND_MESSAGE
 from forcegate.domain import AccessTokenGrant, User
-from forcegate.flows.bearer import bearer_token, validate_access_token, validate_access_token_for_user
+from forcegate.flows.bearer import InvalidSession, authenticate_with_user, presented_token
 from forcegate.ids import InvalidId, normalize_id, to15
-from forcegate.web.common import api_error, json_response, run_blocking
+from forcegate.web.common import api_error, api_error_response, json_response, run_blocking, session_refusal
 
 __all__ = [
     "CLAIMS_SUPPORTED",
-    "INVALID_SESSION",
     "identity",
-    "require_grant",
     "userinfo",
     "versions_document",
 ]
 
-INVALID_SESSION = ("INVALID_SESSION_ID", "Session expired or invalid")
-_WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-
-
-def _unauthorized() -> Response:
-    return api_error(401, *INVALID_SESSION, headers=_WWW_AUTHENTICATE)
-
 
 def _presented_token(request: Request, allow_query_token: bool) -> str | None:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None and allow_query_token:
-        token = request.query_params.get("oauth_token")
-    return token
+    query_token = request.query_params.get("oauth_token") if allow_query_token else None
+    return presented_token(request.headers.get("authorization"), query_token)
 
 
-def require_grant(request: Request, *, allow_query_token: bool = False) -> AccessTokenGrant | None:
-    return validate_access_token(request.app.state.ctx, _presented_token(request, allow_query_token))
-
-
-def _require_grant_and_user(
-    request: Request, *, allow_query_token: bool = False
-) -> tuple[AccessTokenGrant, User] | None:
-    return validate_access_token_for_user(request.app.state.ctx, _presented_token(request, allow_query_token))
+def _grant_and_user(request: Request, *, allow_query_token: bool = False) -> tuple[AccessTokenGrant, User]:
+    """Raises InvalidSession: both endpoints answer it as the data API does (401, with the challenge)."""
+    return authenticate_with_user(request.app.state.ctx, _presented_token(request, allow_query_token))
 
 
 def _identity_document(origin: str, user: User, org_id: str, version: str = "{version}") -> dict[str, Any]:
@@ -106,10 +91,10 @@ def _iso(ms: int) -> str:
 
 
 def _userinfo(request: Request) -> Response:
-    found = _require_grant_and_user(request)
-    if found is None:
-        return _unauthorized()
-    grant, user = found
+    try:
+        grant, user = _grant_and_user(request)
+    except InvalidSession as refused:
+        return api_error_response(session_refusal(refused))
     origin = request.app.state.public_url
     doc = _identity_document(origin, user, grant.org_id)
     every_claim = {
@@ -197,15 +182,15 @@ async def userinfo(request: Request) -> Response:
 
 
 def _identity(request: Request) -> Response:
-    found = _require_grant_and_user(request, allow_query_token=True)
-    if found is None:
-        return _unauthorized()
-    grant, user = found
+    try:
+        grant, user = _grant_and_user(request, allow_query_token=True)
+    except InvalidSession as refused:
+        return api_error_response(session_refusal(refused))
     try:
         org_id = normalize_id(request.path_params["org_id"])
         user_id = normalize_id(request.path_params["user_id"])
     except InvalidId:
-        return api_error(404, "NOT_FOUND", "The requested resource does not exist")
+        return api_error(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
     if org_id != grant.org_id or user_id != grant.user_id:
         # Another user's identity needs rights no user has yet (they arrive with permissions).
         return api_error(403, "INSUFFICIENT_ACCESS", "insufficient access rights on cross-reference id")
