@@ -271,8 +271,10 @@ def _flags(value: Any, flags: Declaration, where: str) -> dict[str, bool]:
         given = flags.validate(value)
     except ValidationFailed as refused:
         if refused.field is None:  # unknown flags
-            unknown = sorted(set(value) - set(flags.model.model_fields))
-            raise ValidationFailed(f"{where}: unknown permission(s) {', '.join(unknown)}", where) from None
+            unknown = set(value) - set(flags.model.model_fields)
+            raise ValidationFailed(
+                f"{where}: unknown permission(s) {', '.join(sorted(unknown))}", where
+            ) from None
         raise ValidationFailed(f"{where}: permissions must be booleans", where) from None
     return {f.name: bool(given.get(f.name, False)) for f in flags.fields()}
 

@@ -238,6 +238,29 @@ class Declaration:
         word = model.type_words.get(base, getattr(base, "__name__", str(base)))
         return template.format(field=field, type=word, choices=", ".join(choices))
 
+    def messages(self) -> list[str]:
+        """Every message ``validate`` can answer (``{names}``: the unknown fields), for the error
+        catalogue: the declarations word them, no raise in the source does."""
+        model = self.model
+        found = {model.unknown_message}
+        for name, info in model.model_fields.items():
+            says = model.says.get(name) or _metadata(info, Says) or Says()
+            base, _nullable, choices = _base(info.annotation)
+            word = model.type_words.get(base, getattr(base, "__name__", str(base)))
+
+            def worded(template: str, field: str = name, word: str = word, choices: Any = choices) -> str:
+                return template.format(field=field, type=word, choices=", ".join(choices))
+
+            found.add(worded(says.type or model.type_message))
+            if choices:
+                found.add(worded(says.choice or model.choice_message))
+            bounded = any(_constraint(info, c) is not None for c in ("ge", "le", "min_length", "max_length"))
+            if bounded or says.bounds:
+                found.add(worded(says.bounds or says.type or model.type_message))
+            if says.item:
+                found.add(worded(says.item))
+        return sorted(found)
+
     # --- for forms and the CLI ------------------------------------------------------------------
 
     def fields(self) -> list[FieldSpec]:
