@@ -46,7 +46,7 @@ def test_every_declared_field_has_its_option_as_declared() -> None:
             if spec.type is list:
                 assert option.multiple
             checked += 1
-    assert checked == 49
+    assert checked >= 49
 
 
 class _Gadget(Resource):
