@@ -88,6 +88,18 @@ REFUSALS: list[tuple[Declaration, dict[str, Any], str, str | None]] = [
         "refresh_token_validity_seconds must be at least 60",
         "refresh_token_validity_seconds",
     ),
+    (
+        connected_app.UPDATE,
+        {"refresh_token_validity_seconds": 2**73},
+        "refresh_token_validity_seconds must be at most 2147483647",
+        "refresh_token_validity_seconds",
+    ),
+    (
+        org_settings.UPDATE,
+        {"daily_api_requests": 2**31},
+        "daily_api_requests must be at most 2147483647",
+        "daily_api_requests",
+    ),
     (connected_app.UPDATE, {"consumer_key": "x"}, "unknown or read-only field(s): consumer_key", None),
     (connected_app.UPDATE, {"name": 5}, "name must be a str", "name"),
     (connected_app.UPDATE, {"callback_urls": "x"}, "callback_urls must be a list", "callback_urls"),

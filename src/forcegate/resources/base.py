@@ -32,7 +32,11 @@ from pydantic_core import PydanticCustomError, PydanticUndefined
 
 from forcegate.org.errors import ValidationFailed
 
-__all__ = ["Declaration", "FieldSpec", "Flag", "Resource", "Says", "Secret", "checked"]
+__all__ = ["STORED_INT_MAX", "Declaration", "FieldSpec", "Flag", "Resource", "Says", "Secret", "checked"]
+
+# The largest value an INTEGER column holds on every backend (PostgreSQL's is 32-bit): the upper bound
+# of counts and durations that would otherwise be unbounded.
+STORED_INT_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Says:
 
     type: str | None = None  # wrong JSON type, or a required field missing
     bounds: str | None = None  # too short/long, too small/large
+    maximum: str | None = None  # too large or too long, when that is worded apart from ``bounds``
     choice: str | None = None  # not one of the allowed values
     item: str | None = None  # a bad element inside a list or object value
 
@@ -143,9 +148,9 @@ def _kind(error: Any) -> str:
     kind = str(error["type"])
     if kind == "literal_error" and isinstance(error["input"], str):
         return "choice"
-    if kind in ("too_short", "too_long", "string_too_short", "string_too_long") or kind.startswith(
-        ("greater_than", "less_than")
-    ):
+    if kind in ("too_long", "string_too_long") or kind.startswith("less_than"):
+        return "maximum"
+    if kind in ("too_short", "string_too_short") or kind.startswith("greater_than"):
         return "bounds"
     return "item" if len(error["loc"]) > 1 else "type"
 
@@ -212,7 +217,7 @@ class Declaration:
         order = {name: i for i, name in enumerate(model.model_fields)}
 
         def rank(error: Any) -> tuple[int, int]:
-            value_error = error["type"] == "custom" or _kind(error) in ("bounds", "choice")
+            value_error = error["type"] == "custom" or _kind(error) in ("bounds", "maximum", "choice")
             return (1 if value_error else 0, order.get(str(error["loc"][0]), len(order)))
 
         first = min(errors, key=rank)
@@ -229,6 +234,8 @@ class Declaration:
         kind = _kind(error)
         if kind == "choice":
             template = says.choice or model.choice_message
+        elif kind == "maximum":
+            template = says.maximum or says.bounds or says.type or model.type_message
         elif kind == "bounds":
             template = says.bounds or says.type or model.type_message
         elif kind == "item":
@@ -257,6 +264,8 @@ class Declaration:
             bounded = any(_constraint(info, c) is not None for c in ("ge", "le", "min_length", "max_length"))
             if bounded or says.bounds:
                 found.add(worded(says.bounds or says.type or model.type_message))
+            if says.maximum:
+                found.add(worded(says.maximum))
             if says.item:
                 found.add(worded(says.item))
         return sorted(found)

@@ -15,7 +15,7 @@ from forcegate.domain import (
     PERMITTED_ALL_SELF_AUTHORIZE,
     REFRESH_UNTIL_REVOKED,
 )
-from forcegate.resources.base import Declaration, Flag, Resource, Says
+from forcegate.resources.base import STORED_INT_MAX, Declaration, Flag, Resource, Says
 
 __all__ = ["CREATE", "POLICY_FIELDS", "UPDATE", "ConnectedAppSettings"]
 
@@ -64,9 +64,14 @@ Lifetime = Annotated[
 RefreshValidity = Annotated[
     int | None,
     Field(
-        ge=MIN_REFRESH_VALIDITY_SECONDS, description="N for the expire_after and expire_if_unused policies"
+        ge=MIN_REFRESH_VALIDITY_SECONDS,
+        le=STORED_INT_MAX,
+        description="N for the expire_after and expire_if_unused policies",
     ),
-    Says(bounds=f"refresh_token_validity_seconds must be at least {MIN_REFRESH_VALIDITY_SECONDS}"),
+    Says(
+        bounds=f"refresh_token_validity_seconds must be at least {MIN_REFRESH_VALIDITY_SECONDS}",
+        maximum=f"refresh_token_validity_seconds must be at most {STORED_INT_MAX}",
+    ),
     Flag(("--refresh-token-validity",), help="N of the refresh token policy.", metavar="SECONDS"),
 ]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from forcegate.resources.base import Declaration, Flag, Resource, Says
+from forcegate.resources.base import STORED_INT_MAX, Declaration, Flag, Resource, Says
 
 __all__ = ["UPDATE"]
 
@@ -42,20 +42,29 @@ class OrgSettings(Resource):
     ]
     max_login_attempts: Annotated[
         int,
-        Field(ge=0, description="failed logins before lockout (0: no limit)"),
-        Says(type="max_login_attempts must be a non-negative integer"),
+        Field(ge=0, le=STORED_INT_MAX, description="failed logins before lockout (0: no limit)"),
+        Says(
+            type="max_login_attempts must be a non-negative integer",
+            maximum=f"max_login_attempts must be at most {STORED_INT_MAX}",
+        ),
         Flag(help="Failed logins before lockout (0: no limit)."),
     ]
     lockout_minutes: Annotated[
         int,
-        Field(ge=0, description="lockout length (0: until an admin unlocks)"),
-        Says(type="lockout_minutes must be a non-negative integer"),
+        Field(ge=0, le=STORED_INT_MAX, description="lockout length (0: until an admin unlocks)"),
+        Says(
+            type="lockout_minutes must be a non-negative integer",
+            maximum=f"lockout_minutes must be at most {STORED_INT_MAX}",
+        ),
         Flag(help="Lockout length (0: until an admin unlocks)."),
     ]
     daily_api_requests: Annotated[
         int,
-        Field(ge=0, description="data-API requests allowed per UTC day"),
-        Says(type="daily_api_requests must be a non-negative integer"),
+        Field(ge=0, le=STORED_INT_MAX, description="data-API requests allowed per UTC day"),
+        Says(
+            type="daily_api_requests must be a non-negative integer",
+            maximum=f"daily_api_requests must be at most {STORED_INT_MAX}",
+        ),
         Flag(help="Data-API requests allowed per UTC day."),
     ]
 
