@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.schemas import BaseSchema
 
-from forcegate.web.openapi import OPENAPI
+from forcegate.web.admin import OPENAPI
 from tests.support.data_api import bearer, token_for
 from tests.support.fuzzing import ServerLog, examples, fuzz_server_for, server_log
 from tests.support.server import Server

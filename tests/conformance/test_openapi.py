@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from forcegate.org.connected_apps import UPDATABLE_FIELDS
-from forcegate.web.admin import ROUTES
-from forcegate.web.openapi import OPENAPI
+from forcegate.web.admin import OPENAPI, ROUTES
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 

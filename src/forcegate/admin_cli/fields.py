@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from forcegate.admin_cli.common import OrgCommands, print_json
+from forcegate.admin_cli.declared import options
 from forcegate.admin_cli.objects import schema_transaction
+from forcegate.resources import schema as declared
 
 
 @click.group("fields", cls=OrgCommands)
@@ -15,25 +17,7 @@ def fields_group() -> None:
 
 @fields_group.command("create")
 @click.argument("object_name", metavar="OBJECT")
-@click.option("--name", required=True, help="API name ending in __c, e.g. Name__c.")
-@click.option(
-    "--type",
-    "type_",
-    required=True,
-    type=click.Choice(
-        ["string", "textarea", "email", "phone", "url", "picklist", "boolean", "int", "double",
-         "currency", "percent", "date", "datetime", "reference"]
-    ),
-)  # fmt: skip
-@click.option("--label", default=None)
-@click.option("--length", type=int, default=None, help="Text fields: maximum length.")
-@click.option("--precision", type=int, default=None)
-@click.option("--scale", type=int, default=None)
-@click.option("--required", is_flag=True, help="Refuse records without a value.")
-@click.option("--picklist-value", "picklist", multiple=True, help="Picklist fields: repeat for each value.")
-@click.option("--reference-to", default=None, help="Reference fields: the object referred to.")
-@click.option("--relationship-name", default=None, help="Reference fields: default <Name>__r.")
-@click.option("--child-relationship-name", default=None, help="Reference fields: default <Plural>__r.")
+@options(declared.FIELD_CREATE, *declared.FieldCreate.model_fields)
 def fields_create(
     object_name: str,
     name: str,

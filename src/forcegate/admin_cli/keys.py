@@ -6,6 +6,8 @@ import click
 
 from forcegate import keys
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.declared import options
+from forcegate.resources import signing_key as declared
 from forcegate.storage import signing_keys
 
 
@@ -32,7 +34,7 @@ def keys_rotate(database: str | None) -> None:
 
 @keys_group.command("retire")
 @click.argument("kid", required=False)
-@click.option("--force", is_flag=True, help="Retire KID even though tokens it signed may still be valid.")
+@options(declared.RETIRE, "force")
 def keys_retire(kid: str | None, force: bool, database: str | None) -> None:
     """Retire (unpublish and wipe) KID, or without KID every rotated-out key whose tokens have expired."""
     with org_transaction(database) as (ctx, conn, _org_id):

@@ -10,7 +10,9 @@ import click
 from sqlalchemy import Connection
 
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.declared import options
 from forcegate.context import Context
+from forcegate.resources import schema as declared
 
 
 @contextmanager
@@ -43,9 +45,7 @@ def objects_group() -> None:
 
 
 @objects_group.command("create")
-@click.option("--name", required=True, help="API name ending in __c, e.g. Thing__c.")
-@click.option("--label", default=None)
-@click.option("--plural-label", default=None)
+@options(declared.OBJECT_CREATE, *declared.ObjectCreate.model_fields)
 def objects_create(name: str, label: str | None, plural_label: str | None, database: str | None) -> None:
     """Create a custom object (with a Name field, an owner and the system fields)."""
     from forcegate.data import metadata

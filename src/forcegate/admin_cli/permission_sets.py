@@ -8,7 +8,9 @@ import click
 
 from forcegate.admin_cli import data_permissions
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.declared import options
 from forcegate.org import access, permissions, users
+from forcegate.resources import permissions as declared
 from forcegate.storage import repositories as repo
 
 
@@ -18,8 +20,7 @@ def permission_sets_group() -> None:
 
 
 @permission_sets_group.command("create")
-@click.option("--name", required=True, help="API name, unique in the org.")
-@click.option("--label", default=None)
+@options(declared.PERMISSION_SET_CREATE, "name", "label")
 def permission_sets_create(name: str, label: str | None, database: str | None) -> None:
     """Create a permission set."""
     with org_transaction(database) as (ctx, conn, org_id):
@@ -35,7 +36,7 @@ def permission_sets_list(database: str | None) -> None:
 
 @permission_sets_group.command("assign")
 @click.argument("permission_set")
-@click.option("--user", "user_ref", required=True, help="Record ID or username.")
+@options(declared.ASSIGNMENT, "user")
 def permission_sets_assign(permission_set: str, user_ref: str, database: str | None) -> None:
     """Assign a permission set to a user."""
     with org_transaction(database) as (ctx, conn, org_id):
@@ -70,7 +71,7 @@ def permission_sets_update(name: str, database: str | None, **values: Any) -> No
 
 @permission_sets_group.command("unassign")
 @click.argument("permission_set")
-@click.option("--user", "user_ref", required=True, help="Record ID or username.")
+@options(declared.ASSIGNMENT, "user")
 def permission_sets_unassign(permission_set: str, user_ref: str, database: str | None) -> None:
     """Take a permission set away from a user."""
     with org_transaction(database) as (_ctx, conn, org_id):

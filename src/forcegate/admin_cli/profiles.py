@@ -8,7 +8,9 @@ import click
 
 from forcegate.admin_cli import data_permissions
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.declared import options
 from forcegate.org import permissions
+from forcegate.resources import permissions as declared
 from forcegate.storage import repositories as repo
 
 
@@ -38,7 +40,7 @@ def profiles_show(name: str, database: str | None) -> None:
 
 
 @profiles_group.command("create")
-@click.option("--name", required=True, help="Unique in the org.")
+@options(declared.PROFILE_CREATE, "name")
 @data_permissions.options
 def profiles_create(name: str, database: str | None, **values: Any) -> None:
     """Create a profile that grants nothing but what the options grant."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.declared import given, options
 from forcegate.org import connected_apps as apps
 from forcegate.org import credentials, users
+from forcegate.resources import credentials as declared_credentials
+from forcegate.resources import user as declared_user
 from forcegate.storage import repositories as repo
 
 
@@ -15,35 +20,17 @@ def users_group() -> None:
     """Users."""
 
 
+CREATED = ("username", "password", "profile", "email", "first_name", "last_name")
+CHANGED = ("is_active", "profile", "password", "email", "first_name", "last_name", "unlock")
+
+
 @users_group.command("create")
-@click.option("--username", required=True, help="Email-shaped and unique.")
-@click.option("--password", required=True)
-@click.option("--profile", default=None, help='Profile name [default: "Standard User"].')
-@click.option("--email", default=None, help="[default: the username]")
-@click.option("--first-name", default="")
-@click.option("--last-name", default=None)
-def users_create(
-    username: str,
-    password: str,
-    profile: str | None,
-    email: str | None,
-    first_name: str,
-    last_name: str | None,
-    database: str | None,
-) -> None:
+@options(declared_user.CREATE, *CREATED, defaults={"first_name": ""})
+def users_create(database: str | None, **values: Any) -> None:
     """Create a user; prints it with its security token (shown once)."""
+    fields = given(declared_user.CREATE, values, *CREATED)
     with org_transaction(database) as (ctx, conn, org_id):
-        user, security_token = users.create_user(
-            ctx,
-            conn,
-            org_id,
-            username=username,
-            password=password,
-            profile=profile,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-        )
+        user, security_token = users.create_user(ctx, conn, org_id, **fields)
         print_json(users.user_view(conn, user, security_token=security_token))
 
 
@@ -64,45 +51,19 @@ def users_show(user: str, database: str | None) -> None:
 
 @users_group.command("update")
 @click.argument("user")
-@click.option("--active/--inactive", default=None)
-@click.option("--profile", default=None)
-@click.option("--password", default=None)
-@click.option("--email", default=None)
-@click.option("--first-name", default=None)
-@click.option("--last-name", default=None)
-@click.option("--unlock", is_flag=True, help="Lift a login lockout at once (a new --password does too).")
-def users_update(
-    user: str,
-    active: bool | None,
-    profile: str | None,
-    password: str | None,
-    email: str | None,
-    first_name: str | None,
-    last_name: str | None,
-    unlock: bool,
-    database: str | None,
-) -> None:
+@options(declared_user.UPDATE, *CHANGED)
+def users_update(user: str, database: str | None, **values: Any) -> None:
     """Change a user (deactivating one ends their sessions' access at once)."""
-    changes: dict[str, object] = {
-        "unlock": True if unlock else None,
-        "is_active": active,
-        "profile": profile,
-        "password": password,
-        "email": email,
-        "first_name": first_name,
-        "last_name": last_name,
-    }
+    changes = given(declared_user.UPDATE, values, *CHANGED)
     with org_transaction(database) as (ctx, conn, org_id):
         found = users.find_user(conn, org_id, user)
-        updated, security_token = users.update_user(
-            ctx, conn, found, {k: v for k, v in changes.items() if v is not None}
-        )
+        updated, security_token = users.update_user(ctx, conn, found, changes)
         print_json(users.user_view(conn, updated, security_token=security_token))
 
 
 @users_group.command("revoke-tokens")
 @click.argument("user")
-@click.option("--app", "app_ref", help="Only the tokens of this app (record ID, consumer key or name).")
+@options(declared_credentials.USER_TOKEN_REVOCATION, "app")
 def users_revoke_tokens(user: str, app_ref: str | None, database: str | None) -> None:
     """Revoke every access and refresh token of a user (or of the user for one app), at once."""
     with org_transaction(database) as (ctx, conn, org_id):

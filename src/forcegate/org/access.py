@@ -15,6 +15,8 @@ from sqlalchemy import Connection
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, Org, User
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
+from forcegate.resources import org_settings as declared_org
+from forcegate.resources import permissions as declared_permissions
 from forcegate.storage import repositories as repo
 
 __all__ = [
@@ -28,15 +30,8 @@ __all__ = [
     "user_may_use_app",
 ]
 
-# Org settings an admin may change, and their types.
-ORG_SETTINGS: dict[str, type] = {
-    "allow_username_password_flows": bool,
-    "allow_soap_login": bool,
-    "trusted_ip_ranges": list,
-    "max_login_attempts": int,
-    "lockout_minutes": int,
-    "daily_api_requests": int,
-}
+# Org settings an admin may change: declared, with their rules, in forcegate.resources.org_settings.
+ORG_SETTINGS = tuple(declared_org.UPDATE.model.model_fields)
 
 
 def user_may_use_app(conn: Connection, app: ConnectedApp, user: User) -> bool | None:
@@ -80,8 +75,8 @@ def grant_access(
 
 
 def create_permission_set(ctx: Context, conn: Connection, org_id: str, name: str, label: str | None) -> str:
-    if not name.strip() or len(name) > 80:
-        raise ValidationFailed("name must be 1 to 80 characters", "name")
+    given = declared_permissions.PERMISSION_SET_CREATE.validate({"name": name, "label": label})
+    name, label = given["name"], given["label"]
     if repo.permission_set_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a permission set named {name!r} already exists", "name")
     return repo.insert_permission_set(conn, org_id, name, label or name, ctx.now_ms())
@@ -113,23 +108,9 @@ def _validated_ranges(ranges: list[Any]) -> str:
 
 
 def update_org(conn: Connection, org: Org, changes: dict[str, Any]) -> Org:
-    unknown = set(changes) - set(ORG_SETTINGS)
-    if unknown:
-        raise ValidationFailed(f"unknown org setting(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key == "trusted_ip_ranges":
-            if not isinstance(value, list):
-                raise ValidationFailed(f"{key} must be a list of CIDRs", key)
-            values[key] = _validated_ranges(value)
-        elif ORG_SETTINGS[key] is bool:
-            if not isinstance(value, bool):
-                raise ValidationFailed(f"{key} must be a boolean", key)
-            values[key] = value
-        else:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValidationFailed(f"{key} must be a non-negative integer", key)
-            values[key] = value
+    values = declared_org.UPDATE.validate(changes)
+    if "trusted_ip_ranges" in values:
+        values["trusted_ip_ranges"] = _validated_ranges(values["trusted_ip_ranges"])
     repo.update_org(conn, org.id, values)
     updated = repo.org_by_id(conn, org.id)
     assert updated is not None

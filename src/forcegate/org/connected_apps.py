@@ -21,9 +21,6 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import (
-    DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
-    PERMITTED_USERS_POLICIES,
-    REFRESH_TOKEN_POLICIES,
     REFRESH_UNTIL_REVOKED,
     ConnectedApp,
 )
@@ -31,6 +28,8 @@ from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.protocol.callbacks import InvalidCallbackUrl, validate_callback_url
 from forcegate.protocol.scopes import parse_scope, unknown_scopes
+from forcegate.resources import connected_app as declared
+from forcegate.resources.connected_app import ConnectedAppSettings
 from forcegate.storage import repositories as repo
 
 __all__ = ["PLATFORM_CLI", "app_view", "create_app", "find_app", "new_consumer_secret", "update_app"]
@@ -47,31 +46,10 @@ PLATFORM_CLI: dict[str, Any] = {
     "require_pkce": True,
 }
 
-# Fields an admin may change after creation (and set at creation), and the type each takes.
-# None is accepted for the nullable ones (certificate_pem, client_credentials_user,
-# refresh_token_validity_seconds) to clear them.
-UPDATABLE_FIELDS: dict[str, type] = {
-    "name": str,
-    "callback_urls": list,
-    "scopes": str,
-    "is_enabled": bool,
-    "require_secret_for_web_server": bool,
-    "require_pkce": bool,
-    "access_token_lifetime_seconds": int,
-    "user_agent_flow_enabled": bool,
-    "device_flow_enabled": bool,
-    "client_credentials_enabled": bool,
-    "client_credentials_user": str,
-    "certificate_pem": str,
-    "permitted_users": str,
-    "refresh_token_policy": str,
-    "refresh_token_validity_seconds": int,
-    "refresh_token_rotation": bool,
-    "jwt_access_tokens": bool,
-}
-_NULLABLE = {"client_credentials_user", "certificate_pem", "refresh_token_validity_seconds"}
-# Policy fields that create_app accepts as keyword options too.
-POLICY_FIELDS = tuple(f for f in UPDATABLE_FIELDS if f not in ("name", "callback_urls", "scopes"))
+# Fields an admin may set at creation and change after it: declared, with their rules, in
+# ``forcegate.resources.connected_app``.
+UPDATABLE_FIELDS = tuple(ConnectedAppSettings.model_fields)
+POLICY_FIELDS = declared.POLICY_FIELDS
 
 
 def _new_consumer_key() -> str:
@@ -83,8 +61,6 @@ def new_consumer_secret() -> str:
 
 
 def _validated_callbacks(urls: list[str]) -> tuple[str, ...]:
-    if not urls:
-        raise ValidationFailed("at least one callback URL is required", "callback_urls")
     try:
         return tuple(dict.fromkeys(validate_callback_url(u) for u in urls))
     except InvalidCallbackUrl as exc:
@@ -101,21 +77,6 @@ def _validated_scopes(value: str) -> tuple[str, ...]:
     return tuple(scopes)
 
 
-def _validated_name(value: str) -> str:
-    name = value.strip()
-    if not name or len(name) > 255:
-        raise ValidationFailed("name must be 1 to 255 characters", "name")
-    return name
-
-
-def _validated_lifetime(seconds: int) -> int:
-    if not 60 <= seconds <= 24 * 3600:
-        raise ValidationFailed(
-            "access_token_lifetime_seconds must be between 60 and 86400", "access_token_lifetime_seconds"
-        )
-    return seconds
-
-
 def create_app(
     ctx: Context,
     conn: Connection,
@@ -130,27 +91,31 @@ def create_app(
     """Register an app; returns it with its consumer secret, which is never shown again.
 
     ``policies`` are any of ``POLICY_FIELDS`` (defaults: Salesforce's)."""
-    name = _validated_name(name)
+    values = declared.CREATE.validate(
+        {"name": name, "callback_urls": callback_urls, "scopes": scopes, **policies}
+    )
+    name = values.pop("name")
     if repo.app_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a connected app named {name!r} already exists", "name")
     secret = new_consumer_secret()
     now = ctx.now_ms()
+    defaults = declared.defaults()
     app = ConnectedApp(
         id=new_id(KeyPrefix.CONNECTED_APP),
         org_id=org_id,
         name=name,
         consumer_key=consumer_key or _new_consumer_key(),
         consumer_secret_encrypted=ctx.box.encrypt(secret),
-        callback_urls=_validated_callbacks(callback_urls),
-        scopes=_validated_scopes(scopes),
-        is_enabled=True,
-        require_secret_for_web_server=True,
-        require_pkce=False,
-        access_token_lifetime_seconds=DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
+        callback_urls=_validated_callbacks(values.pop("callback_urls")),
+        scopes=_validated_scopes(values.pop("scopes")),
+        is_enabled=defaults["is_enabled"],
+        require_secret_for_web_server=defaults["require_secret_for_web_server"],
+        require_pkce=defaults["require_pkce"],
+        access_token_lifetime_seconds=defaults["access_token_lifetime_seconds"],
         created_ms=now,
         modified_ms=now,
     )
-    app = replace(app, **_validated_changes(conn, app, policies))
+    app = replace(app, **_checked_changes(conn, app, values))
     repo.insert_app(conn, app)
     return app, secret
 
@@ -166,18 +131,6 @@ def find_app(conn: Connection, org_id: str, ref: str) -> ConnectedApp:
     return app
 
 
-def _check_types(changes: dict[str, Any]) -> None:
-    unknown = set(changes) - set(UPDATABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
-    for key, value in changes.items():
-        expected = UPDATABLE_FIELDS[key]
-        if value is None and key in _NULLABLE:
-            continue
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ValidationFailed(f"{key} must be a {expected.__name__}", key)
-
-
 def _validated_certificate(pem: str | None) -> str | None:
     """An X.509 certificate in PEM with an RSA key (the JWT bearer flow verifies RS256 with it)."""
     if pem is None:
@@ -191,71 +144,33 @@ def _validated_certificate(pem: str | None) -> str | None:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _one_of(field: str, allowed: tuple[str, ...]) -> Callable[[Connection, str, Any], Any]:
-    def check(conn: Connection, org_id: str, value: Any) -> Any:
-        if value not in allowed:
-            raise ValidationFailed(f"{field} must be one of {', '.join(allowed)}", field)
-        return value
-
-    return check
-
-
-def _validity(conn: Connection, org_id: str, value: int | None) -> int | None:
-    if value is not None and value < 60:
-        raise ValidationFailed(
-            "refresh_token_validity_seconds must be at least 60", "refresh_token_validity_seconds"
-        )
-    return value
-
-
-def _as_is(conn: Connection, org_id: str, value: Any) -> Any:
-    return value
-
-
-# Field -> (column, check). The check gets the connection and org for fields that refer to records.
+# Field -> (column, check) where the value needs the org or a parser beyond its declared type and
+# bounds; other fields are stored as declared.
 _FIELD_CHECKS: dict[str, tuple[str, Callable[[Connection, str, Any], Any]]] = {
     "callback_urls": ("callback_urls", lambda c, o, v: _validated_callbacks(v)),
     "scopes": ("scopes", lambda c, o, v: _validated_scopes(v)),
-    "access_token_lifetime_seconds": (
-        "access_token_lifetime_seconds",
-        lambda c, o, v: _validated_lifetime(v),
-    ),
     "certificate_pem": ("certificate_pem", lambda c, o, v: _validated_certificate(v)),
     "client_credentials_user": ("client_credentials_user_id", lambda c, o, v: _run_as_user(c, o, v)),
-    "permitted_users": ("permitted_users", _one_of("permitted_users", PERMITTED_USERS_POLICIES)),
-    "refresh_token_policy": ("refresh_token_policy", _one_of("refresh_token_policy", REFRESH_TOKEN_POLICIES)),
-    "refresh_token_validity_seconds": ("refresh_token_validity_seconds", _validity),
-    **{
-        flag: (flag, _as_is)
-        for flag in (
-            "is_enabled",
-            "require_secret_for_web_server",
-            "require_pkce",
-            "user_agent_flow_enabled",
-            "device_flow_enabled",
-            "client_credentials_enabled",
-            "refresh_token_rotation",
-            "jwt_access_tokens",
-        )
-    },
 }
 
 
 def _validated_changes(conn: Connection, app: ConnectedApp, changes: dict[str, Any]) -> dict[str, Any]:
     """Column values for ``changes`` (in UPDATABLE_FIELDS terms), each checked."""
-    _check_types(changes)
+    return _checked_changes(conn, app, declared.UPDATE.validate(changes))
+
+
+def _checked_changes(conn: Connection, app: ConnectedApp, changes: dict[str, Any]) -> dict[str, Any]:
+    """Column values for ``changes``, already valid as declared: the checks that need the org."""
     fields: dict[str, Any] = {}
     if "name" in changes:
-        fields["name"] = _validated_name(changes["name"])
+        fields["name"] = changes["name"]
         other = repo.app_by_name(conn, app.org_id, fields["name"])
         if other is not None and other.id != app.id:
             raise Conflict(f"a connected app named {fields['name']!r} already exists", "name")
-    if "callback_urls" in changes and not all(isinstance(u, str) for u in changes["callback_urls"]):
-        raise ValidationFailed("callback_urls must be a list of strings", "callback_urls")
     for field, value in changes.items():
-        if field in _FIELD_CHECKS:
-            column, check = _FIELD_CHECKS[field]
-            fields[column] = check(conn, app.org_id, value)
+        column, check = _FIELD_CHECKS.get(field, (field, None))
+        if field != "name":
+            fields[column] = check(conn, app.org_id, value) if check else value
     merged = replace(app, **fields)
     if merged.refresh_token_policy != REFRESH_UNTIL_REVOKED and not merged.refresh_token_validity_seconds:
         raise ValidationFailed(

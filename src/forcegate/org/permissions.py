@@ -29,6 +29,8 @@ from forcegate.data import metadata
 from forcegate.model.access import FieldPermissions, ObjectPermissions
 from forcegate.model.objects import OrgSchema
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
+from forcegate.resources import permissions as declared
+from forcegate.resources.base import Declaration
 from forcegate.storage import permissions as store
 from forcegate.storage import repositories as repo
 
@@ -219,14 +221,13 @@ def find_parent(conn: Connection, org_id: str, kind: str, name: str) -> store.Pa
 
 def create_profile(ctx: Context, conn: Connection, org_id: str, name: str) -> store.Parent:
     """A custom profile: nothing granted until an admin grants it (like cloning Minimum Access)."""
-    if not name.strip() or len(name) > 255:
-        raise ValidationFailed("name must be 1 to 255 characters", "name")
+    name = declared.PROFILE_CREATE.validate({"name": name})["name"]
     if repo.profile_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a profile named {name!r} already exists", "name")
     repo.insert_profile(
-        conn, org_id, name.strip(), manage_connected_apps=False, manage_users=False, now_ms=ctx.now_ms()
+        conn, org_id, name, manage_connected_apps=False, manage_users=False, now_ms=ctx.now_ms()
     )
-    return find_parent(conn, org_id, "profile", name.strip())
+    return find_parent(conn, org_id, "profile", name)
 
 
 def _api_name(value: Any, what: str) -> str:
@@ -262,15 +263,20 @@ def _field_name(schema: OrgSchema, object_name: str, field_name: str) -> tuple[s
     return canonical_object, found.name
 
 
-def _flags(value: Any, allowed: tuple[str, ...], where: str) -> dict[str, bool]:
+def _flags(value: Any, flags: Declaration, where: str) -> dict[str, bool]:
+    """An object's or field's flags, as declared (missing flags are false), named by ``where``."""
     if not isinstance(value, dict):
         raise ValidationFailed(f"{where} must be an object of booleans", where)
-    unknown = set(value) - set(allowed)
-    if unknown:
-        raise ValidationFailed(f"{where}: unknown permission(s) {', '.join(sorted(unknown))}", where)
-    if not all(isinstance(v, bool) for v in value.values()):
-        raise ValidationFailed(f"{where}: permissions must be booleans", where)
-    return {k: bool(value.get(k, False)) for k in allowed}
+    try:
+        given = flags.validate(value)
+    except ValidationFailed as refused:
+        if refused.field is None:  # unknown flags
+            unknown = set(value) - set(flags.model.model_fields)
+            raise ValidationFailed(
+                f"{where}: unknown permission(s) {', '.join(sorted(unknown))}", where
+            ) from None
+        raise ValidationFailed(f"{where}: permissions must be booleans", where) from None
+    return {f.name: bool(given.get(f.name, False)) for f in flags.fields()}
 
 
 def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: dict[str, Any]) -> None:
@@ -281,32 +287,21 @@ def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: 
       on each named object (missing flags are false; all false removes the row);
     * ``field_permissions``: ``{"Account.Phone": {"read": true, "edit": false}}`` — likewise.
     """
-    unknown = set(changes) - {*store.SYSTEM_PERMISSIONS, "object_permissions", "field_permissions"}
-    if unknown:
-        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
-    system: dict[str, bool] = {}
-    for name in store.SYSTEM_PERMISSIONS:
-        if name in changes:
-            if not isinstance(changes[name], bool):
-                raise ValidationFailed(f"{name} must be a boolean", name)
-            system[name] = changes[name]
+    changes = declared.CHANGES.validate(changes)
+    system = {name: changes[name] for name in declared.SYSTEM_PERMISSIONS if name in changes}
     objects = changes.get("object_permissions", {})
-    if not isinstance(objects, dict):
-        raise ValidationFailed("object_permissions must be an object", "object_permissions")
     schema = metadata.load_schema(conn, org_id)
     object_changes = [
-        (_object_name(schema, name), ObjectAccess(**_flags(flags, tuple(store.OBJECT_FLAGS), name)))
+        (_object_name(schema, name), ObjectAccess(**_flags(flags, declared.OBJECT_FLAGS, name)))
         for name, flags in objects.items()
     ]
     field_specs = changes.get("field_permissions", {})
-    if not isinstance(field_specs, dict):
-        raise ValidationFailed("field_permissions must be an object", "field_permissions")
     field_changes = []
     for qualified, flags in field_specs.items():
         object_name, dot, field_name = str(qualified).partition(".")
         if not dot:
             raise ValidationFailed(f"field {qualified!r} must be named Object.Field", "field_permissions")
-        granted = _flags(flags, ("read", "edit"), qualified)
+        granted = _flags(flags, declared.FIELD_FLAGS, qualified)
         field_changes.append((*_field_name(schema, object_name, field_name), granted))
     # Validated everything before writing anything: a bad entry leaves the parent as it was.
     if system:

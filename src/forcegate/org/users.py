@@ -25,6 +25,7 @@ from forcegate.context import Context
 from forcegate.domain import User, username_key
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
+from forcegate.resources import user as declared
 from forcegate.secrets_box import token_hash
 from forcegate.storage import lockout, token_lifecycle
 from forcegate.storage import repositories as repo
@@ -42,24 +43,10 @@ def _validated_username(username: str) -> str:
     username = username.strip()
     # Printable ASCII, as Salesforce's usernames are: no compatibility forms, homoglyphs or invisible
     # characters that would make a confusable twin of another user's name (Unicode TR #39).
-    if (
-        not (username.isascii() and username.isprintable())
-        or not _EMAIL.match(username)
-        or len(username) > 255
-    ):
-        raise ValidationFailed(
-            "username must be in the form of an email address, e.g. ada@acme.com", "username"
-        )
+    # (Its length, like the password's policy, is declared in forcegate.resources.user.)
+    if not (username.isascii() and username.isprintable()) or not _EMAIL.match(username):
+        raise ValidationFailed(declared.USERNAME_RULE, "username")
     return username_key(username)
-
-
-def _validated_password(password: str) -> str:
-    # Salesforce's default org password policy: 8 characters, letters and numbers.
-    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise ValidationFailed(
-            "password must be at least 8 characters and mix letters and numbers", "password"
-        )
-    return password
 
 
 def new_security_token() -> str:
@@ -79,8 +66,9 @@ def create_user(
     last_name: str | None = None,
 ) -> tuple[User, str]:
     """Create a user; returns it with its security token (shown once, stored hashed)."""
-    username = _validated_username(username)
-    _validated_password(password)
+    given = {"username": username, "password": password, "profile": profile, "email": email}
+    values = declared.CREATE.validate({**given, "first_name": first_name, "last_name": last_name})
+    username = _validated_username(values["username"])
     if repo.user_by_username(conn, username) is not None:
         raise Conflict(f"username {username!r} is already taken", "username")
     found = repo.profile_by_name(conn, org_id, profile or STANDARD_USER)
@@ -98,7 +86,7 @@ def create_user(
             "org_id": org_id,
             "username": username,
             "email": email,
-            "first_name": first_name.strip(),
+            "first_name": (first_name or "").strip(),
             "last_name": (last_name or username.split("@")[0]).strip(),
             "is_active": True,
             "profile_id": found.id,
@@ -128,34 +116,27 @@ def update_user(
 ) -> tuple[User, str | None]:
     """Apply an administrator's changes; returns the user and, after a password reset, the new
     security token (shown once, stored hashed), else None."""
-    allowed = {"is_active", "profile", "password", "email", "first_name", "last_name", "unlock"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
+    changes = declared.UPDATE.validate(changes)
     values: dict[str, Any] = {}
     if "is_active" in changes:
-        if not isinstance(changes["is_active"], bool):
-            raise ValidationFailed("is_active must be a boolean", "is_active")
         values["is_active"] = changes["is_active"]
     if "profile" in changes:
-        found = repo.profile_by_name(conn, user.org_id, str(changes["profile"]))
+        found = repo.profile_by_name(conn, user.org_id, changes["profile"])
         if found is None:
             raise ValidationFailed(f"no profile named {changes['profile']!r}", "profile")
         values["profile_id"] = found.id
-    if "unlock" in changes and not isinstance(changes["unlock"], bool):
-        raise ValidationFailed("unlock must be a boolean", "unlock")
     security_token = None
     if "password" in changes:
-        values["password_hash"] = ctx.passwords.hash(_validated_password(str(changes["password"])))
+        values["password_hash"] = ctx.passwords.hash(changes["password"])
         security_token = new_security_token()
         values["security_token_hash"] = token_hash(security_token)
     if "email" in changes:
-        if not _EMAIL.match(str(changes["email"])):
+        if not _EMAIL.match(changes["email"]):
             raise ValidationFailed("email is not a valid address", "email")
-        values["email"] = str(changes["email"])
+        values["email"] = changes["email"]
     for name in ("first_name", "last_name"):
         if name in changes:
-            values[name] = str(changes[name]).strip()
+            values[name] = changes[name].strip()
     now = values["modified_ms"] = ctx.now_ms()
     repo.update_user(conn, user.id, values)
     if changes.get("unlock") or "password" in changes:

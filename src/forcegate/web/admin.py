@@ -1,9 +1,12 @@
 """The admin JSON API: connected apps, users and login history, for users whose profile may manage
-them (System Administrator). Described by ``openapi.py``; errors use the data-API array shape."""
+them (System Administrator); errors use the data-API array shape. Bodies are validated by the
+resources' declarations (``forcegate.resources``), and the OpenAPI document served at
+``/admin/api/v1/openapi.json`` is generated from the route table below and those declarations."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,8 +20,22 @@ from forcegate.domain import AccessTokenGrant, Profile
 from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
-from forcegate.org.errors import ValidationFailed
 from forcegate.protocol.requests import unstorable
+from forcegate.resources import connected_app, views
+from forcegate.resources import credentials as declared_credentials
+from forcegate.resources import permissions as declared_permissions
+from forcegate.resources import user as declared_user
+from forcegate.resources.openapi import Answer, Operation, document
+from forcegate.resources.views import (
+    ConnectedApp,
+    ConnectedAppCreated,
+    LoginHistoryEntry,
+    PermissionSet,
+    TokenRevocation,
+    User,
+    UserCreated,
+    UserUpdated,
+)
 from forcegate.storage import repositories as repo
 from forcegate.web.common import (
     CLOSE,
@@ -32,9 +49,8 @@ from forcegate.web.common import (
     run_blocking,
     session_refusal,
 )
-from forcegate.web.openapi import OPENAPI
 
-__all__ = ["ROUTES"]
+__all__ = ["OPENAPI", "OPERATIONS", "ROUTES"]
 
 MAX_JSON_BYTES = 64 * 1024
 Handler = Callable[[Context, Connection, AccessTokenGrant, dict[str, Any], Any], tuple[int, Any]]
@@ -118,22 +134,6 @@ def _run(
     return json_response(result, status=status)
 
 
-def _strings(body: dict[str, Any], name: str) -> list[str]:
-    value = body.get(name)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationFailed(f"{name} must be a list of strings", name)
-    return value
-
-
-def _string(body: dict[str, Any], name: str, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be a string", name)
-    return value
-
-
 # --- connected apps ---
 
 
@@ -146,20 +146,7 @@ def list_apps(
 def create_app(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    # Policies are checked by the service (types and values); here only which fields may be set.
-    options = {k: v for k, v in body.items() if k not in ("name", "callback_urls", "scopes")}
-    unknown = set(options) - set(apps.POLICY_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"unknown or read-only field(s): {', '.join(sorted(unknown))}")
-    app, secret = apps.create_app(
-        ctx,
-        conn,
-        grant.org_id,
-        name=_string(body, "name") or "",
-        callback_urls=_strings(body, "callback_urls"),
-        scopes=_string(body, "scopes") or "",
-        **options,
-    )
+    app, secret = apps.create_app(ctx, conn, grant.org_id, **connected_app.CREATE.validate(body))
     return 201, apps.app_view(app, consumer_secret=secret)
 
 
@@ -195,21 +182,8 @@ def list_users(
 def create_user(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    unknown = set(body) - {"username", "password", "profile", "email", "first_name", "last_name"}
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
-    user, token = users.create_user(
-        ctx,
-        conn,
-        grant.org_id,
-        username=_string(body, "username") or "",
-        password=_string(body, "password") or "",
-        profile=_string(body, "profile", required=False),
-        email=_string(body, "email", required=False),
-        first_name=_string(body, "first_name", required=False) or "",
-        last_name=_string(body, "last_name", required=False),
-    )
-    return 201, users.user_view(conn, user, security_token=token)
+    created, token = users.create_user(ctx, conn, grant.org_id, **declared_user.CREATE.validate(body))
+    return 201, users.user_view(conn, created, security_token=token)
 
 
 def show_user(
@@ -221,8 +195,8 @@ def show_user(
 def update_user(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    user = users.find_user(conn, grant.org_id, params["ref"])
-    updated, security_token = users.update_user(ctx, conn, user, body)
+    found = users.find_user(conn, grant.org_id, params["ref"])
+    updated, security_token = users.update_user(ctx, conn, found, body)
     return 200, users.user_view(conn, updated, security_token=security_token)
 
 
@@ -235,8 +209,9 @@ def login_history(
 # --- profiles and permission sets (data-API permissions) ---
 
 
-def _permission_changes(body: dict[str, Any], *fixed: str) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k not in fixed}
+def _changes(values: dict[str, Any], *fixed: str) -> dict[str, Any]:
+    """The permission changes of a create body: all but the new record's own fields."""
+    return {k: v for k, v in values.items() if k not in fixed}
 
 
 def list_profiles(
@@ -252,8 +227,9 @@ def list_profiles(
 def create_profile(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    profile = permissions.create_profile(ctx, conn, grant.org_id, _string(body, "name") or "")
-    permissions.apply_changes(conn, grant.org_id, profile, _permission_changes(body, "name"))
+    values = declared_permissions.PROFILE_CREATE.validate(body)
+    profile = permissions.create_profile(ctx, conn, grant.org_id, values["name"])
+    permissions.apply_changes(conn, grant.org_id, profile, _changes(values, "name"))
     return 201, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "profile", profile.name)
     )
@@ -290,10 +266,11 @@ def list_permission_sets(
 def create_permission_set(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    name = _string(body, "name") or ""
-    access.create_permission_set(ctx, conn, grant.org_id, name, _string(body, "label", required=False))
+    values = declared_permissions.PERMISSION_SET_CREATE.validate(body)
+    name = values["name"]
+    access.create_permission_set(ctx, conn, grant.org_id, name, values.get("label"))
     created = permissions.find_parent(conn, grant.org_id, "permission_set", name)
-    permissions.apply_changes(conn, grant.org_id, created, _permission_changes(body, "name", "label"))
+    permissions.apply_changes(conn, grant.org_id, created, _changes(values, "name", "label"))
     return 201, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "permission_set", name)
     )
@@ -319,20 +296,18 @@ def update_permission_set(
 def assign_permission_set(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    unknown = set(body) - {"user"}
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
-    user = users.find_user(conn, grant.org_id, _string(body, "user") or "")
-    access.assign_permission_set(ctx, conn, grant.org_id, params["name"], user)
-    return 200, users.user_view(conn, user)
+    values = declared_permissions.ASSIGNMENT.validate(body)
+    found = users.find_user(conn, grant.org_id, values["user"])
+    access.assign_permission_set(ctx, conn, grant.org_id, params["name"], found)
+    return 200, users.user_view(conn, found)
 
 
 def unassign_permission_set(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
     found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
-    user = users.find_user(conn, grant.org_id, params["user"])
-    permissions.unassign(conn, found, user.id)
+    assigned = users.find_user(conn, grant.org_id, params["user"])
+    permissions.unassign(conn, found, assigned.id)
     return 204, None
 
 
@@ -342,7 +317,7 @@ def unassign_permission_set(
 def rotate_secret(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    _no_fields(body)
+    declared_credentials.NO_FIELDS.validate(body)
     app, secret = credentials.rotate_secret(ctx, conn, apps.find_app(conn, grant.org_id, params["ref"]))
     return 200, apps.app_view(app, consumer_secret=secret)
 
@@ -350,7 +325,7 @@ def rotate_secret(
 def revoke_old_secret(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    _no_fields(body)
+    declared_credentials.NO_FIELDS.validate(body)
     app = apps.find_app(conn, grant.org_id, params["ref"])
     return 200, apps.app_view(credentials.revoke_old_secret(ctx, conn, app))
 
@@ -358,95 +333,293 @@ def revoke_old_secret(
 def revoke_app_tokens(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    _no_fields(body, "user")
+    user_ref = declared_credentials.APP_TOKEN_REVOCATION.validate(body).get("user")
     app = apps.find_app(conn, grant.org_id, params["ref"])
-    user_ref = _string(body, "user", required=False)
-    user = users.find_user(conn, grant.org_id, user_ref) if user_ref is not None else None
-    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=user, app=app)
+    found = users.find_user(conn, grant.org_id, user_ref) if user_ref is not None else None
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app)
 
 
 def revoke_user_tokens(
     ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
 ) -> tuple[int, Any]:
-    _no_fields(body, "app")
-    user = users.find_user(conn, grant.org_id, params["ref"])
-    app_ref = _string(body, "app", required=False)
+    app_ref = declared_credentials.USER_TOKEN_REVOCATION.validate(body).get("app")
+    found = users.find_user(conn, grant.org_id, params["ref"])
     app = apps.find_app(conn, grant.org_id, app_ref) if app_ref is not None else None
-    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=user, app=app)
-
-
-def _no_fields(body: dict[str, Any], *allowed: str) -> None:
-    unknown = set(body) - set(allowed)
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app)
 
 
 async def openapi(request: Request) -> Response:
     return json_response(OPENAPI)
 
 
+# --- the route table: each route with its handler, the profile permission it needs, and how its
+# OpenAPI document describes it ---
+
 PREFIX = "/admin/api/v1"
-# (path, method, handler, profile permission, writes?)
+APPS = "connected-apps"
+USERS = "users"
+PROFILES = "profiles"
+SETS = "permission-sets"
+MANAGE_APPS = "manage_connected_apps"
+MANAGE_USERS = "manage_users"
+WRITE = (400, 413)  # every route that reads a body may answer these
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    operation: Operation
+    handler: Handler
+    permission: str
+
+    @property
+    def writes(self) -> bool:
+        return self.operation.method != "GET"
+
+
+def _op(
+    method: str,
+    path: str,
+    operation_id: str,
+    tag: str,
+    summary: str,
+    description: str,
+    answers: dict[int, Answer],
+    **options: Any,
+) -> Operation:
+    return Operation(f"{PREFIX}{path}", method, operation_id, tag, summary, description, answers, **options)
+
+
+ADMIN_ROUTES: list[AdminRoute] = [
+    AdminRoute(
+        _op(
+            "GET", "/connected-apps", "listConnectedApps", APPS, "List connected apps",
+            "All connected apps of the token's org.",
+            {200: Answer("The apps", ConnectedApp, many=True)},
+        ),
+        list_apps, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/connected-apps", "createConnectedApp", APPS, "Register a connected app",
+            "Creates an app with a new consumer key and secret; the secret is returned only here.",
+            {201: Answer("The app, with its consumer secret", ConnectedAppCreated)},
+            body=connected_app.CREATE, errors=(*WRITE, 409),
+        ),
+        create_app, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/connected-apps/{ref}", "getConnectedApp", APPS, "Show a connected app",
+            "One app, without its secret.",
+            {200: Answer("The app", ConnectedApp)}, errors=(404,),
+        ),
+        show_app, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "PATCH", "/connected-apps/{ref}", "updateConnectedApp", APPS, "Update a connected app",
+            "Changes the given fields; the others keep their values.",
+            {200: Answer("The updated app", ConnectedApp)},
+            body=connected_app.UPDATE, errors=(*WRITE, 404, 409),
+        ),
+        update_app, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "DELETE", "/connected-apps/{ref}", "deleteConnectedApp", APPS, "Delete a connected app",
+            "Deletes the app; its tokens stop working.",
+            {204: Answer("Deleted")}, errors=(404,),
+        ),
+        delete_app, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/users", "listUsers", USERS, "List users", "All users of the token's org.",
+            {200: Answer("The users", User, many=True)},
+        ),
+        list_users, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/users", "createUser", USERS, "Create a user",
+            "Creates an active user; the security token is returned only here.",
+            {201: Answer("The user, with its security token", UserCreated)},
+            body=declared_user.CREATE, errors=(*WRITE, 409),
+        ),
+        create_user, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/users/{ref}", "getUser", USERS, "Show a user", "One user.",
+            {200: Answer("The user", User)}, errors=(404,),
+        ),
+        show_user, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "PATCH", "/users/{ref}", "updateUser", USERS, "Update a user",
+            "Changes the given fields, e.g. deactivates the user or resets the password.",
+            {200: Answer("The updated user (after a password reset, with its new security token)",
+                         UserUpdated)},
+            body=declared_user.UPDATE, errors=(*WRITE, 404),
+        ),
+        update_user, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/login-history", "listLoginHistory", "login-history", "Recent logins",
+            "The org's 200 most recent login attempts, successful or not, newest first. "
+            "Needs the manage-users permission.",
+            {200: Answer("The logins", LoginHistoryEntry, many=True)},
+        ),
+        login_history, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/connected-apps/{ref}/rotate-secret", "rotateConsumerSecret", APPS,
+            "Generate a new consumer secret (staged rotation)",
+            "Returns the new secret, shown only here; it works at once. The old secret keeps "
+            "working until `revoke-old-secret`, so clients can move over. Refused (409 "
+            "INVALID_OPERATION) while an old secret is still active. No request body.",
+            {200: Answer("The app, with its new consumer secret", ConnectedAppCreated)},
+            errors=(404, 409), state_refusal=True,
+        ),
+        rotate_secret, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/connected-apps/{ref}/revoke-old-secret", "revokeOldConsumerSecret", APPS,
+            "Revoke the old consumer secret",
+            "Ends a staged rotation: from now on only the new secret authenticates. Refused (409 "
+            "INVALID_OPERATION) when no rotation is staged. No request body.",
+            {200: Answer("The app", ConnectedApp)},
+            errors=(404, 409), state_refusal=True,
+        ),
+        revoke_old_secret, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/connected-apps/{ref}/revoke-tokens", "revokeAppTokens", APPS,
+            "Revoke every token of an app",
+            "Every access and refresh token issued to the app (or, with `user`, to that user "
+            "for it) stops working at once; codes and device approvals not yet exchanged can no "
+            "longer be. The body is optional.",
+            {200: Answer("What was revoked", TokenRevocation)},
+            body=declared_credentials.APP_TOKEN_REVOCATION, body_required=False, errors=(400, 404),
+        ),
+        revoke_app_tokens, MANAGE_APPS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/users/{ref}/revoke-tokens", "revokeUserTokens", USERS,
+            "Revoke every token of a user",
+            "Every access and refresh token of the user (or, with `app`, only that app's) stops "
+            "working at once; codes and device approvals not yet exchanged can no longer be. The "
+            "body is optional.",
+            {200: Answer("What was revoked", TokenRevocation)},
+            body=declared_credentials.USER_TOKEN_REVOCATION, body_required=False, errors=(400, 404),
+        ),
+        revoke_user_tokens, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/profiles", "listProfiles", PROFILES, "List profiles",
+            "Every profile with its system, object and field permissions.",
+            {200: Answer("The profiles", views.Profile, many=True)},
+        ),
+        list_profiles, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/profiles", "createProfile", PROFILES, "Create a profile",
+            "A custom profile granting only what the body grants.",
+            {201: Answer("The profile", views.Profile)},
+            body=declared_permissions.PROFILE_CREATE, errors=(*WRITE, 409),
+        ),
+        create_profile, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/profiles/{name}", "getProfile", PROFILES, "Show a profile", "One profile.",
+            {200: Answer("The profile", views.Profile)}, errors=(404,),
+        ),
+        show_profile, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "PATCH", "/profiles/{name}", "updateProfile", PROFILES, "Change a profile's permissions",
+            "Sets the given system permissions and replaces the named objects' and fields' "
+            "permissions; the others keep theirs. Takes effect on the next call of its users.",
+            {200: Answer("The profile", views.Profile)},
+            body=declared_permissions.CHANGES, errors=(*WRITE, 404),
+        ),
+        update_profile, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/permission-sets", "listPermissionSets", SETS, "List permission sets",
+            "Every permission set with its permissions.",
+            {200: Answer("The permission sets", PermissionSet, many=True)},
+        ),
+        list_permission_sets, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/permission-sets", "createPermissionSet", SETS, "Create a permission set",
+            "Permission sets add to what a user's profile grants.",
+            {201: Answer("The permission set", PermissionSet)},
+            body=declared_permissions.PERMISSION_SET_CREATE, errors=(*WRITE, 409),
+        ),
+        create_permission_set, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/permission-sets/{name}", "getPermissionSet", SETS, "Show a permission set",
+            "One permission set.",
+            {200: Answer("The permission set", PermissionSet)}, errors=(404,),
+        ),
+        show_permission_set, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "PATCH", "/permission-sets/{name}", "updatePermissionSet", SETS,
+            "Change a permission set's permissions", "As for profiles.",
+            {200: Answer("The permission set", PermissionSet)},
+            body=declared_permissions.CHANGES, errors=(*WRITE, 404),
+        ),
+        update_permission_set, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "POST", "/permission-sets/{name}/assignments", "assignPermissionSet", SETS,
+            "Assign a permission set to a user", "Assigning an already assigned set changes nothing.",
+            {200: Answer("The user", User)},
+            body=declared_permissions.ASSIGNMENT, errors=(*WRITE, 404),
+        ),
+        assign_permission_set, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "DELETE", "/permission-sets/{name}/assignments/{user}", "unassignPermissionSet", SETS,
+            "Unassign a permission set", "The user loses what the set granted on their next call.",
+            {204: Answer("Unassigned")}, errors=(404,),
+        ),
+        unassign_permission_set, MANAGE_USERS,
+    ),
+]  # fmt: skip
+
+OPENAPI_ROUTE = _op(
+    "GET", "/openapi.json", "getOpenApi", "meta", "This document",
+    "The OpenAPI description of the admin API. Needs no token.",
+    {200: Answer("The OpenAPI document")}, public=True,
+)  # fmt: skip
+OPERATIONS: list[Operation] = [OPENAPI_ROUTE, *(r.operation for r in ADMIN_ROUTES)]
+OPENAPI: dict[str, Any] = document(OPERATIONS)
+
 ROUTES: list[tuple[str, str, Callable[[Request], Any]]] = [
-    (f"{PREFIX}/openapi.json", "GET", openapi),
-    (f"{PREFIX}/connected-apps", "GET", _endpoint(list_apps, "manage_connected_apps", write=False)),
-    (f"{PREFIX}/connected-apps", "POST", _endpoint(create_app, "manage_connected_apps", write=True)),
-    (f"{PREFIX}/connected-apps/{{ref}}", "GET", _endpoint(show_app, "manage_connected_apps", write=False)),
-    (f"{PREFIX}/connected-apps/{{ref}}", "PATCH", _endpoint(update_app, "manage_connected_apps", write=True)),
-    (
-        f"{PREFIX}/connected-apps/{{ref}}",
-        "DELETE",
-        _endpoint(delete_app, "manage_connected_apps", write=True),
-    ),
-    (f"{PREFIX}/users", "GET", _endpoint(list_users, "manage_users", write=False)),
-    (f"{PREFIX}/users", "POST", _endpoint(create_user, "manage_users", write=True)),
-    (f"{PREFIX}/users/{{ref}}", "GET", _endpoint(show_user, "manage_users", write=False)),
-    (f"{PREFIX}/users/{{ref}}", "PATCH", _endpoint(update_user, "manage_users", write=True)),
-    (f"{PREFIX}/login-history", "GET", _endpoint(login_history, "manage_users", write=False)),
-    (
-        f"{PREFIX}/connected-apps/{{ref}}/rotate-secret",
-        "POST",
-        _endpoint(rotate_secret, "manage_connected_apps", write=True),
-    ),
-    (
-        f"{PREFIX}/connected-apps/{{ref}}/revoke-old-secret",
-        "POST",
-        _endpoint(revoke_old_secret, "manage_connected_apps", write=True),
-    ),
-    (
-        f"{PREFIX}/connected-apps/{{ref}}/revoke-tokens",
-        "POST",
-        _endpoint(revoke_app_tokens, "manage_connected_apps", write=True),
-    ),
-    (
-        f"{PREFIX}/users/{{ref}}/revoke-tokens",
-        "POST",
-        _endpoint(revoke_user_tokens, "manage_users", write=True),
-    ),
-    (f"{PREFIX}/profiles", "GET", _endpoint(list_profiles, "manage_users", write=False)),
-    (f"{PREFIX}/profiles", "POST", _endpoint(create_profile, "manage_users", write=True)),
-    (f"{PREFIX}/profiles/{{name}}", "GET", _endpoint(show_profile, "manage_users", write=False)),
-    (f"{PREFIX}/profiles/{{name}}", "PATCH", _endpoint(update_profile, "manage_users", write=True)),
-    (f"{PREFIX}/permission-sets", "GET", _endpoint(list_permission_sets, "manage_users", write=False)),
-    (f"{PREFIX}/permission-sets", "POST", _endpoint(create_permission_set, "manage_users", write=True)),
-    (
-        f"{PREFIX}/permission-sets/{{name}}",
-        "GET",
-        _endpoint(show_permission_set, "manage_users", write=False),
-    ),
-    (
-        f"{PREFIX}/permission-sets/{{name}}",
-        "PATCH",
-        _endpoint(update_permission_set, "manage_users", write=True),
-    ),
-    (
-        f"{PREFIX}/permission-sets/{{name}}/assignments",
-        "POST",
-        _endpoint(assign_permission_set, "manage_users", write=True),
-    ),
-    (
-        f"{PREFIX}/permission-sets/{{name}}/assignments/{{user}}",
-        "DELETE",
-        _endpoint(unassign_permission_set, "manage_users", write=True),
+    (OPENAPI_ROUTE.path, OPENAPI_ROUTE.method, openapi),
+    *(
+        (r.operation.path, r.operation.method, _endpoint(r.handler, r.permission, write=r.writes))
+        for r in ADMIN_ROUTES
     ),
 ]
