@@ -12,7 +12,7 @@ bounds, ``description`` = the help text, ``examples``), and optionally
   ``writeOnly``.
 
 :class:`Declaration` wraps a model for its users: ``validate`` turns a JSON body (or CLI values) into
-the changes to apply, or raises :class:`~forcegate.org.errors.ValidationFailed` with the admin API's
+the changes to apply, or raises :class:`~forcegate.api_errors.ValidationFailed` with the admin API's
 message; ``fields`` lists the fields in the terms a form or a CLI needs; ``json_schema`` is what the
 OpenAPI document shows.
 """
@@ -30,7 +30,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError, PydanticUndefined
 
-from forcegate.org.errors import ValidationFailed
+from forcegate.api_errors import ValidationFailed
 
 __all__ = ["STORED_INT_MAX", "Declaration", "FieldSpec", "Flag", "Resource", "Says", "Secret", "checked"]
 
