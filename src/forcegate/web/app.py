@@ -40,7 +40,7 @@ from forcegate.web import (
     token,
     token_lifecycle,
 )
-from forcegate.web.common import api_error, is_trusted
+from forcegate.web.common import api_error, is_trusted, routes_by_path
 
 __all__ = ["DEFAULT_MAX_API_VERSION", "create_app"]
 
@@ -182,7 +182,7 @@ def routes() -> list[Route]:
     table += token_lifecycle.ROUTES
     table += discovery.ROUTES
     table += device.ROUTES + soap.ROUTES + logout.ROUTES
-    table += [Route(path, endpoint, methods=[method]) for path, method, endpoint in admin.ROUTES]
+    table += routes_by_path(admin.ROUTES)
     return table
 
 

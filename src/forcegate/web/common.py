@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from forcegate.api_errors import NOT_FOR_API_MESSAGE, SESSION_EXPIRED_MESSAGE, ApiError
 from forcegate.context import Context
@@ -259,3 +260,25 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedJson(f"{exc.msg} at [line:{exc.lineno}, column:{exc.colno}]") from exc
     _refuse_unstorable(document)
     return document
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def routes_by_path(
+    table: Iterable[tuple[str, str, Endpoint]], *, trailing_slash: bool = False
+) -> list[Route]:
+    """One Starlette route per path, dispatching on the method, so that a 405 names every method the
+    path serves (a route per method would name only its own); HEAD is answered as GET."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for path, method, endpoint in table:
+        by_path.setdefault(path, {})[method] = endpoint
+
+    def route(path: str, methods: dict[str, Endpoint]) -> list[Route]:
+        async def dispatch(request: Request) -> Response:
+            return await methods["GET" if request.method == "HEAD" else request.method](request)
+
+        paths = (path, path + "/") if trailing_slash else (path,)
+        return [Route(p, dispatch, methods=list(methods)) for p in paths]
+
+    return [r for path, methods in by_path.items() for r in route(path, methods)]

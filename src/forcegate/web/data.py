@@ -45,6 +45,7 @@ from forcegate.web.common import (
     json_response,
     parse_json,
     read_capped,
+    routes_by_path,
     run_blocking,
     session_refusal,
 )
@@ -317,17 +318,6 @@ def versions(call: Call) -> Response:
     return json_response(call.request.app.state.versions_document)
 
 
-def _routes(path: str, methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> list[Route]:
-    """One route per path (so a 405 names every allowed method), with and without the trailing slash
-    (clients use both)."""
-
-    async def dispatch(request: Request) -> Response:
-        method = "GET" if request.method == "HEAD" else request.method
-        return await methods[method](request)
-
-    return [Route(p, dispatch, methods=list(methods)) for p in (path, path + "/")]
-
-
 _V = "/services/data/{version}"
 _TABLE: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
     ("/services/data", "GET", _endpoint(versions, charge=False, versioned=False)),
@@ -345,7 +335,5 @@ _TABLE: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
     (f"{_V}/sobjects/{{sobject}}/{{record_id}}", "PATCH", _endpoint(update, reads_body=True)),
     (f"{_V}/sobjects/{{sobject}}/{{record_id}}", "DELETE", _endpoint(delete)),
 ]
-_BY_PATH: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
-for _path, _method, _handler in _TABLE:
-    _BY_PATH.setdefault(_path, {})[_method] = _handler
-ROUTES: list[Route] = [route for path, methods in _BY_PATH.items() for route in _routes(path, methods)]
+# Clients use a path both with and without its trailing slash.
+ROUTES: list[Route] = routes_by_path(_TABLE, trailing_slash=True)
