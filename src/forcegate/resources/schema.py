@@ -4,19 +4,22 @@ need the org's schema (names free, the referred object existing) are the data la
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from forcegate.data.metadata import CUSTOM_FIELD_TYPES
 from forcegate.resources.base import Declaration, Flag, Resource
 
 __all__ = ["FIELD_CREATE", "FIELD_TYPES", "OBJECT_CREATE"]
 
-FieldType = Literal[
-    "string", "textarea", "email", "phone", "url", "picklist", "boolean", "int", "double",
-    "currency", "percent", "date", "datetime", "reference",
-]  # fmt: skip
-FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
+# The choices are the data layer's list of custom field types (which also holds each type's default
+# length, precision and scale): written there once, offered here as the CLI's and the document's choices.
+FIELD_TYPES: tuple[str, ...] = tuple(CUSTOM_FIELD_TYPES)
+if TYPE_CHECKING:
+    FieldType = str
+else:
+    FieldType = Literal[FIELD_TYPES]
 
 
 class ObjectCreate(Resource):
