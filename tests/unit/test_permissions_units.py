@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from forcegate.model.access import FieldPermissions, ObjectAccess, ObjectPermissions
+from forcegate.model.access import ObjectPermissions as Granted
 from forcegate.model.objects import ChildRelationship, FieldInfo, ObjectInfo, OrgSchema
 from forcegate.model.visible import (
     child_relationships,
@@ -15,7 +16,6 @@ from forcegate.model.visible import (
     readable_field,
     readable_object,
 )
-from forcegate.org.permissions import ObjectAccess as Granted
 from forcegate.org.permissions import UserAccess
 
 

@@ -153,20 +153,6 @@ def _read_schema(conn: Connection, org_id: str, version: int) -> OrgSchema:
     return OrgSchema(org_id, version, objects)
 
 
-def _build_table(info: ObjectInfo) -> Table:
-    """A SQLAlchemy view of the object's table holding just the columns its fields use."""
-    columns: dict[str, Column[Any]] = {
-        "id": Column("id", String(18), primary_key=True),
-        info.org_column: Column(info.org_column, String(18)),
-    }
-    for f in info.fields:
-        if f.column and f.column not in columns:
-            columns[f.column] = Column(f.column, column_type(f.type, f.length))
-    if info.soft_delete and "is_deleted" not in columns:
-        columns["is_deleted"] = Column("is_deleted", Boolean())
-    return Table(info.table_name, MetaData(), *columns.values())
-
-
 def field_info(conn: Connection, org_id: str, object_name: str, field_name: str) -> FieldInfo | None:
     """A field by object and field name in any case (None when either does not exist)."""
     obj = load_schema(conn, org_id).object(object_name)

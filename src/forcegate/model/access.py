@@ -20,7 +20,7 @@ the object, so "View All" and "Modify All" only matter as implying read (and edi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, astuple, dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
@@ -61,6 +61,24 @@ class ObjectPermissions:
     @property
     def can_delete(self) -> bool:
         return self.can_read and (self.delete or self.modify_all)
+
+    def implied(self) -> ObjectPermissions:
+        """With Setup's dependencies filled in (Modify All ⇒ everything, Delete ⇒ Edit, … ⇒ Read), as a
+        profile or permission set stores them."""
+        modify_all = self.modify_all
+        delete = self.delete or modify_all
+        edit = self.edit or delete
+        view_all = self.view_all or modify_all
+        create = self.create or modify_all
+        read = self.read or edit or create or view_all
+        return ObjectPermissions(read, create, edit, delete, view_all, modify_all)
+
+    def __or__(self, other: ObjectPermissions) -> ObjectPermissions:
+        """What two grants give together (a profile and a permission set)."""
+        return ObjectPermissions(*(a or b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def as_dict(self) -> dict[str, bool]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,19 @@ View All and Modify All matter through what they imply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.data import metadata
-from forcegate.model.access import FieldPermissions, ObjectPermissions
+from forcegate.model.access import (
+    ALL_OBJECT_PERMISSIONS,
+    NO_OBJECT_PERMISSIONS,
+    FieldPermissions,
+    ObjectPermissions,
+)
 from forcegate.model.objects import OrgSchema
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.resources import permissions as declared
@@ -37,7 +42,6 @@ from forcegate.storage import repositories as repo
 __all__ = [
     "MINIMUM_ACCESS",
     "STANDARD_USER_OBJECTS",
-    "ObjectAccess",
     "UserAccess",
     "apply_changes",
     "create_profile",
@@ -52,46 +56,13 @@ STANDARD_USER = "Standard User"
 MINIMUM_ACCESS = "Minimum Access"
 
 
-@dataclass(frozen=True)
-class ObjectAccess:
-    read: bool = False
-    create: bool = False
-    edit: bool = False
-    delete: bool = False
-    view_all: bool = False
-    modify_all: bool = False
-
-    def implied(self) -> ObjectAccess:
-        """With Setup's dependencies filled in (Modify All ⇒ everything, Delete ⇒ Edit, … ⇒ Read)."""
-        modify_all = self.modify_all
-        delete = self.delete or modify_all
-        edit = self.edit or delete
-        view_all = self.view_all or modify_all
-        create = self.create or modify_all
-        read = self.read or edit or create or view_all
-        return ObjectAccess(read, create, edit, delete, view_all, modify_all)
-
-    def __or__(self, other: ObjectAccess) -> ObjectAccess:
-        return ObjectAccess(
-            self.read or other.read,
-            self.create or other.create,
-            self.edit or other.edit,
-            self.delete or other.delete,
-            self.view_all or other.view_all,
-            self.modify_all or other.modify_all,
-        )
-
-    def as_dict(self) -> dict[str, bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-EVERYTHING = ObjectAccess(True, True, True, True, True, True)
-READ_ONLY = ObjectAccess(read=True)
-NOTHING = ObjectAccess()
-READ_CREATE_EDIT = ObjectAccess(read=True, create=True, edit=True)
+EVERYTHING = ALL_OBJECT_PERMISSIONS
+READ_ONLY = ObjectPermissions(read=True)
+NOTHING = NO_OBJECT_PERMISSIONS
+READ_CREATE_EDIT = ObjectPermissions(read=True, create=True, edit=True)
 
 # The standard objects a Standard User works with; User and Organization are read-only platform objects.
-STANDARD_USER_OBJECTS: dict[str, ObjectAccess] = {
+STANDARD_USER_OBJECTS: dict[str, ObjectPermissions] = {
     "Account": READ_CREATE_EDIT,
     "Contact": READ_CREATE_EDIT,
     "Opportunity": READ_CREATE_EDIT,
@@ -115,18 +86,18 @@ class UserAccess:
     api_enabled: bool
     view_all_data: bool
     modify_all_data: bool
-    objects: dict[str, ObjectAccess] = field(default_factory=dict)  # lower-cased object name
+    objects: dict[str, ObjectPermissions] = field(default_factory=dict)  # lower-cased object name
     # (object, field) lower-cased -> (read, edit), the union of the rows that name the field
     field_rows: dict[tuple[str, str], tuple[bool, bool]] = field(default_factory=dict)
 
-    def access_to(self, object_name: str) -> ObjectAccess:
+    def access_to(self, object_name: str) -> ObjectPermissions:
         if self.modify_all_data:
             return EVERYTHING
         granted = self.objects.get(object_name.lower(), NOTHING)
         return granted | READ_ONLY if self.view_all_data else granted
 
     def object_permissions(self, object_name: str) -> ObjectPermissions:
-        return ObjectPermissions(**self.access_to(object_name).as_dict())
+        return self.access_to(object_name)
 
     def field_permissions(self, object_name: str, field_name: str) -> FieldPermissions:
         if self.modify_all_data:
@@ -147,9 +118,9 @@ def load_user_access(conn: Connection, user_id: str) -> UserAccess:
     if any(p.modify_all_data for p in parents):  # grants everything: no object or field row matters
         return UserAccess(user_id, api_enabled, view_all_data=True, modify_all_data=True)
     ids = [p.id for p in parents]
-    objects: dict[str, ObjectAccess] = {}
+    objects: dict[str, ObjectPermissions] = {}
     for row in store.object_rows(conn, ids):
-        granted = ObjectAccess(
+        granted = ObjectPermissions(
             row.can_read, row.can_create, row.can_edit, row.can_delete, row.view_all, row.modify_all
         ).implied()
         key = row.object_name.lower()
@@ -203,7 +174,7 @@ def ensure_standard_profiles(ctx: Context, conn: Connection, org_id: str) -> Non
         )
 
 
-def _columns(access: ObjectAccess) -> dict[str, bool]:
+def _columns(access: ObjectPermissions) -> dict[str, bool]:
     return {store.OBJECT_FLAGS[k]: v for k, v in access.implied().as_dict().items()}
 
 
@@ -292,7 +263,7 @@ def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: 
     objects = changes.get("object_permissions", {})
     schema = metadata.load_schema(conn, org_id)
     object_changes = [
-        (_object_name(schema, name), ObjectAccess(**_flags(flags, declared.OBJECT_FLAGS, name)))
+        (_object_name(schema, name), ObjectPermissions(**_flags(flags, declared.OBJECT_FLAGS, name)))
         for name, flags in objects.items()
     ]
     field_specs = changes.get("field_permissions", {})
