@@ -13,6 +13,9 @@ import pytest
 
 from tests.support.server import BACKENDS, Server, _postgres_database, make_settings, start_server
 
+# Fixtures shared by more than one test folder (flows, attacks, conformance).
+pytest_plugins = ["tests.support.org_settings"]
+
 
 @pytest.fixture(scope="session", params=[b for b in ("sqlite", "postgresql") if b in BACKENDS])
 def backend(

@@ -4,69 +4,13 @@ backend."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.browser import authorize
-from tests.support.server import PASSWORD, Server
-
-PREFIX = "/admin/api/v1"
-CALLBACK = "http://localhost:1717/OauthRedirect"
-ADMIN = "System Administrator"
-
-
-def _access_token(server: Server, username: str, app_scopes: str = "api", scope: str = "api") -> str:
-    """An access token for ``username``, through login, consent and the code exchange."""
-    app, secret = server.create_app(scopes=app_scopes)
-    params = {
-        "response_type": "code",
-        "client_id": app.consumer_key,
-        "redirect_uri": CALLBACK,
-        "scope": scope,
-    }
-    with server.client() as browser:
-        outcome = authorize(browser, params, username, PASSWORD)
-        assert outcome.response.status_code == 302, outcome.response.text
-        response = browser.post(
-            "/services/oauth2/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": outcome.query["code"],
-                "client_id": app.consumer_key,
-                "client_secret": secret,
-                "redirect_uri": CALLBACK,
-            },
-        )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
-@dataclass
-class Api:
-    """Calls the admin API with one bearer token (or none)."""
-
-    server: Server
-    token: str | None
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        with self.server.client() as client:
-            return client.request(method, PREFIX + path, headers=headers, **kwargs)
-
-    def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        response = self.call(method, path, **kwargs)
-        assert response.status_code == status, response.text
-        return response.json()
-
-
-def _api_for(server: Server, profile: str | None = ADMIN) -> Api:
-    user = server.create_user(profile=profile)
-    return Api(server, _access_token(server, user.username))
+from tests.support.admin_api import ADMIN, CALLBACK, Api, access_token, api_for
+from tests.support.server import Server
 
 
 def _error(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
@@ -90,7 +34,7 @@ def _app_body(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def admin(server: Server) -> Api:
-    return _api_for(server)
+    return api_for(server)
 
 
 # --- the API description --------------------------------------------------------------------
@@ -219,7 +163,7 @@ def test_when_username_taken_then_409_duplicate_value(admin: Api) -> None:
 
 def test_when_login_history_read_then_it_has_the_admins_successful_login(server: Server) -> None:
     user = server.create_user(profile=ADMIN)
-    api = Api(server, _access_token(server, user.username))
+    api = Api(server, access_token(server, user.username))
 
     history = api.ok("GET", "/login-history")
 
@@ -231,7 +175,7 @@ def test_when_login_history_read_then_it_has_the_admins_successful_login(server:
 
 @pytest.mark.parametrize("path", ["/connected-apps", "/users", "/login-history"])
 def test_when_standard_user_calls_then_403_insufficient_access(server: Server, path: str) -> None:
-    api = _api_for(server, profile=None)
+    api = api_for(server, profile=None)
 
     _error(api.call("GET", path), 403, "INSUFFICIENT_ACCESS")
 
@@ -245,7 +189,7 @@ def test_when_token_missing_or_unknown_then_401_invalid_session(server: Server, 
 
 def test_when_token_lacks_api_scope_then_401_not_valid_for_rest_api(server: Server) -> None:
     user = server.create_user(profile=ADMIN)
-    api = Api(server, _access_token(server, user.username, app_scopes="refresh_token web", scope="web"))
+    api = Api(server, access_token(server, user.username, app_scopes="refresh_token web", scope="web"))
 
     problem = _error(api.call("GET", "/connected-apps"), 401, "INVALID_SESSION_ID")
 
@@ -254,7 +198,7 @@ def test_when_token_lacks_api_scope_then_401_not_valid_for_rest_api(server: Serv
 
 def test_when_user_made_inactive_then_their_tokens_get_401(server: Server) -> None:
     user = server.create_user(profile=ADMIN)
-    api = Api(server, _access_token(server, user.username))
+    api = Api(server, access_token(server, user.username))
     api.ok("GET", "/connected-apps")
 
     server.update_user(user, is_active=False)

@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,11 +22,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from forcegate.storage.migrate import has_schema
+from tests.support.admin_cli import COMMAND_TIMEOUT, FORCEGATE, Cli
 from tests.support.server import _postgres_database
 
-FORCEGATE = Path(sys.executable).parent / "forcegate"
 REPOSITORY = Path(__file__).resolve().parents[2]
-COMMAND_TIMEOUT = 60
 SERVER_START_TIMEOUT = 30
 LISTENING = re.compile(r"forcegate listening on (http://127\.0\.0\.1:\d+)")
 DEMO_FIELDS = {
@@ -38,89 +35,6 @@ DEMO_FIELDS = {
     "consumer_secret": re.compile(r"consumer secret:\s+(\S+)"),
 }
 PLATFORM_CLI_CALLBACK = "http://localhost:1717/OauthRedirect"
-
-
-@dataclass
-class Cli:
-    """Runs ``forcegate`` with a private home (server key) and a private SQLite database."""
-
-    home: Path
-
-    @property
-    def database_path(self) -> Path:
-        return self.home / "x.db"
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.database_path}"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("FORCEGATE_")}
-        return {
-            **inherited,
-            "FORCEGATE_HOME": str(self.home),
-            "FORCEGATE_ARGON2_MEMORY_KIB": "1024",
-            "FORCEGATE_ARGON2_TIME_COST": "1",
-            **extra,
-        }
-
-    def run(self, *args: str, database: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
-        command = [str(FORCEGATE), *args]
-        if database:
-            command += ["--database", self.database_url]
-        return subprocess.run(
-            command,
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-
-    def json(self, *args: str, **options: Any) -> Any:
-        """The command's JSON output; the command must succeed."""
-        result = self.run(*args, **options)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    def refusal(self, *args: str) -> str:
-        """The command's error message; the command must fail and print nothing on stdout."""
-        result = self.run(*args)
-        assert result.returncode != 0, result.stdout
-        assert result.stdout == ""
-        return result.stderr
-
-    def create_app(self, name: str = "Acme", *extra: str) -> dict[str, Any]:
-        return self.json(
-            "apps",
-            "create",
-            "--name",
-            name,
-            "--callback-url",
-            "https://acme.example.com/oauth/callback",
-            "--callback-url",
-            "http://localhost:1717/OauthRedirect",
-            "--scopes",
-            "api refresh_token openid",
-            *extra,
-        )
-
-
-@pytest.fixture(scope="session")
-def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with a migrated database and its server key, made once: admin commands refuse a
-    missing database, and migrating one costs seconds."""
-    home = tmp_path_factory.mktemp("migrated-home")
-    Cli(home).json("db", "upgrade")
-    return home
-
-
-@pytest.fixture
-def cli(tmp_path: Path, migrated_home: Path) -> Cli:
-    """A private copy of the migrated home."""
-    for file in migrated_home.iterdir():
-        shutil.copy2(file, tmp_path / file.name)
-    return Cli(tmp_path)
 
 
 # --- connected apps -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.admin.test_cli import Cli, cli, migrated_home  # noqa: F401 - the fixtures
+from tests.support.admin_cli import Cli
 
 NONE = {
     "read": False,
@@ -14,7 +14,7 @@ NONE = {
 }
 
 
-def test_when_profile_created_and_updated_then_permissions_shown(cli: Cli) -> None:  # noqa: F811
+def test_when_profile_created_and_updated_then_permissions_shown(cli: Cli) -> None:
     created = cli.json(
         "profiles", "create", "--name", "Support", "--api-enabled", "--object", "Case:read,edit",
         "--field", "Case.Subject:read",
@@ -33,7 +33,7 @@ def test_when_profile_created_and_updated_then_permissions_shown(cli: Cli) -> No
     assert cli.json("profiles", "show", "Minimum Access")["api_enabled"] is False
 
 
-def test_when_permission_set_granted_assigned_and_unassigned_then_user_view_follows(cli: Cli) -> None:  # noqa: F811
+def test_when_permission_set_granted_assigned_and_unassigned_then_user_view_follows(cli: Cli) -> None:
     cli.json("permission-sets", "create", "--name", "Deleters")
     changed = cli.json(
         "permission-sets", "update", "Deleters", "--object", "Account:delete", "--view-all-data"
@@ -51,7 +51,7 @@ def test_when_permission_set_granted_assigned_and_unassigned_then_user_view_foll
     assert cli.json("permission-sets", "show", "Deleters")["name"] == "Deleters"
 
 
-def test_when_permission_spec_invalid_then_command_fails_and_says_why(cli: Cli) -> None:  # noqa: F811
+def test_when_permission_spec_invalid_then_command_fails_and_says_why(cli: Cli) -> None:
     assert (
         "expected NAME:PERMS" in cli.run("profiles", "update", "Standard User", "--object", "Account").stderr
     )
@@ -72,7 +72,7 @@ def test_when_permission_spec_invalid_then_command_fails_and_says_why(cli: Cli) 
     assert "not assigned" in cli.refusal("permission-sets", "unassign", "Spare", "--user", "ann@example.com")
 
 
-def test_when_daily_api_requests_set_then_org_shows_it(cli: Cli) -> None:  # noqa: F811
+def test_when_daily_api_requests_set_then_org_shows_it(cli: Cli) -> None:
     assert cli.json("org", "show")["daily_api_requests"] == 100_000
     assert cli.json("org", "update", "--daily-api-requests", "25")["daily_api_requests"] == 25
     assert "non-negative" in cli.refusal("org", "update", "--daily-api-requests", "-1")

@@ -19,7 +19,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(
                 f"{item.nodeid}: an attack case must cite its source with @pytest.mark.attack"
             )
-
-
-# The shared org-settings fixture (password flows, SOAP login, trusted ranges, restored afterwards).
-from tests.flows.test_username_password import org_settings  # noqa: E402, F401

@@ -8,52 +8,35 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from forcegate.domain import ConnectedApp
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import family_revoked, nothing_issued
 from tests.support.browser import authorize
-from tests.support.server import PASSWORD, Server
-from tests.support.tokens import CALLBACK, assert_invalid_session, assert_refresh_refused
+from tests.support.server import Server
+from tests.support.tokens import (
+    CALLBACK,
+    assert_invalid_session,
+    assert_refresh_refused,
+    authorization_code,
+    exchange_code,
+)
 
 VERIFIER = "correct-horse-battery-staple-" + "v" * 30
 INVALID_CODE = ("invalid_grant", "invalid authorization code")
 
 
-def _code(server: Server, app: ConnectedApp, username: str, **extra: str) -> str:
-    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK, **extra}
-    with server.client() as browser:
-        outcome = authorize(browser, params, username, PASSWORD)
-    assert outcome.response.status_code == 302, outcome.response.text
-    return outcome.query["code"]
-
-
-def _exchange(server: Server, app: ConnectedApp, secret: str, code: str, **extra: str) -> httpx.Response:
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": app.consumer_key,
-        "client_secret": secret,
-        "redirect_uri": CALLBACK,
-        **extra,
-    }
-    with server.client() as client:
-        return client.post("/services/oauth2/token", data=form)
-
-
 @pytest.mark.attack("RFC 6749 §4.1.2 / RFC 6819 §4.4.1.1 (code replay revokes what the code produced)")
 def test_replayed_code_is_refused_and_revokes_the_family(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username, scope="api refresh_token")
-    first = _exchange(server, app, secret, code)
+    code = authorization_code(server, app, server.create_user().username, scope="api refresh_token")
+    first = exchange_code(server, app, secret, code)
     assert first.status_code == 200, first.text
     tokens = first.json()
 
     with nothing_issued(server):
-        replay = _exchange(server, app, secret, code)
+        replay = exchange_code(server, app, secret, code)
 
     assert_oauth_error(replay, *INVALID_CODE)
     assert family_revoked(server, tokens["access_token"])
@@ -65,20 +48,20 @@ def test_replayed_code_is_refused_and_revokes_the_family(server: Server) -> None
 def test_code_of_another_app_is_refused_and_stays_usable_by_its_own(server: Server) -> None:
     victim, victim_secret = server.create_app()
     attacker, attacker_secret = server.create_app()
-    code = _code(server, victim, server.create_user().username)
+    code = authorization_code(server, victim, server.create_user().username)
     with nothing_issued(server):
-        stolen = _exchange(server, attacker, attacker_secret, code)
+        stolen = exchange_code(server, attacker, attacker_secret, code)
     assert_oauth_error(stolen, *INVALID_CODE)
-    assert _exchange(server, victim, victim_secret, code).status_code == 200
+    assert exchange_code(server, victim, victim_secret, code).status_code == 200
 
 
 @pytest.mark.attack("RFC 6749 §4.1.3 (client authenticates with another app's secret)")
 def test_code_with_the_client_id_of_its_app_but_another_apps_secret_is_refused(server: Server) -> None:
     victim, _ = server.create_app()
     _, attacker_secret = server.create_app()
-    code = _code(server, victim, server.create_user().username)
+    code = authorization_code(server, victim, server.create_user().username)
     with nothing_issued(server):
-        answer = _exchange(server, victim, attacker_secret, code)
+        answer = exchange_code(server, victim, attacker_secret, code)
     assert_oauth_error(answer, "invalid_client", "invalid client credentials")
 
 
@@ -93,16 +76,16 @@ def test_code_with_the_client_id_of_its_app_but_another_apps_secret_is_refused(s
 )
 def test_code_with_another_redirect_uri_is_refused(server: Server, redirect_uri: str) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username)
+    code = authorization_code(server, app, server.create_user().username)
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code, redirect_uri=redirect_uri)
+        answer = exchange_code(server, app, secret, code, redirect_uri=redirect_uri)
     assert_oauth_error(answer, "redirect_uri_mismatch", "redirect_uri must match configuration")
 
 
 @pytest.mark.attack("RFC 6749 §4.1.3 (redirect_uri required when it was in the authorization request)")
 def test_code_without_redirect_uri_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username)
+    code = authorization_code(server, app, server.create_user().username)
     form = {"grant_type": "authorization_code", "code": code, "client_id": app.consumer_key}
     with server.client() as client, nothing_issued(server):
         answer = client.post("/services/oauth2/token", data={**form, "client_secret": secret})
@@ -112,10 +95,10 @@ def test_code_without_redirect_uri_is_refused(server: Server) -> None:
 @pytest.mark.attack("RFC 6749 §4.1.2 / RFC 6819 §5.1.5.3 (short-lived codes: Salesforce's 15 minutes)")
 def test_expired_code_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(server, app, server.create_user().username)
+    code = authorization_code(server, app, server.create_user().username)
     server.clock.advance(15 * 60 + 1)
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code)
+        answer = exchange_code(server, app, secret, code)
     assert_oauth_error(answer, "invalid_grant", "expired authorization code")
 
 
@@ -124,18 +107,18 @@ def test_expired_code_is_refused(server: Server) -> None:
 def test_guessed_code_is_refused(server: Server, guess: str) -> None:
     app, secret = server.create_app()
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, guess)
+        answer = exchange_code(server, app, secret, guess)
     assert_oauth_error(answer, *INVALID_CODE)
 
 
 @pytest.mark.attack("RFC 7636 §4.6 / RFC 9700 §4.5.3.1 (injected code with the attacker's verifier)")
 def test_pkce_wrong_verifier_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(
+    code = authorization_code(
         server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER)
     )
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code, code_verifier="attacker-" + VERIFIER)
+        answer = exchange_code(server, app, secret, code, code_verifier="attacker-" + VERIFIER)
     assert_oauth_error(answer, "invalid_request", "invalid code verifier")
 
 
@@ -144,9 +127,9 @@ def test_pkce_challenge_sent_back_as_verifier_is_refused(server: Server) -> None
     """Whoever saw the authorize request knows the challenge; under S256 it is not a verifier."""
     app, secret = server.create_app()
     challenge = create_s256_code_challenge(VERIFIER)
-    code = _code(server, app, server.create_user().username, code_challenge=challenge)
+    code = authorization_code(server, app, server.create_user().username, code_challenge=challenge)
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code, code_verifier=challenge)
+        answer = exchange_code(server, app, secret, code, code_verifier=challenge)
     assert_oauth_error(answer, "invalid_request", "invalid code verifier")
 
 
@@ -174,11 +157,11 @@ def test_pkce_plain_method_is_refused_at_authorize(server: Server) -> None:
 @pytest.mark.attack("RFC 7636 §4.4.1 / RFC 9700 §2.1.1 (verifier stripped from the token request)")
 def test_pkce_verifier_missing_is_refused(server: Server) -> None:
     app, secret = server.create_app()
-    code = _code(
+    code = authorization_code(
         server, app, server.create_user().username, code_challenge=create_s256_code_challenge(VERIFIER)
     )
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code)
+        answer = exchange_code(server, app, secret, code)
     assert_oauth_error(answer, "invalid_grant", "invalid code verifier")
 
 
@@ -186,7 +169,7 @@ def test_pkce_verifier_missing_is_refused(server: Server) -> None:
 def test_two_codes_in_one_exchange_are_refused(server: Server) -> None:
     app, secret = server.create_app()
     username = server.create_user().username
-    codes = [_code(server, app, username) for _ in range(2)]
+    codes = [authorization_code(server, app, username) for _ in range(2)]
     body = urlencode(
         [
             ("grant_type", "authorization_code"),

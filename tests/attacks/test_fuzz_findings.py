@@ -8,9 +8,9 @@ import pytest
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_jwt_bearer import GRANT_TYPE, KeyPair, _key_pair
 from tests.support.data_api import DATA, bearer, token_for
 from tests.support.fuzzing import sign_json
+from tests.support.jwt_bearer import GRANT_TYPE, KeyPair, key_pair
 from tests.support.server import Server
 
 # Malformed input answered with a crash: CWE-20 (improper input validation), and OWASP ASVS 5.0 V16.5
@@ -60,7 +60,7 @@ def test_when_a_soap_envelope_declares_an_unknown_encoding_then_a_client_fault(
 
 @pytest.fixture
 def jwt_app(server: Server) -> tuple[ConnectedApp, User, KeyPair]:
-    keys = _key_pair()
+    keys = key_pair()
     app, _ = server.create_app(permitted_users="admin_approved")
     app = server.update_app(app, certificate_pem=keys.certificate_pem)
     with server.ctx.db.write() as conn:

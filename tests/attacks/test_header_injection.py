@@ -16,8 +16,8 @@ import pytest
 
 from tests.attacks.refusals import assert_error_page, assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_username_password import OrgSettings
 from tests.support.browser import authorize_url, submit
+from tests.support.org_settings import OrgSettings
 from tests.support.server import PASSWORD, Server
 from tests.support.tokens import CALLBACK, client_credentials_app
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_introspection import INACTIVE, INTROSPECT, _answer, _introspect
+from tests.support.introspection import INACTIVE, INTROSPECT, introspect, introspection_answer
 from tests.support.server import Server
 from tests.support.tokens import client_credentials_app, client_credentials_token, web_server_tokens
 
@@ -35,10 +35,10 @@ def test_another_apps_token_is_inactive(
     attacker, attacker_secret = server.create_app()
     extra = {"token_type_hint": hint} if hint else {}
     with nothing_issued(server):
-        body = _answer(server, attacker, attacker_secret, victim[kind], **extra)
+        body = introspection_answer(server, attacker, attacker_secret, victim[kind], **extra)
     assert body == INACTIVE
     # The victim still sees it as live: the refusal was about who asked.
-    assert _answer(server, victim["app"], victim["secret"], victim[kind])["active"] is True
+    assert introspection_answer(server, victim["app"], victim["secret"], victim[kind])["active"] is True
 
 
 @pytest.mark.attack("RFC 7662 §4 (a client-credentials token of another app: inactive)")
@@ -47,7 +47,7 @@ def test_another_apps_client_credentials_token_is_inactive(server: Server) -> No
     token = client_credentials_token(server, app, secret)
     attacker, attacker_secret = server.create_app()
     with nothing_issued(server):
-        assert _answer(server, attacker, attacker_secret, token) == INACTIVE
+        assert introspection_answer(server, attacker, attacker_secret, token) == INACTIVE
 
 
 @pytest.mark.attack("RFC 7662 §2.1 (introspection without client authentication)")
@@ -63,7 +63,7 @@ def test_victim_client_id_with_a_wrong_secret_is_refused(
     server: Server, victim: dict[str, Any], secret: str
 ) -> None:
     with nothing_issued(server):
-        answer = _introspect(server, victim["app"], secret, victim["access_token"])
+        answer = introspect(server, victim["app"], secret, victim["access_token"])
     assert_oauth_error(answer, "invalid_client", "invalid client credentials")
 
 
@@ -83,4 +83,4 @@ def test_victim_client_id_with_the_attackers_secret_in_basic_is_refused(
 def test_guessed_tokens_are_inactive(server: Server, token: str) -> None:
     app, secret = server.create_app()
     with nothing_issued(server):
-        assert _answer(server, app, secret, token) == INACTIVE
+        assert introspection_answer(server, app, secret, token) == INACTIVE

@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.attacks.refusals import assert_oauth_error
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_jwt_bearer import (
+from tests.support.jwt_bearer import (
     KeyPair,
     Setup,
-    _admin_approved_setup,
-    _b64url,
-    _key_pair,
-    _unsigned,
+    admin_approved_setup,
+    b64url,
+    key_pair,
     sign,
+    unsigned,
 )
 from tests.support.server import Server
 
@@ -35,17 +35,17 @@ INVALID_ASSERTION = ("invalid_grant", "invalid assertion")
 
 @pytest.fixture(scope="module")
 def keys() -> KeyPair:
-    return _key_pair()
+    return key_pair()
 
 
 @pytest.fixture(scope="module")
 def attacker() -> KeyPair:
-    return _key_pair()
+    return key_pair()
 
 
 @pytest.fixture
 def setup(server: Server, keys: KeyPair) -> Setup:
-    return _admin_approved_setup(server, keys)
+    return admin_approved_setup(server, keys)
 
 
 def _refused(
@@ -68,13 +68,13 @@ def _certificate_der_b64(pair: KeyPair) -> str:
 @pytest.mark.attack("RFC 8725 §2.1 / §3.1 (alg none: an unsecured JWT must not be accepted)")
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 def test_alg_none_is_refused(setup: Setup, alg: str) -> None:
-    _refused(setup, _unsigned({"alg": alg, "typ": "JWT"}, setup.claims()) + ".")
+    _refused(setup, unsigned({"alg": alg, "typ": "JWT"}, setup.claims()) + ".")
 
 
 @pytest.mark.attack("RFC 8725 §2.1 (alg none with the original RS256 signature left in place)")
 def test_alg_switched_to_none_keeping_the_signature_is_refused(setup: Setup) -> None:
     signature = setup.assertion().split(".")[2]
-    _refused(setup, _unsigned({"alg": "none"}, setup.claims()) + "." + signature)
+    _refused(setup, unsigned({"alg": "none"}, setup.claims()) + "." + signature)
 
 
 @pytest.mark.attack("RFC 8725 §2.1 / §3.1 (key confusion: HS256 keyed with the public key material)")
@@ -86,9 +86,9 @@ def test_hs256_keyed_with_public_material_is_refused(setup: Setup, keys: KeyPair
         "public-key-pem": public_pem,
         "certificate-der": base64.b64decode(_certificate_der_b64(keys)),
     }[material]
-    signing_input = _unsigned({"alg": "HS256", "typ": "JWT"}, setup.claims())
+    signing_input = unsigned({"alg": "HS256", "typ": "JWT"}, setup.claims())
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    _refused(setup, signing_input + "." + _b64url(mac))
+    _refused(setup, signing_input + "." + b64url(mac))
 
 
 @pytest.mark.attack("RFC 7523 §3 item 9 (signature by a key other than the registered certificate's)")
@@ -118,16 +118,16 @@ def test_attacker_jku_and_x5u_headers_are_not_followed(setup: Setup, attacker: K
 def test_payload_swapped_under_a_valid_signature_is_refused(setup: Setup) -> None:
     admin = setup.server.create_user(profile="System Administrator")
     header, _, signature = setup.assertion().split(".")
-    forged = _b64url(json.dumps(setup.claims(sub=admin.username)).encode())
+    forged = b64url(json.dumps(setup.claims(sub=admin.username)).encode())
     _refused(setup, f"{header}.{forged}.{signature}")
 
 
 @pytest.mark.attack("RFC 7515 §4.1.11 (crit names an extension the server does not understand)")
 def test_unknown_critical_header_is_refused(setup: Setup, keys: KeyPair) -> None:
     header = {"alg": "RS256", "crit": ["x-forcegate-unknown"], "x-forcegate-unknown": True}
-    signing_input = _unsigned(header, setup.claims())
+    signing_input = unsigned(header, setup.claims())
     signature = keys.private.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    _refused(setup, signing_input + "." + _b64url(signature))
+    _refused(setup, signing_input + "." + b64url(signature))
 
 
 @pytest.mark.attack("RFC 7523 §3 item 3 / Salesforce JWT Bearer Flow (aud must name this server)")
@@ -146,7 +146,7 @@ def test_wrong_audience_is_refused(setup: Setup, aud: object) -> None:
 
 @pytest.mark.attack("RFC 7523 §3 item 1 (iss names another app: its certificate does not verify our key)")
 def test_issuer_of_another_app_is_refused(setup: Setup, attacker: KeyPair) -> None:
-    other = _admin_approved_setup(setup.server, attacker)
+    other = admin_approved_setup(setup.server, attacker)
     _refused(setup, setup.assertion(iss=other.app.consumer_key))
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from tests.attacks.refusals import assert_error_page, assert_oauth_error, post_form
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_soap_login import _fault, _text
 from tests.support.server import Server
+from tests.support.soap import soap_fault, soap_text
 
 FORM = "application/x-www-form-urlencoded"
 OVERSIZED = b"grant_type=password&padding=" + b"x" * (70 * 1024)
@@ -38,9 +38,9 @@ SOAP = "/services/Soap/u/59.0"
 
 
 def _assert_soap_client_fault(response: httpx.Response, status: int, faultstring: str) -> None:
-    fault = _fault(response, status)
-    assert _text(fault, "faultcode") == "soapenv:Client"
-    assert _text(fault, "faultstring") == faultstring
+    fault = soap_fault(response, status)
+    assert soap_text(fault, "faultcode") == "soapenv:Client"
+    assert soap_text(fault, "faultstring") == faultstring
 
 
 @pytest.mark.attack("OWASP ASVS 5.0 V4.x (request size limits: a body over 64 KiB on an OAuth endpoint)")

@@ -10,10 +10,9 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from tests.attacks.refusals import assert_oauth_error
-from tests.attacks.test_authorization_code import _code, _exchange
 from tests.attacks.unchanged import nothing_issued
 from tests.support.server import Server
-from tests.support.tokens import CALLBACK
+from tests.support.tokens import CALLBACK, authorization_code, exchange_code
 
 HONEST_AS_CALLBACK = "https://app.example.com/oauth/callback"
 ATTACKER_AS_CALLBACK = "https://app.example.com/oauth/callback/attacker-as"
@@ -26,11 +25,11 @@ def test_leaked_code_redeemed_by_an_attacker_client_with_the_same_callback_is_re
     honest, honest_secret = server.create_app()
     # Callback URLs are not unique: the attacker registers the honest client's too.
     attacker, attacker_secret = server.create_app()
-    code = _code(server, honest, server.create_user().username)
+    code = authorization_code(server, honest, server.create_user().username)
     with nothing_issued(server):
-        answer = _exchange(server, attacker, attacker_secret, code, redirect_uri=CALLBACK)
+        answer = exchange_code(server, attacker, attacker_secret, code, redirect_uri=CALLBACK)
     assert_oauth_error(answer, "invalid_grant", "invalid authorization code")
-    assert _exchange(server, honest, honest_secret, code).status_code == 200
+    assert exchange_code(server, honest, honest_secret, code).status_code == 200
 
 
 @pytest.mark.attack("RFC 9700 §4.4.2 (per-AS redirect URIs: a code sent to another AS's callback)")
@@ -38,9 +37,9 @@ def test_code_redeemed_with_the_callback_used_for_another_authorization_server_i
     server: Server,
 ) -> None:
     app, secret = server.create_app(callback_urls=[CALLBACK, HONEST_AS_CALLBACK, ATTACKER_AS_CALLBACK])
-    code = _code(server, app, server.create_user().username)
+    code = authorization_code(server, app, server.create_user().username)
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code, redirect_uri=ATTACKER_AS_CALLBACK)
+        answer = exchange_code(server, app, secret, code, redirect_uri=ATTACKER_AS_CALLBACK)
     assert_oauth_error(answer, "redirect_uri_mismatch", "redirect_uri must match configuration")
 
 
@@ -48,11 +47,11 @@ def test_code_redeemed_with_the_callback_used_for_another_authorization_server_i
 def test_leaked_pkce_code_redeemed_with_the_attackers_verifier_is_refused(server: Server) -> None:
     app, secret = server.create_app()
     challenge = create_s256_code_challenge(HONEST_VERIFIER)
-    code = _code(server, app, server.create_user().username, code_challenge=challenge)
+    code = authorization_code(server, app, server.create_user().username, code_challenge=challenge)
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, code, code_verifier=ATTACKER_VERIFIER)
+        answer = exchange_code(server, app, secret, code, code_verifier=ATTACKER_VERIFIER)
     assert_oauth_error(answer, "invalid_request", "invalid code verifier")
-    assert _exchange(server, app, secret, code, code_verifier=HONEST_VERIFIER).status_code == 200
+    assert exchange_code(server, app, secret, code, code_verifier=HONEST_VERIFIER).status_code == 200
 
 
 @pytest.mark.attack("RFC 9700 §4.5 (code injection: the attacker's own code fed to the honest client)")
@@ -61,9 +60,9 @@ def test_attackers_code_injected_into_the_honest_session_is_refused(server: Serv
     callback; the honest client redeems it with the verifier of the victim's session."""
     app, secret = server.create_app()
     attacker_user = server.create_user()
-    planted = _code(
+    planted = authorization_code(
         server, app, attacker_user.username, code_challenge=create_s256_code_challenge(ATTACKER_VERIFIER)
     )
     with nothing_issued(server):
-        answer = _exchange(server, app, secret, planted, code_verifier=HONEST_VERIFIER)
+        answer = exchange_code(server, app, secret, planted, code_verifier=HONEST_VERIFIER)
     assert_oauth_error(answer, "invalid_request", "invalid code verifier")

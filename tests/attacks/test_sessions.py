@@ -18,8 +18,8 @@ from joserfc.jwk import RSAKey
 from forcegate.domain import User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
-from tests.admin.test_admin_api import _api_for
 from tests.attacks.unchanged import nothing_issued
+from tests.support.admin_api import api_for
 from tests.support.browser import authorize, authorize_url
 from tests.support.server import PASSWORD, Server
 
@@ -219,7 +219,7 @@ def _soap_login(server: Server, username: str, password: str) -> httpx.Response:
 @pytest.mark.attack("Salesforce: Reset Your Security Token (a password reset resets it)")
 @pytest.mark.usefixtures("api_logins")
 def test_old_security_token_after_password_reset_is_refused(server: Server) -> None:
-    admin = _api_for(server)
+    admin = api_for(server)
     created = admin.ok(
         "POST",
         "/users",

@@ -17,7 +17,7 @@ import pytest
 from forcegate.data import metadata
 from forcegate.domain import User
 from tests.attacks.unchanged import nothing_issued
-from tests.client.test_client_cli import Cli
+from tests.support.client_cli import Cli
 from tests.support.data_api import DATA, bearer, token_for
 from tests.support.server import Server
 

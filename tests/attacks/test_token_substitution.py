@@ -14,13 +14,12 @@ import pytest
 
 from forcegate.domain import ConnectedApp
 from tests.attacks.refusals import assert_api_error, assert_oauth_error
-from tests.attacks.test_authorization_code import _code
 from tests.attacks.unchanged import is_revoked, nothing_issued
-from tests.flows.test_jwt_bearer import GRANT_TYPE, _admin_approved_setup, _key_pair
 from tests.support.client_helpers import approve_device
 from tests.support.data_api import DATA, bearer
+from tests.support.jwt_bearer import GRANT_TYPE, admin_approved_setup, key_pair
 from tests.support.server import Server
-from tests.support.tokens import assert_works, refresh, web_server_tokens
+from tests.support.tokens import assert_works, authorization_code, refresh, web_server_tokens
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def test_other_tokens_are_not_access_tokens(
 @pytest.mark.attack("RFC 6749 §4.1.2 / RFC 6750 §3.1 (authorization code presented as a bearer token)")
 def test_authorization_code_is_not_an_access_token(server: Server) -> None:
     app, _ = server.create_app()
-    code = _code(server, app, server.create_user().username)
+    code = authorization_code(server, app, server.create_user().username)
     with server.client() as client, nothing_issued(server):
         answer = client.get("/services/oauth2/userinfo", headers=bearer(code))
     assert_api_error(answer, 401, "INVALID_SESSION_ID")
@@ -76,7 +75,7 @@ def test_refresh_token_is_not_an_authorization_code(server: Server, issued: dict
 
 @pytest.mark.attack("RFC 8725 §2.8 / §3.11 (our own id_token, RS256, replayed as a JWT bearer assertion)")
 def test_id_token_is_not_a_jwt_bearer_assertion(server: Server, issued: dict[str, Any]) -> None:
-    setup = _admin_approved_setup(server, _key_pair())
+    setup = admin_approved_setup(server, key_pair())
     with nothing_issued(server):
         answer = setup.token(issued["id_token"])
     # Its iss is our own URL, which names no client.

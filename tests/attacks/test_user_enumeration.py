@@ -20,10 +20,10 @@ from sqlalchemy import update
 from forcegate.domain import ConnectedApp
 from forcegate.storage import schema
 from tests.attacks.unchanged import nothing_issued
-from tests.flows.test_soap_login import jsforce_login
-from tests.flows.test_username_password import LOOPBACK, OrgSettings
 from tests.support.browser import authorize_url, forms, submit
+from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD, Server, make_settings, start_server
+from tests.support.soap import jsforce_login
 from tests.support.tokens import CALLBACK
 
 Attempt = Callable[[Server, ConnectedApp, str, str, str], tuple[int, str]]

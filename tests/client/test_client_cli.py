@@ -14,20 +14,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from forcegate.cli import main
 from forcegate.client import Connection, EncryptedFileStore
 from forcegate.client.cli import EXIT_CODES
 from forcegate.flows import device as device_flow
 from forcegate.storage import rate_limits
+from tests.support.client_cli import Cli
 from tests.support.client_helpers import (
     approve_device,
     browser,
@@ -38,48 +38,7 @@ from tests.support.client_helpers import (
 )
 from tests.support.server import Server
 
-PASSPHRASE = "cli test passphrase"
 CLIENT_COMMANDS = ("login", "connections", "token", "query", "describe", "limits")
-
-
-@dataclass
-class Cli:
-    home: Path
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "FORCEGATE_CLIENT_HOME": str(self.home),
-            "FORCEGATE_STORE": "file",
-            "FORCEGATE_PASSPHRASE": PASSPHRASE,
-            "FORCEGATE_SCRYPT_N": str(2**14),
-            **extra,
-        }
-
-    def __call__(self, *args: str, **env: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=self.env(**env), catch_exceptions=False)
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("FORCEGATE_")}
-        environment.update(self.env(PYTHONUNBUFFERED="1"))
-        return subprocess.Popen(
-            [sys.executable, "-m", "forcegate.cli", *args],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def store(self) -> EncryptedFileStore:
-        return EncryptedFileStore(self.home / "connections.vault", passphrase=PASSPHRASE)
 
 
 @pytest.fixture

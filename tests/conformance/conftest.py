@@ -7,21 +7,17 @@ keys, secrets) are normalised by ``tests.support.golden``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from forcegate.domain import ConnectedApp, Org, User
+from forcegate.domain import ConnectedApp, User
 from forcegate.org import users
-from forcegate.org.access import org_view, update_org
-from forcegate.storage import repositories as repo
 from tests.support.golden import Normaliser
 from tests.support.server import PASSWORD, Server
 
 GOLDEN_CALLBACK = "http://localhost:1717/OauthRedirect"
-LOOPBACK = ["127.0.0.1/32", "::1/128"]
 
 
 @dataclass
@@ -122,28 +118,3 @@ class GoldenOrg:
 @pytest.fixture(scope="session")
 def golden_org(server: Server) -> GoldenOrg:
     return GoldenOrg(server)
-
-
-OrgSettings = Callable[..., Org]
-
-
-@pytest.fixture
-def org_settings(server: Server) -> Iterator[OrgSettings]:
-    """Change the shared server's org settings for one test; restored afterwards (as the flow
-    tests of the username-password flow and SOAP login do)."""
-    with server.ctx.db.read() as conn:
-        original = repo.org_by_id(conn, server.org_id)
-    assert original is not None
-
-    def change(**settings: Any) -> Org:
-        with server.ctx.db.write() as conn:
-            org = repo.org_by_id(conn, server.org_id)
-            assert org is not None
-            return update_org(conn, org, settings)
-
-    try:
-        yield change
-    finally:
-        saved = org_view(original)
-        keys = ("allow_username_password_flows", "allow_soap_login", "trusted_ip_ranges")
-        change(**{k: saved[k] for k in (*keys, "max_login_attempts", "lockout_minutes")})

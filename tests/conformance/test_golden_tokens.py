@@ -15,10 +15,11 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from forcegate.flows import device
-from tests.conformance.conftest import GOLDEN_CALLBACK, LOOPBACK, GoldenOrg, OrgSettings
+from tests.conformance.conftest import GOLDEN_CALLBACK, GoldenOrg
 from tests.support.browser import authorize
 from tests.support.client_helpers import approve_device, jwt_setup
 from tests.support.golden import assert_golden, exchange
+from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD
 
 TOKEN = "/services/oauth2/token"

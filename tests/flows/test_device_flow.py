@@ -18,13 +18,18 @@ from forcegate.protocol.tokens import response_signature
 from forcegate.storage import rate_limits
 from forcegate.storage import repositories as repo
 from tests.support.browser import forms, submit
+from tests.support.device import (
+    CONNECT,
+    TOKEN,
+    approve_user_code,
+    enter_user_code,
+    log_in_to_connect,
+    poll_rfc,
+    start_rfc,
+)
 from tests.support.server import PASSWORD, Server
 
-TOKEN = "/services/oauth2/token"
-DEVICE_AUTHORIZE = "/services/oauth2/device/authorize"
-CONNECT = "/setup/connect"
 SALESFORCE_GRANT = "device"
-RFC_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 LIFETIME = device.REQUEST_LIFETIME_SECONDS
 USER_CODE = re.compile(r"[BCDFGHJKLMNPQRSTVWXZ]{8}\Z")
 WRONG_CODE = "That code is invalid or has expired."
@@ -71,23 +76,11 @@ def _start(server: Server, client_id: str, *, multipart: bool = False, **extra: 
         return client.post(TOKEN, data=form)
 
 
-def _start_rfc(server: Server, client_id: str, **extra: str) -> httpx.Response:
-    with server.client() as client:
-        return client.post(DEVICE_AUTHORIZE, data={"client_id": client_id, **extra})
-
-
 def _poll(server: Server, client_id: str, code: str, **extra: str) -> httpx.Response:
     """Salesforce's dialect: grant_type=device with the device code as ``code``."""
     with server.client() as client:
         return client.post(
             TOKEN, data={"grant_type": SALESFORCE_GRANT, "client_id": client_id, "code": code, **extra}
-        )
-
-
-def _poll_rfc(server: Server, client_id: str, device_code: str) -> httpx.Response:
-    with server.client() as client:
-        return client.post(
-            TOKEN, data={"grant_type": RFC_GRANT, "client_id": client_id, "device_code": device_code}
         )
 
 
@@ -126,26 +119,6 @@ def _history(s: Setup) -> list[tuple[str, str, str]]:
 # --- the user ------------------------------------------------------------------------------------
 
 
-def _log_in(browser: httpx.Client, user: User, query: str = "") -> httpx.Response:
-    page = browser.get(CONNECT + query)
-    assert page.status_code == 200 and 'name="password"' in page.text, page.text
-    page = submit(browser, page, username=user.username, password=PASSWORD)
-    assert page.status_code == 200 and 'name="step" value="code"' in page.text, page.text
-    return page
-
-
-def _enter(browser: httpx.Client, code_page: httpx.Response, user_code: str) -> httpx.Response:
-    return submit(browser, code_page, user_code=user_code)
-
-
-def _approve(server: Server, user: User, user_code: str, decision: str = "allow") -> httpx.Response:
-    """Log in on /setup/connect, type the code, answer; the last page."""
-    with server.client() as browser:
-        approve_page = _enter(browser, _log_in(browser, user), user_code)
-        assert approve_page.status_code == 200 and 'name="decision"' in approve_page.text, approve_page.text
-        return submit(browser, approve_page, decision=decision)
-
-
 # --- success -----------------------------------------------------------------------------------
 
 
@@ -162,10 +135,10 @@ def test_when_salesforce_cli_runs_the_device_flow_then_tokens_once_and_userinfo(
     _assert_pending(_poll(server, s.app.consumer_key, body["device_code"]))
 
     with server.client() as browser:
-        code_page = _log_in(browser, s.user)
+        code_page = log_in_to_connect(browser, s.user)
         # Typed loosely: lower case, with a space and a dash.
         typed = body["user_code"][:4].lower() + " -" + body["user_code"][4:].lower()
-        approve_page = _enter(browser, code_page, typed)
+        approve_page = enter_user_code(browser, code_page, typed)
         assert approve_page.status_code == 200
         assert s.app.name in approve_page.text
         assert "Manage user data via APIs" in approve_page.text
@@ -203,7 +176,7 @@ def test_when_salesforce_cli_runs_the_device_flow_then_tokens_once_and_userinfo(
 
 def test_when_generic_client_runs_rfc8628_then_tokens_and_userinfo(setup: Setup) -> None:
     s, server = setup, setup.server
-    started = _start_rfc(server, s.app.consumer_key)
+    started = start_rfc(server, s.app.consumer_key)
     assert started.status_code == 200, started.text
     body = started.json()
     assert set(body) == {
@@ -218,17 +191,17 @@ def test_when_generic_client_runs_rfc8628_then_tokens_and_userinfo(setup: Setup)
     assert body["verification_uri"] == server.url + "/setup/connect"
     assert body["verification_uri_complete"] == f"{body['verification_uri']}?user_code={body['user_code']}"
     assert body["expires_in"] == 600 and body["interval"] == 5
-    _assert_pending(_poll_rfc(server, s.app.consumer_key, body["device_code"]))
+    _assert_pending(poll_rfc(server, s.app.consumer_key, body["device_code"]))
 
     with server.client() as browser:
         # The complete URI carries the code through the login to a prefilled code form.
-        code_page = _log_in(browser, s.user, "?user_code=" + body["user_code"])
+        code_page = log_in_to_connect(browser, s.user, "?user_code=" + body["user_code"])
         assert forms(code_page.text)[0]["fields"]["user_code"] == body["user_code"]  # type: ignore[index]
         approve_page = submit(browser, code_page)
         assert approve_page.status_code == 200, approve_page.text
         assert submit(browser, approve_page, decision="allow").status_code == 200
 
-    tokens = _poll_rfc(server, s.app.consumer_key, body["device_code"])
+    tokens = poll_rfc(server, s.app.consumer_key, body["device_code"])
     assert tokens.status_code == 200, tokens.text
     t = tokens.json()
     assert t["scope"] == "api refresh_token openid web id"  # no scope asked: the app's
@@ -240,11 +213,11 @@ def test_when_user_already_logged_in_then_page_asks_only_for_the_code(setup: Set
     s, server = setup, setup.server
     first, second = _started(s), _started(s)
     with server.client() as browser:
-        approve = _enter(browser, _log_in(browser, s.user), str(first["user_code"]))
+        approve = enter_user_code(browser, log_in_to_connect(browser, s.user), str(first["user_code"]))
         submit(browser, approve, decision="allow")
         page = browser.get(CONNECT)  # the session cookie stands for the login
         assert page.status_code == 200 and 'name="password"' not in page.text
-        approve = _enter(browser, page, str(second["user_code"]))
+        approve = enter_user_code(browser, page, str(second["user_code"]))
         assert submit(browser, approve, decision="allow").status_code == 200
     assert _poll(server, s.app.consumer_key, str(second["device_code"])).status_code == 200
 
@@ -253,7 +226,7 @@ def test_when_approved_request_collected_while_polling_fast_then_tokens_anyway(s
     s, server = setup, setup.server
     body = _started(s)
     _assert_pending(_poll(server, s.app.consumer_key, str(body["device_code"])))
-    _approve(server, s.user, str(body["user_code"]))
+    approve_user_code(server, s.user, str(body["user_code"]))
     assert _poll(server, s.app.consumer_key, str(body["device_code"])).status_code == 200
 
 
@@ -265,7 +238,7 @@ def test_when_polled_before_the_user_decides_then_authorization_pending(setup: S
     body = _started(s)
     _assert_pending(_poll(server, s.app.consumer_key, str(body["device_code"])))
     server.clock.advance(5)
-    _assert_pending(_poll_rfc(server, s.app.consumer_key, str(body["device_code"])))
+    _assert_pending(poll_rfc(server, s.app.consumer_key, str(body["device_code"])))
     # Keep-waiting answers are not login attempts: no history rows.
     assert _history(s) == []
 
@@ -276,7 +249,7 @@ def test_when_polled_faster_than_interval_then_slow_down_and_interval_grows(setu
     _assert_pending(_poll(server, s.app.consumer_key, code))
     _assert_error(_poll(server, s.app.consumer_key, code), "slow_down", "polling too quickly")
     server.clock.advance(6)  # enough for the old 5 s interval, not for the new 10 s
-    _assert_error(_poll_rfc(server, s.app.consumer_key, code), "slow_down", "polling too quickly")
+    _assert_error(poll_rfc(server, s.app.consumer_key, code), "slow_down", "polling too quickly")
     server.clock.advance(16)  # the interval is 15 s now
     _assert_pending(_poll(server, s.app.consumer_key, code))
 
@@ -284,7 +257,7 @@ def test_when_polled_faster_than_interval_then_slow_down_and_interval_grows(setu
 def test_when_user_denies_then_access_denied(setup: Setup) -> None:
     s, server = setup, setup.server
     body = _started(s)
-    done = _approve(server, s.user, str(body["user_code"]), decision="deny")
+    done = approve_user_code(server, s.user, str(body["user_code"]), decision="deny")
     assert done.status_code == 200 and "Access denied" in done.text
     _assert_error(
         _poll(server, s.app.consumer_key, str(body["device_code"])),
@@ -302,7 +275,7 @@ def test_when_device_code_expired_then_invalid_grant_or_rfc_expired_token(setup:
         _poll(server, s.app.consumer_key, str(body["device_code"])), "invalid_grant", "expired device code"
     )
     _assert_error(
-        _poll_rfc(server, s.app.consumer_key, str(body["device_code"])),
+        poll_rfc(server, s.app.consumer_key, str(body["device_code"])),
         "expired_token",
         "the device code has expired",
     )
@@ -314,7 +287,7 @@ def test_when_device_code_expired_then_invalid_grant_or_rfc_expired_token(setup:
 def test_when_approved_but_collected_after_expiry_then_expired(setup: Setup) -> None:
     s, server = setup, setup.server
     body = _started(s)
-    _approve(server, s.user, str(body["user_code"]))
+    approve_user_code(server, s.user, str(body["user_code"]))
     server.clock.advance(LIFETIME + 1)
     _assert_error(
         _poll(server, s.app.consumer_key, str(body["device_code"])), "invalid_grant", "expired device code"
@@ -324,7 +297,7 @@ def test_when_approved_but_collected_after_expiry_then_expired(setup: Setup) -> 
 def test_when_device_code_polled_after_its_tokens_then_invalid_grant_and_tokens_revoked(setup: Setup) -> None:
     s, server = setup, setup.server
     body = _started(s)
-    _approve(server, s.user, str(body["user_code"]))
+    approve_user_code(server, s.user, str(body["user_code"]))
     first = _poll(server, s.app.consumer_key, str(body["device_code"]))
     assert first.status_code == 200
     access_token = first.json()["access_token"]
@@ -336,7 +309,7 @@ def test_when_device_code_polled_after_its_tokens_then_invalid_grant_and_tokens_
     # Someone else may hold the code: what it produced is revoked.
     assert _userinfo(server, access_token).status_code == 401
     _assert_error(
-        _poll_rfc(server, s.app.consumer_key, str(body["device_code"])),
+        poll_rfc(server, s.app.consumer_key, str(body["device_code"])),
         "invalid_grant",
         "invalid device code",
     )
@@ -358,7 +331,7 @@ def test_when_device_code_unknown_missing_or_another_apps_then_invalid_grant(set
 def test_when_client_secret_sent_and_wrong_then_invalid_client(setup: Setup) -> None:
     s, server = setup, setup.server
     body = _started(s)
-    _approve(server, s.user, str(body["user_code"]))
+    approve_user_code(server, s.user, str(body["user_code"]))
     _assert_error(
         _poll(server, s.app.consumer_key, str(body["device_code"]), client_secret="wrong"),
         "invalid_client",
@@ -372,7 +345,7 @@ def test_when_user_deactivated_before_collection_then_approval_withdrawn(setup: 
     """Deactivation revokes the user's grants, device approvals not yet collected included."""
     s, server = setup, setup.server
     body = _started(s)
-    _approve(server, s.user, str(body["user_code"]))
+    approve_user_code(server, s.user, str(body["user_code"]))
     server.update_user(s.user, is_active=False)
     _assert_error(
         _poll(server, s.app.consumer_key, str(body["device_code"])),
@@ -386,7 +359,7 @@ def test_when_user_deactivated_before_collection_then_approval_withdrawn(setup: 
 
 def test_when_client_unknown_or_missing_then_invalid_client_id(server: Server) -> None:
     for client_id in ("3MVG9unknown", ""):
-        for response in (_start(server, client_id), _start_rfc(server, client_id)):
+        for response in (_start(server, client_id), start_rfc(server, client_id)):
             _assert_error(response, "invalid_client_id", "client identifier invalid")
     _assert_error(_poll(server, "3MVG9unknown", "code"), "invalid_client_id", "client identifier invalid")
 
@@ -397,9 +370,9 @@ def test_when_app_has_no_device_flow_then_unsupported_grant_type(server: Server)
     app = server.update_app(s.app, device_flow_enabled=False)
     for response in (
         _start(server, app.consumer_key, multipart=True),
-        _start_rfc(server, app.consumer_key),
+        start_rfc(server, app.consumer_key),
         _poll(server, app.consumer_key, code),
-        _poll_rfc(server, app.consumer_key, code),
+        poll_rfc(server, app.consumer_key, code),
     ):
         _assert_error(response, "unsupported_grant_type", "grant type not supported")
     plain, _ = server.create_app()  # Salesforce's default: off
@@ -414,7 +387,7 @@ def test_when_app_disabled_then_app_blocked(server: Server) -> None:
     s = _setup(server)
     app = server.update_app(s.app, is_enabled=False)
     _assert_error(_start(server, app.consumer_key), "app_blocked", "this app is blocked by admin")
-    _assert_error(_start_rfc(server, app.consumer_key), "app_blocked", "this app is blocked by admin")
+    _assert_error(start_rfc(server, app.consumer_key), "app_blocked", "this app is blocked by admin")
 
 
 def test_when_scope_unknown_or_not_the_apps_then_invalid_scope(server: Server) -> None:
@@ -426,7 +399,7 @@ def test_when_scope_unknown_or_not_the_apps_then_invalid_scope(server: Server) -
             "the requested scope is not allowed",
         )
         _assert_error(
-            _start_rfc(server, s.app.consumer_key, scope=scope),
+            start_rfc(server, s.app.consumer_key, scope=scope),
             "invalid_scope",
             "the requested scope is not allowed",
         )
@@ -439,12 +412,12 @@ def test_when_user_code_wrong_then_page_says_so_and_device_keeps_waiting(setup: 
     s, server = setup, setup.server
     body = _started(s)
     with server.client() as browser:
-        code_page = _log_in(browser, s.user)
+        code_page = log_in_to_connect(browser, s.user)
         for wrong in ("BBBB-BBBB", "AEIOU123", "x" * 500):
-            page = _enter(browser, code_page, wrong)
+            page = enter_user_code(browser, code_page, wrong)
             assert page.status_code == 400 and WRONG_CODE in page.text
             assert 'name="decision"' not in page.text
-        empty = _enter(browser, code_page, "  ")
+        empty = enter_user_code(browser, code_page, "  ")
         assert empty.status_code == 400 and "Enter the code" in empty.text
     _assert_pending(_poll(server, s.app.consumer_key, str(body["device_code"])))
 
@@ -454,7 +427,7 @@ def test_when_user_code_expired_then_page_says_invalid(setup: Setup) -> None:
     body = _started(s)
     server.clock.advance(LIFETIME + 1)
     with server.client() as browser:
-        page = _enter(browser, _log_in(browser, s.user), str(body["user_code"]))
+        page = enter_user_code(browser, log_in_to_connect(browser, s.user), str(body["user_code"]))
     assert page.status_code == 400 and WRONG_CODE in page.text
 
 
@@ -462,7 +435,7 @@ def test_when_code_expires_on_the_approval_page_then_too_late(setup: Setup) -> N
     s, server = setup, setup.server
     body = _started(s)
     with server.client() as browser:
-        approve_page = _enter(browser, _log_in(browser, s.user), str(body["user_code"]))
+        approve_page = enter_user_code(browser, log_in_to_connect(browser, s.user), str(body["user_code"]))
         server.clock.advance(LIFETIME + 1)
         done = submit(browser, approve_page, decision="allow")
     assert done.status_code == 400 and "expired" in done.text
@@ -474,26 +447,26 @@ def test_when_wrong_codes_repeated_then_even_a_right_code_is_refused_until_the_w
     s, server = setup, setup.server
     body = _started(s)
     with server.client() as browser:
-        code_page = _log_in(browser, s.user)
+        code_page = log_in_to_connect(browser, s.user)
         for _ in range(device.MAX_WRONG_CODES_PER_SESSION):
-            assert WRONG_CODE in _enter(browser, code_page, "BBBB-BBBB").text
-        limited = _enter(browser, code_page, str(body["user_code"]))
+            assert WRONG_CODE in enter_user_code(browser, code_page, "BBBB-BBBB").text
+        limited = enter_user_code(browser, code_page, str(body["user_code"]))
         assert limited.status_code == 429 and TOO_MANY in limited.text
         assert 'name="decision"' not in limited.text
         _assert_pending(_poll(server, s.app.consumer_key, str(body["device_code"])))
 
         server.clock.advance(device.WRONG_CODE_WINDOW_MS / 1000 + 1)
         fresh = _started(s)  # the first request expired with the window
-        approve_page = _enter(browser, code_page, str(fresh["user_code"]))
+        approve_page = enter_user_code(browser, code_page, str(fresh["user_code"]))
         assert approve_page.status_code == 200 and 'name="decision"' in approve_page.text
 
 
 def test_when_right_codes_entered_then_they_use_up_no_allowance(setup: Setup) -> None:
     s, server = setup, setup.server
     with server.client() as browser:
-        code_page = _log_in(browser, s.user)
+        code_page = log_in_to_connect(browser, s.user)
         for _ in range(device.MAX_WRONG_CODES_PER_SESSION + 2):
-            page = _enter(browser, code_page, str(_started(s)["user_code"]))
+            page = enter_user_code(browser, code_page, str(_started(s)["user_code"]))
             assert page.status_code == 200 and 'name="decision"' in page.text
 
 
@@ -503,11 +476,11 @@ def test_when_wrong_codes_come_from_many_sessions_of_one_ip_then_the_ip_is_limit
     per_session = device.MAX_WRONG_CODES_PER_SESSION
     for _ in range(device.MAX_WRONG_CODES_PER_IP // per_session):
         with server.client() as browser:  # a new browser session each time
-            code_page = _log_in(browser, s.user)
+            code_page = log_in_to_connect(browser, s.user)
             for _ in range(per_session):
-                assert WRONG_CODE in _enter(browser, code_page, "BBBB-BBBB").text
+                assert WRONG_CODE in enter_user_code(browser, code_page, "BBBB-BBBB").text
     with server.client() as browser:
-        limited = _enter(browser, _log_in(browser, s.user), str(body["user_code"]))
+        limited = enter_user_code(browser, log_in_to_connect(browser, s.user), str(body["user_code"]))
     assert limited.status_code == 429 and TOO_MANY in limited.text
 
 
@@ -519,10 +492,10 @@ def test_when_posts_lack_csrf_then_forbidden(setup: Setup) -> None:
             CONNECT, data={"step": "login", "username": s.user.username, "password": PASSWORD}
         )
         assert login.status_code == 403 and "fg_sid" not in login.cookies
-        code_page = _log_in(browser, s.user)
+        code_page = log_in_to_connect(browser, s.user)
         no_csrf = browser.post(CONNECT, data={"step": "code", "user_code": str(body["user_code"])})
         assert no_csrf.status_code == 403 and 'name="decision"' not in no_csrf.text
-        forged = _enter(browser, code_page, str(body["user_code"]))
+        forged = enter_user_code(browser, code_page, str(body["user_code"]))
         fields = dict(forms(forged.text)[0]["fields"])  # type: ignore[arg-type]
         # The approval form's token is bound to its user code: it approves no other code.
         other = _started(s)
@@ -551,7 +524,7 @@ def test_when_admin_approved_app_and_user_not_assigned_then_access_denied(server
     s = _setup(server, permitted_users="admin_approved")
     body = _started(s)
     with server.client() as browser:
-        page = _enter(browser, _log_in(browser, s.user), str(body["user_code"]))
+        page = enter_user_code(browser, log_in_to_connect(browser, s.user), str(body["user_code"]))
     assert page.status_code == 403 and "Access denied" in page.text and 'name="decision"' not in page.text
     _assert_error(
         _poll(server, s.app.consumer_key, str(body["device_code"])),
@@ -567,5 +540,5 @@ def test_when_admin_approved_app_and_user_assigned_then_tokens(server: Server) -
     with server.ctx.db.write() as conn:
         grant_access(conn, s.app, profile="Standard User")
     body = _started(s)
-    assert "Device connected" in _approve(server, s.user, str(body["user_code"])).text
+    assert "Device connected" in approve_user_code(server, s.user, str(body["user_code"])).text
     assert _poll(server, s.app.consumer_key, str(body["device_code"])).status_code == 200

@@ -6,35 +6,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-from typing import Any
-
-import httpx
 
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
+from tests.support.introspection import INACTIVE, INTROSPECT, introspect, introspection_answer
 from tests.support.server import PASSWORD, Server
 from tests.support.tokens import client_credentials_app, client_credentials_token, refresh, web_server_tokens
-
-INTROSPECT = "/services/oauth2/introspect"
-INACTIVE = {"active": False}
-
-
-def _introspect(server: Server, app: ConnectedApp, secret: str, token: str, **extra: str) -> httpx.Response:
-    with server.client() as client:
-        return client.post(
-            INTROSPECT,
-            data={"token": token, "client_id": app.consumer_key, "client_secret": secret, **extra},
-            headers={"Accept": "application/json"},
-        )
-
-
-def _answer(server: Server, app: ConnectedApp, secret: str, token: str, **extra: str) -> dict[str, Any]:
-    response = _introspect(server, app, secret, token, **extra)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.headers["cache-control"] == "no-store"
-    return dict(response.json())
 
 
 def _family(server: Server, **app_options: object) -> tuple[ConnectedApp, str, User, dict[str, str]]:
@@ -46,7 +24,7 @@ def _family(server: Server, **app_options: object) -> tuple[ConnectedApp, str, U
 def test_when_access_token_active_then_salesforce_fields(server: Server) -> None:
     app, secret, user, tokens = _family(server)
 
-    body = _answer(server, app, secret, tokens["access_token"])
+    body = introspection_answer(server, app, secret, tokens["access_token"])
 
     issued = int(tokens["issued_at"]) // 1000
     assert body == {
@@ -69,14 +47,16 @@ def test_when_access_token_active_then_salesforce_fields(server: Server) -> None
 
 def test_when_refresh_token_active_then_token_type_refresh_token_and_exp_from_policy(server: Server) -> None:
     app, secret, user, tokens = _family(server)
-    forever = _answer(server, app, secret, tokens["refresh_token"], token_type_hint="refresh_token")
+    forever = introspection_answer(
+        server, app, secret, tokens["refresh_token"], token_type_hint="refresh_token"
+    )
     assert forever["active"] is True and forever["token_type"] == "refresh_token"
     assert forever["username"] == user.username and "exp" not in forever  # valid until revoked
 
     limited, limited_secret, _user, limited_tokens = _family(
         server, refresh_token_policy="expire_after", refresh_token_validity_seconds=3600
     )
-    body = _answer(server, limited, limited_secret, limited_tokens["refresh_token"])
+    body = introspection_answer(server, limited, limited_secret, limited_tokens["refresh_token"])
     assert body["exp"] == body["iat"] + 3600
 
 
@@ -96,8 +76,8 @@ def test_when_another_apps_token_then_exactly_inactive(server: Server) -> None:
     _app, _secret, _user, tokens = _family(server)
     other, other_secret = server.create_app()
 
-    assert _answer(server, other, other_secret, tokens["access_token"]) == INACTIVE
-    assert _answer(server, other, other_secret, tokens["refresh_token"]) == INACTIVE
+    assert introspection_answer(server, other, other_secret, tokens["access_token"]) == INACTIVE
+    assert introspection_answer(server, other, other_secret, tokens["refresh_token"]) == INACTIVE
 
 
 def test_when_token_not_live_then_exactly_inactive_whatever_the_reason(server: Server) -> None:
@@ -112,16 +92,16 @@ def test_when_token_not_live_then_exactly_inactive_whatever_the_reason(server: S
     unknown = f"{server.org_id[:15]}!{secrets.token_urlsafe(32)}"
 
     answers = [
-        _answer(server, app, secret, unknown),
-        _answer(server, app, secret, revoked),
-        _answer(server, app, secret, rotated),  # retired by rotation
-        _answer(server, app, secret, "x" * 5000),
-        _answer(server, app, secret, ""),
+        introspection_answer(server, app, secret, unknown),
+        introspection_answer(server, app, secret, revoked),
+        introspection_answer(server, app, secret, rotated),  # retired by rotation
+        introspection_answer(server, app, secret, "x" * 5000),
+        introspection_answer(server, app, secret, ""),
     ]
     server.clock.advance(61)
-    answers.append(_answer(server, app, secret, tokens["access_token"]))  # expired
+    answers.append(introspection_answer(server, app, secret, tokens["access_token"]))  # expired
     server.update_user(user, is_active=False)
-    answers.append(_answer(server, app, secret, successor["refresh_token"]))  # user deactivated
+    answers.append(introspection_answer(server, app, secret, successor["refresh_token"]))  # user deactivated
 
     assert answers == [INACTIVE] * len(answers)
 
@@ -130,11 +110,11 @@ def test_when_refresh_token_expired_by_policy_then_inactive(server: Server) -> N
     app, secret, _user, tokens = _family(
         server, refresh_token_policy="expire_if_unused", refresh_token_validity_seconds=600
     )
-    assert _answer(server, app, secret, tokens["refresh_token"])["active"] is True
+    assert introspection_answer(server, app, secret, tokens["refresh_token"])["active"] is True
 
     server.clock.advance(601)
 
-    assert _answer(server, app, secret, tokens["refresh_token"]) == INACTIVE
+    assert introspection_answer(server, app, secret, tokens["refresh_token"]) == INACTIVE
 
 
 def test_when_client_secret_wrong_or_missing_then_refused_before_the_token_is_looked_at(
@@ -142,7 +122,7 @@ def test_when_client_secret_wrong_or_missing_then_refused_before_the_token_is_lo
 ) -> None:
     app, _secret, _user, tokens = _family(server)
 
-    wrong = _introspect(server, app, "wrong", tokens["access_token"])
+    wrong = introspect(server, app, "wrong", tokens["access_token"])
     with server.client() as client:
         missing = client.post(
             INTROSPECT, data={"token": tokens["access_token"], "client_id": app.consumer_key}
@@ -168,7 +148,7 @@ def test_when_app_disabled_then_app_blocked(server: Server) -> None:
     app, secret, _user, tokens = _family(server)
     server.update_app(app, is_enabled=False)
 
-    response = _introspect(server, app, secret, tokens["access_token"])
+    response = introspect(server, app, secret, tokens["access_token"])
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "app_blocked"
@@ -184,7 +164,7 @@ def test_when_client_credentials_token_then_active_for_its_app(server: Server) -
     app, secret, user = client_credentials_app(server)
     token = client_credentials_token(server, app, secret)
 
-    body = _answer(server, app, secret, token)
+    body = introspection_answer(server, app, secret, token)
 
     assert body["active"] is True and body["username"] == user.username and body["scope"] == "api"
 
@@ -216,7 +196,7 @@ def test_when_username_password_flow_token_then_inactive_as_salesforce_says(serv
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]
 
-        assert _answer(server, app, secret, token) == INACTIVE
+        assert introspection_answer(server, app, secret, token) == INACTIVE
         with server.client() as client:
             assert (
                 client.get(
@@ -238,7 +218,7 @@ def test_when_username_password_flow_token_then_inactive_as_salesforce_says(serv
 def test_when_jwt_access_token_then_introspected_like_an_opaque_one(server: Server) -> None:
     app, secret, user, tokens = _family(server, jwt_access_tokens=True)
 
-    body = _answer(server, app, secret, tokens["access_token"])
+    body = introspection_answer(server, app, secret, tokens["access_token"])
 
     assert (
         body["active"] is True and body["token_type"] == "access_token" and body["username"] == user.username
@@ -247,4 +227,4 @@ def test_when_jwt_access_token_then_introspected_like_an_opaque_one(server: Serv
         assert (
             client.post("/services/oauth2/revoke", data={"token": tokens["access_token"]}).status_code == 200
         )
-    assert _answer(server, app, secret, tokens["access_token"]) == INACTIVE
+    assert introspection_answer(server, app, secret, tokens["access_token"]) == INACTIVE

@@ -5,115 +5,28 @@ salesforce-wire.md §5; client-compatibility.md ("JWT bearer assertions ...").
 
 from __future__ import annotations
 
-import base64
-import datetime
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from joserfc import jwt
-from joserfc.jwk import RSAKey
 
 from forcegate.domain import ConnectedApp, User
-from forcegate.org.access import grant_access
 from forcegate.storage import jwt_assertions
 from tests.support.browser import authorize
+from tests.support.jwt_bearer import KeyPair, Setup, admin_approved_setup, b64url, key_pair, sign, unsigned
 from tests.support.server import PASSWORD, Server
 
-GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CALLBACK = "http://localhost:1717/OauthRedirect"
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    private: RSAKey
-    certificate_pem: str
-
-
-def _key_pair(valid_days: int = 30) -> KeyPair:
-    """A fresh RSA key and a self-signed certificate for it, as an admin would upload (expired when
-    ``valid_days`` is negative)."""
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "forcegate jwt test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=max(1, 1 - valid_days)))
-        .not_valid_after(now + datetime.timedelta(days=valid_days))
-        .sign(private_key, hashes.SHA256())
-    )
-    return KeyPair(
-        RSAKey.import_key(private_key),
-        certificate.public_bytes(serialization.Encoding.PEM).decode(),
-    )
 
 
 @pytest.fixture(scope="module")
 def keys() -> KeyPair:
-    return _key_pair()
-
-
-@dataclass
-class Setup:
-    server: Server
-    app: ConnectedApp
-    user: User
-    keys: KeyPair
-    # Sent as User-Agent and recorded in login history: picks this test's rows out of the shared server's.
-    agent: str = field(default_factory=lambda: f"jwt-test-{secrets.token_hex(6)}")
-
-    def claims(self, **overrides: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "iss": self.app.consumer_key,
-            "sub": self.user.username,
-            "aud": self.server.url,
-            "exp": self.server.clock.now_ms() // 1000 + 180,
-        }
-        values.update(overrides)
-        return {k: v for k, v in values.items() if v is not None}
-
-    def assertion(self, **overrides: Any) -> str:
-        return sign(self.claims(**overrides), self.keys.private)
-
-    def token(self, assertion: str | None) -> httpx.Response:
-        data = {"grant_type": GRANT_TYPE}
-        if assertion is not None:
-            data["assertion"] = assertion
-        with self.server.client(headers={"User-Agent": self.agent}) as client:
-            return client.post("/services/oauth2/token", data=data)
-
-    def history(self) -> list[dict[str, object]]:
-        """This test's jwt_bearer login history rows, newest first."""
-        return self.server.login_history_of(flow="jwt_bearer", user_agent=self.agent)
-
-
-def sign(claims: dict[str, Any], key: RSAKey, header: dict[str, Any] | None = None) -> str:
-    header = header or {"alg": "RS256"}
-    return jwt.encode(header, claims, key, algorithms=[header["alg"]])
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    return _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
+    return key_pair()
 
 
 def _approve_by_login(server: Server, app: ConnectedApp, user: User, scope: str | None = None) -> None:
@@ -136,19 +49,9 @@ def _self_authorize_setup(server: Server, keys: KeyPair, *, approved: bool = Tru
     return Setup(server, app, user, keys)
 
 
-def _admin_approved_setup(server: Server, keys: KeyPair, *, assigned: bool = True) -> Setup:
-    app, _ = server.create_app(permitted_users="admin_approved")
-    app = server.update_app(app, certificate_pem=keys.certificate_pem)
-    user = server.create_user()  # profile "Standard User"
-    if assigned:
-        with server.ctx.db.write() as conn:
-            grant_access(conn, app, profile="Standard User")
-    return Setup(server, app, user, keys)
-
-
 @pytest.fixture
 def setup(server: Server, keys: KeyPair) -> Setup:
-    return _admin_approved_setup(server, keys)
+    return admin_approved_setup(server, keys)
 
 
 def _assert_error(response: httpx.Response, error: str, description: str) -> None:
@@ -253,8 +156,8 @@ def test_when_app_certificate_has_expired_then_its_key_still_verifies(server: Se
     """Salesforce does not check the uploaded certificate's validity dates ("when the app cert
     expires, nothing happens ... by design", salesforce.stackexchange.com/questions/313488): the
     certificate only carries the public key; an admin ends it by replacing it."""
-    expired = _key_pair(valid_days=-1)
-    setup = _admin_approved_setup(server, expired)
+    expired = key_pair(valid_days=-1)
+    setup = admin_approved_setup(server, expired)
     response = setup.token(setup.assertion())
     assert response.status_code == 200, response.text
 
@@ -355,7 +258,7 @@ def test_when_audience_is_wrong_then_login_history_names_it_and_the_accepted_one
     server: Server, keys: KeyPair
 ) -> None:
     with _login_urls(server, "https://sso.example.com"):
-        setup = _admin_approved_setup(server, keys)
+        setup = admin_approved_setup(server, keys)
         response = setup.token(setup.assertion(aud="https://acme.my.salesforce.com"))
     _assert_error(response, "invalid_grant", "Audience validation failed")  # the wire stays Salesforce's
     assert "forcegate-hint" not in response.headers
@@ -389,7 +292,7 @@ def _login_urls(server: Server, *urls: str) -> Iterator[None]:
 
 
 def test_when_signed_by_another_key_then_invalid_assertion(setup: Setup) -> None:
-    other = _key_pair()
+    other = key_pair()
     _assert_error(setup.token(sign(setup.claims(), other.private)), "invalid_grant", "invalid assertion")
     [row] = setup.history()
     assert row["user_id"] is None  # nothing in an unverified assertion is believed
@@ -397,7 +300,7 @@ def test_when_signed_by_another_key_then_invalid_assertion(setup: Setup) -> None
 
 def test_when_certificate_is_replaced_then_old_key_no_longer_accepted(setup: Setup) -> None:
     assert setup.token(setup.assertion()).status_code == 200  # the old key's public key is now cached
-    new = _key_pair()
+    new = key_pair()
     setup.server.update_app(setup.app, certificate_pem=new.certificate_pem)
 
     _assert_error(setup.token(setup.assertion()), "invalid_grant", "invalid assertion")
@@ -406,16 +309,16 @@ def test_when_certificate_is_replaced_then_old_key_no_longer_accepted(setup: Set
 
 def test_when_alg_is_none_then_invalid_assertion(setup: Setup) -> None:
     for header in ({"alg": "none"}, {"alg": "none", "typ": "JWT"}, {"alg": "None"}):
-        response = setup.token(_unsigned(header, setup.claims()) + ".")
+        response = setup.token(unsigned(header, setup.claims()) + ".")
         _assert_error(response, "invalid_grant", "invalid assertion")
 
 
 def test_when_hs256_keyed_with_the_certificate_then_invalid_assertion(setup: Setup) -> None:
     """The key-confusion attack: the public certificate used as an HMAC secret."""
-    signing_input = _unsigned({"alg": "HS256", "typ": "JWT"}, setup.claims())
+    signing_input = unsigned({"alg": "HS256", "typ": "JWT"}, setup.claims())
     for secret in (setup.keys.certificate_pem, setup.keys.certificate_pem.strip()):
         mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
-        response = setup.token(signing_input + "." + _b64url(mac))
+        response = setup.token(signing_input + "." + b64url(mac))
         _assert_error(response, "invalid_grant", "invalid assertion")
 
 
@@ -448,7 +351,7 @@ def test_when_jti_is_reused_after_its_assertion_expired_then_accepted(setup: Set
 
 
 def test_when_same_jti_is_used_by_another_app_then_accepted(setup: Setup, keys: KeyPair) -> None:
-    other = _admin_approved_setup(setup.server, keys)
+    other = admin_approved_setup(setup.server, keys)
     assert setup.token(setup.assertion(jti="shared")).status_code == 200
     assert other.token(other.assertion(jti="shared")).status_code == 200
 
@@ -472,7 +375,7 @@ def test_when_self_authorize_user_never_approved_then_not_approved(server: Serve
 
 
 def test_when_admin_approved_user_not_assigned_then_invalid_app_access(server: Server, keys: KeyPair) -> None:
-    s = _admin_approved_setup(server, keys, assigned=False)
+    s = admin_approved_setup(server, keys, assigned=False)
     _assert_error(
         s.token(s.assertion()), "invalid_app_access", "user is not admin approved to access this app"
     )

@@ -28,8 +28,9 @@ from joserfc.jws import JWSRegistry
 from forcegate.context import Context
 from forcegate.keys import ID_TOKEN_LIFETIME_SECONDS
 from forcegate.storage import signing_keys
-from tests.flows.test_device_flow import _approve, _poll_rfc, _start_rfc
+from tests.support.admin_api import api_for
 from tests.support.browser import authorize
+from tests.support.device import approve_user_code, poll_rfc, start_rfc
 from tests.support.server import PASSWORD, Server, make_settings, start_server
 
 CALLBACK = "http://localhost:1717/OauthRedirect"
@@ -354,12 +355,12 @@ def test_when_user_agent_flow_grants_openid_then_id_token_in_the_fragment(
 def test_when_device_flow_grants_openid_then_id_token(server: Server) -> None:
     app, _ = server.create_app(device_flow_enabled=True, scopes="openid api refresh_token")
     user = server.create_user()
-    started = _start_rfc(server, app.consumer_key, scope="openid api")
+    started = start_rfc(server, app.consumer_key, scope="openid api")
     assert started.status_code == 200, started.text
-    page = _approve(server, user, started.json()["user_code"])
+    page = approve_user_code(server, user, started.json()["user_code"])
     assert page.status_code == 200, page.text
 
-    response = _poll_rfc(server, app.consumer_key, started.json()["device_code"])
+    response = poll_rfc(server, app.consumer_key, started.json()["device_code"])
 
     assert response.status_code == 200, response.text
     _assert_id_token(server, response.json(), app, user, nonce=None)
@@ -565,9 +566,7 @@ def test_when_app_does_not_opt_in_then_access_tokens_stay_opaque(server: Server)
 
 
 def test_when_jwt_access_tokens_set_by_admin_api_then_shown_and_applied(server: Server) -> None:
-    from tests.admin.test_admin_api import _api_for
-
-    admin = _api_for(server)
+    admin = api_for(server)
     created = admin.ok(
         "POST",
         "/connected-apps",

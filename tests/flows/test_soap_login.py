@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
@@ -16,42 +16,15 @@ from xml.sax.saxutils import escape
 import httpx
 import pytest
 
-from forcegate.domain import PERMITTED_ADMIN_APPROVED, Org, User
+from forcegate.domain import PERMITTED_ADMIN_APPROVED, User
 from forcegate.flows.soap import LOGIN_TYPE, SOAP_APP_KEY
 from forcegate.org import users
-from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
+from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD, Server
+from tests.support.soap import ENV, NS, PARTNER, jsforce_login, parse_soap, soap_fault, soap_text
 
-ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-PARTNER = "urn:partner.soap.sforce.com"
-FAULT = "urn:fault.partner.soap.sforce.com"
-NS = {"soapenv": ENV, "p": PARTNER, "sf": FAULT}
-LOOPBACK = ["127.0.0.1/32", "::1/128"]
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
-
-OrgSettings = Callable[..., Org]
-
-
-@pytest.fixture
-def org_settings(server: Server) -> Iterator[OrgSettings]:
-    """Change the shared server's org settings for one test; they are restored afterwards."""
-    with server.ctx.db.read() as conn:
-        original = repo.org_by_id(conn, server.org_id)
-    assert original is not None
-
-    def change(**settings: Any) -> Org:
-        with server.ctx.db.write() as conn:
-            org = repo.org_by_id(conn, server.org_id)
-            assert org is not None
-            return update_org(conn, org, settings)
-
-    try:
-        yield change
-    finally:
-        saved = org_view(original)
-        keys = ("allow_username_password_flows", "allow_soap_login", "trusted_ip_ranges")
-        change(**{k: saved[k] for k in (*keys, "max_login_attempts", "lockout_minutes")})
 
 
 @pytest.fixture
@@ -73,15 +46,6 @@ def _user(server: Server) -> tuple[User, str]:
             first_name="Ada",
             last_name="Soap",
         )
-
-
-def jsforce_login(username: str, password: str) -> str:
-    """The envelope jsforce's ``loginBySoap`` sends (default namespace on ``login``)."""
-    return (
-        f'<se:Envelope xmlns:se="{ENV}"><se:Header/><se:Body>'
-        f'<login xmlns="{PARTNER}"><username>{escape(username)}</username>'
-        f"<password>{escape(password)}</password></login></se:Body></se:Envelope>"
-    )
 
 
 def simple_salesforce_login(username: str, password: str) -> str:
@@ -125,37 +89,20 @@ def _post(
         return client.post(f"/services/Soap/u/{version}", content=content, headers=sent)
 
 
-def _parse(response: httpx.Response) -> ET.Element:
-    """Parse the server's answer with the standard library, as clients do (our own output: trusted)."""
-    return ET.fromstring(response.content)  # noqa: S314
-
-
 def _result(response: httpx.Response) -> ET.Element:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/xml")
-    result = _parse(response).find("soapenv:Body/p:loginResponse/p:result", NS)
+    result = parse_soap(response).find("soapenv:Body/p:loginResponse/p:result", NS)
     assert result is not None, response.text
     return result
 
 
-def _text(element: ET.Element, path: str) -> str | None:
-    return element.findtext(path, namespaces=NS)
-
-
-def _fault(response: httpx.Response, status: int = 500) -> ET.Element:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("text/xml")
-    fault = _parse(response).find("soapenv:Body/soapenv:Fault", NS)
-    assert fault is not None, response.text
-    return fault
-
-
 def _assert_api_fault(response: httpx.Response, code: str, message: str) -> None:
-    fault = _fault(response)
-    assert _text(fault, "faultcode") == f"sf:{code}"
-    assert _text(fault, "faultstring") == f"{code}: {message}"
-    assert _text(fault, "detail/*/sf:exceptionCode") == code
-    assert _text(fault, "detail/*/sf:exceptionMessage") == message
+    fault = soap_fault(response)
+    assert soap_text(fault, "faultcode") == f"sf:{code}"
+    assert soap_text(fault, "faultstring") == f"{code}: {message}"
+    assert soap_text(fault, "detail/*/sf:exceptionCode") == code
+    assert soap_text(fault, "detail/*/sf:exceptionMessage") == message
     # simple-salesforce looks these up by their qualified names.
     assert f"<sf:exceptionCode>{code}</sf:exceptionCode>" in response.text
 
@@ -178,16 +125,16 @@ def test_when_login_succeeds_then_result_carries_a_working_session(
     user, _ = _user(server)
     result = _result(_post(server, jsforce_login(user.username, PASSWORD)))
     org15 = server.org_id[:15]
-    server_url = _text(result, "p:serverUrl")
+    server_url = soap_text(result, "p:serverUrl")
     assert server_url == f"{server.url}/services/Soap/u/59.0/{org15}"
     assert urlsplit(server_url).netloc == urlsplit(server.url).netloc  # clients take the host from it
-    assert _text(result, "p:metadataServerUrl") == f"{server.url}/services/Soap/m/59.0/{org15}"
-    assert _text(result, "p:passwordExpired") == "false" and _text(result, "p:sandbox") == "false"
-    assert _text(result, "p:userId") == user.id
+    assert soap_text(result, "p:metadataServerUrl") == f"{server.url}/services/Soap/m/59.0/{org15}"
+    assert soap_text(result, "p:passwordExpired") == "false" and soap_text(result, "p:sandbox") == "false"
+    assert soap_text(result, "p:userId") == user.id
     info = result.find("p:userInfo", NS)
     assert info is not None
     assert {
-        name: _text(info, f"p:{name}")
+        name: soap_text(info, f"p:{name}")
         for name in (
             "organizationId",
             "userEmail",
@@ -204,7 +151,7 @@ def test_when_login_succeeds_then_result_carries_a_working_session(
         "userName": user.username,
         "sessionSecondsValid": "7200",
     }
-    session_id = _text(result, "p:sessionId")
+    session_id = soap_text(result, "p:sessionId")
     assert session_id is not None and session_id.startswith(org15 + "!")
     info_response = _userinfo(server, session_id)
     assert info_response.status_code == 200 and info_response.json()["user_id"] == user.id
@@ -220,7 +167,7 @@ def test_when_simple_salesforce_envelope_and_headers_then_login_succeeds(
     user, _ = _user(server)
     headers = {"content-type": "text/xml", "charset": "UTF-8", "SOAPAction": "login"}
     response = _post(server, simple_salesforce_login(user.username, PASSWORD), headers=headers)
-    assert _text(_result(response), "p:userId") == user.id
+    assert soap_text(_result(response), "p:userId") == user.id
     # The elements clients look up by bare tag name appear exactly once, unprefixed.
     for tag in ("sessionId", "serverUrl", "passwordExpired", "organizationId"):
         assert response.text.count(f"<{tag}>") == 1
@@ -231,7 +178,9 @@ def test_when_soapaction_missing_and_charset_given_then_login_succeeds(
 ) -> None:
     user, _ = _user(server)
     headers = {"Content-Type": "text/xml; charset=UTF-8"}
-    assert _text(_result(_post(server, jsforce_login(user.username, PASSWORD), headers=headers)), "p:userId")
+    assert soap_text(
+        _result(_post(server, jsforce_login(user.username, PASSWORD), headers=headers)), "p:userId"
+    )
 
 
 def test_when_body_is_chunked_then_login_succeeds(server: Server, soap_on: OrgSettings) -> None:
@@ -242,7 +191,7 @@ def test_when_body_is_chunked_then_login_succeeds(server: Server, soap_on: OrgSe
         for start in range(0, len(envelope), 50):
             yield envelope[start : start + 50]
 
-    assert _text(_result(_post(server, chunks())), "p:userId") == user.id
+    assert soap_text(_result(_post(server, chunks())), "p:userId") == user.id
 
 
 def test_when_ip_untrusted_then_password_needs_the_security_token(
@@ -252,7 +201,8 @@ def test_when_ip_untrusted_then_password_needs_the_security_token(
     user, token = _user(server)
     _assert_api_fault(_post(server, jsforce_login(user.username, PASSWORD)), "INVALID_LOGIN", INVALID_LOGIN)
     assert (
-        _text(_result(_post(server, jsforce_login(user.username, PASSWORD + token))), "p:userId") == user.id
+        soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD + token))), "p:userId")
+        == user.id
     )
     assert [r["status"] for r in reversed(_soap_history(server, user))] == [
         "Failed: API security token required",
@@ -268,7 +218,7 @@ def test_when_password_wrong_or_user_unknown_then_invalid_login_fault(
     unknown = _post(server, jsforce_login("nobody-" + user.username, PASSWORD))
     _assert_api_fault(wrong, "INVALID_LOGIN", INVALID_LOGIN)
     assert wrong.content == unknown.content
-    assert _text(_fault(wrong), "faultstring") == (
+    assert soap_text(soap_fault(wrong), "faultstring") == (
         "INVALID_LOGIN: Invalid username, password, security token; or user locked out."
     )
     assert "LoginFault" in wrong.text
@@ -288,7 +238,7 @@ def test_when_the_internal_soap_app_is_disabled_then_api_disabled_fault(
     server: Server, soap_on: OrgSettings
 ) -> None:
     user, _ = _user(server)
-    session_id = _text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
+    session_id = soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
     assert session_id is not None
     with server.ctx.db.read() as conn:
         app = repo.app_by_consumer_key(conn, SOAP_APP_KEY)
@@ -319,7 +269,7 @@ def test_when_an_admin_app_holds_the_internal_name_then_unknown_exception_fault(
     finally:
         with server.ctx.db.write() as conn:
             repo.delete_app(conn, squatter.id)
-    assert _text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:userId") == user.id
+    assert soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:userId") == user.id
 
 
 def test_when_locked_out_then_soap_refuses_the_right_password(server: Server, soap_on: OrgSettings) -> None:
@@ -343,8 +293,8 @@ def test_when_login_repeats_then_one_locked_down_internal_app_holds_the_sessions
     server: Server, soap_on: OrgSettings
 ) -> None:
     user, _ = _user(server)
-    first = _text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
-    second = _text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
+    first = soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
+    second = soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
     assert first != second
     with server.ctx.db.read() as conn:
         app = repo.app_by_consumer_key(conn, SOAP_APP_KEY)
@@ -359,11 +309,11 @@ def test_when_login_repeats_then_one_locked_down_internal_app_holds_the_sessions
 
 def test_when_logout_then_the_session_is_revoked(server: Server, soap_on: OrgSettings) -> None:
     user, _ = _user(server)
-    session_id = _text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
+    session_id = soap_text(_result(_post(server, jsforce_login(user.username, PASSWORD))), "p:sessionId")
     assert session_id is not None and _userinfo(server, session_id).status_code == 200
     response = _post(server, logout_envelope(session_id))
     assert response.status_code == 200, response.text
-    assert _parse(response).find("soapenv:Body/p:logoutResponse", NS) is not None
+    assert parse_soap(response).find("soapenv:Body/p:logoutResponse", NS) is not None
     assert _userinfo(server, session_id).status_code == 401
     again = _post(server, logout_envelope(session_id))
     _assert_api_fault(
@@ -403,9 +353,9 @@ def test_when_version_not_served_then_unsupported_api_version_fault(server: Serv
     ],
 )
 def test_when_envelope_malformed_then_client_fault(server: Server, body: str | bytes) -> None:
-    fault = _fault(_post(server, body))
-    assert _text(fault, "faultcode") in ("soapenv:Client", "soapenv:VersionMismatch")
-    assert _text(fault, "faultstring")
+    fault = soap_fault(_post(server, body))
+    assert soap_text(fault, "faultcode") in ("soapenv:Client", "soapenv:VersionMismatch")
+    assert soap_text(fault, "faultstring")
 
 
 def test_when_envelope_has_an_external_entity_then_refused_unread(
@@ -417,9 +367,9 @@ def test_when_envelope_has_an_external_entity_then_refused_unread(
         "<username>&x;</username><password>x</password></login></se:Body></se:Envelope>"
     )
     response = _post(server, xxe)
-    fault = _fault(response)
-    assert _text(fault, "faultcode") == "soapenv:Client"
-    assert _text(fault, "faultstring") == "DOCTYPE is not allowed in a SOAP message"
+    fault = soap_fault(response)
+    assert soap_text(fault, "faultcode") == "soapenv:Client"
+    assert soap_text(fault, "faultstring") == "DOCTYPE is not allowed in a SOAP message"
     assert "root:" not in response.text
 
 
@@ -431,30 +381,30 @@ def test_when_envelope_is_an_entity_bomb_then_refused_at_once(server: Server) ->
         "<username>&a9;</username></login></se:Body></se:Envelope>"
     )
     started = time.monotonic()
-    fault = _fault(_post(server, bomb))
+    fault = soap_fault(_post(server, bomb))
     assert time.monotonic() - started < 5
-    assert _text(fault, "faultstring") == "DOCTYPE is not allowed in a SOAP message"
+    assert soap_text(fault, "faultstring") == "DOCTYPE is not allowed in a SOAP message"
 
 
 def test_when_operation_unknown_then_client_fault(server: Server) -> None:
     body = f'<se:Envelope xmlns:se="{ENV}"><se:Body><query xmlns="{PARTNER}"/></se:Body></se:Envelope>'
-    fault = _fault(_post(server, body))
-    assert _text(fault, "faultcode") == "soapenv:Client"
-    assert _text(fault, "faultstring") == (
+    fault = soap_fault(_post(server, body))
+    assert soap_text(fault, "faultcode") == "soapenv:Client"
+    assert soap_text(fault, "faultstring") == (
         f"No operation available for request {{{PARTNER}}}query, please check the WSDL for the service."
     )
 
 
 def test_when_content_type_is_not_xml_then_415_fault(server: Server) -> None:
     response = _post(server, jsforce_login("a@example.com", PASSWORD), headers={"Content-Type": "text/plain"})
-    assert _text(_fault(response, 415), "faultcode") == "soapenv:Client"
+    assert soap_text(soap_fault(response, 415), "faultcode") == "soapenv:Client"
 
 
 @pytest.mark.parametrize("chunked", [False, True])
 def test_when_body_too_large_then_413_fault(server: Server, chunked: bool) -> None:
     envelope = jsforce_login("a@example.com", "x" * 20_000).encode()
     body: bytes | Iterator[bytes] = iter([envelope[:8000], envelope[8000:]]) if chunked else envelope
-    assert _text(_fault(_post(server, body), 413), "faultstring") == "Request body too large"
+    assert soap_text(soap_fault(_post(server, body), 413), "faultstring") == "Request body too large"
 
 
 # --- a real client -------------------------------------------------------------------------------

@@ -9,55 +9,19 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
-import pytest
 
-from forcegate.domain import PERMITTED_ADMIN_APPROVED, Org, User
+from forcegate.domain import PERMITTED_ADMIN_APPROVED, User
 from forcegate.flows.username_password import LOGIN_TYPE
 from forcegate.org import users
-from forcegate.org.access import grant_access, org_view, update_org
+from forcegate.org.access import grant_access
 from forcegate.storage import repositories as repo
 from tests.support.browser import authorize
+from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD, Server
 
 AUTH_FAILURE = {"error": "invalid_grant", "error_description": "authentication failure"}
-LOOPBACK = ["127.0.0.1/32", "::1/128"]
-
-OrgSettings = Callable[..., Org]
-
-
-@pytest.fixture
-def org_settings(server: Server) -> Iterator[OrgSettings]:
-    """Change the shared server's org settings for one test; they are restored afterwards."""
-    with server.ctx.db.read() as conn:
-        original = repo.org_by_id(conn, server.org_id)
-    assert original is not None
-
-    def change(**settings: Any) -> Org:
-        with server.ctx.db.write() as conn:
-            org = repo.org_by_id(conn, server.org_id)
-            assert org is not None
-            return update_org(conn, org, settings)
-
-    try:
-        yield change
-    finally:
-        saved = org_view(original)
-        change(
-            **{
-                k: saved[k]
-                for k in (
-                    "allow_username_password_flows",
-                    "allow_soap_login",
-                    "trusted_ip_ranges",
-                    "max_login_attempts",
-                    "lockout_minutes",
-                )
-            }
-        )
 
 
 def _user(server: Server) -> tuple[User, str]:

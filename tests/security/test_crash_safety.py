@@ -37,11 +37,11 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
 from forcegate.storage import schema as t
 from forcegate.storage.db import is_unavailable
-from tests.flows.test_soap_login import jsforce_login
 from tests.support.browser import authorize
 from tests.support.data_api import DATA, bearer
 from tests.support.server import PASSWORD, Server, _free_port
 from tests.support.server_process import Deployment, ServerProcess, database_url
+from tests.support.soap import jsforce_login
 from tests.support.tokens import CALLBACK
 
 TOKEN = "/services/oauth2/token"

@@ -27,8 +27,8 @@ from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id, to15, to18
 from forcegate.org.access import grant_access, update_org
 from forcegate.storage import repositories as repo
 from forcegate.web.soap import MAX_SOAP_BYTES
-from tests.flows.test_jwt_bearer import GRANT_TYPE, KeyPair, _key_pair
 from tests.support.fuzzing import ServerLog, examples, fuzz_server_for, server_log, sign_json
+from tests.support.jwt_bearer import GRANT_TYPE, KeyPair, key_pair
 from tests.support.server import PASSWORD, Server
 
 __all__ = ["server_log"]  # the fixture, imported for the tests below
@@ -51,7 +51,7 @@ class Org:
 
 @pytest.fixture(scope="module")
 def org(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
-    keys = _key_pair()
+    keys = key_pair()
     for server in fuzz_server_for(backend[0], tmp_path_factory.mktemp("fuzz-parsers")):
         user = server.create_user()
         app, secret = server.create_app(

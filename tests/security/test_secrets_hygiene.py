@@ -28,10 +28,10 @@ from sqlalchemy import text
 from forcegate.org import connected_apps, users
 from forcegate.org.access import update_org
 from forcegate.storage import repositories as repo
-from tests.flows.test_jwt_bearer import _key_pair, sign
-from tests.flows.test_soap_login import jsforce_login
 from tests.support.browser import authorize, submit
+from tests.support.jwt_bearer import key_pair, sign
 from tests.support.server_process import Deployment, ServerProcess, database_url
+from tests.support.soap import jsforce_login
 from tests.support.tokens import CALLBACK
 
 TOKEN = "/services/oauth2/token"
@@ -182,7 +182,7 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
         user = response.json()
         username = user["username"]
         security_token = kept.keep("security token", user["security_token"])
-        keys = _key_pair()
+        keys = key_pair()
         response = http.post(
             f"{ADMIN}/connected-apps",
             json={

@@ -1,6 +1,7 @@
 """Getting tokens over real HTTP for the token lifecycle tests (revocation, introspection, secret
-rotation, housekeeping): the Web Server flow for refresh tokens, Client Credentials for plain
-access tokens, and the checks of a protected call."""
+rotation, housekeeping): the Web Server flow for refresh tokens (or its two halves, the authorization
+code and its exchange, for the attacks on them), Client Credentials for plain access tokens, and the
+checks of a protected call."""
 
 from __future__ import annotations
 
@@ -40,6 +41,27 @@ def web_server_tokens(
         )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def authorization_code(server: Server, app: ConnectedApp, username: str, **extra: str) -> str:
+    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK, **extra}
+    with server.client() as browser:
+        outcome = authorize(browser, params, username, PASSWORD)
+    assert outcome.response.status_code == 302, outcome.response.text
+    return outcome.query["code"]
+
+
+def exchange_code(server: Server, app: ConnectedApp, secret: str, code: str, **extra: str) -> httpx.Response:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": app.consumer_key,
+        "client_secret": secret,
+        "redirect_uri": CALLBACK,
+        **extra,
+    }
+    with server.client() as client:
+        return client.post("/services/oauth2/token", data=form)
 
 
 def refresh(server: Server, app: ConnectedApp, secret: str, refresh_token: str) -> httpx.Response:
