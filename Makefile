@@ -51,7 +51,7 @@ test: lint chromium node-deps
 # tests/conformance/golden/README.md, and the command surface tests/admin/golden pins) from what the
 # code answers now; review the diff before committing it.
 golden: $(STAMP)
-	FORCEGATE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/conformance tests/admin/test_cli_surface.py
+	FORCEGATE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/conformance tests/admin/test_cli_surface.py tests/admin/test_resources.py
 
 # Every benchmark in turn, on a fresh SQLite database each (see bench/README.md for options and
 # PostgreSQL); each prints a table and a JSON line. About 10 minutes.
