@@ -101,13 +101,16 @@ APP_BODY: dict[str, Any] = {
 }
 
 
-def render(form: forms.Form, csrf_token: str = "tok-123") -> str:
+CSRF = "tok-123"
+
+
+def render(form: forms.Form) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     page = env.from_string(
         '{% from "setup/_form.html" import setup_form %}'
         '{{ setup_form(form, action="/setup/x", csrf_token=csrf_token) }}'
     )
-    return page.render(form=form, csrf_token=csrf_token)
+    return page.render(form=form, csrf_token=CSRF)
 
 
 class Inputs(HTMLParser):
@@ -234,8 +237,13 @@ def test_unchecked_checkboxes_are_false_and_blank_optionals_are_left_to_the_defa
     assert submission.values is not None
     body = submission.body
     assert body["is_enabled"] is False and body["require_secret_for_web_server"] is False
-    for blank in ("access_token_lifetime_seconds", "client_credentials_user", "certificate_pem",
-                  "refresh_token_validity_seconds", "permitted_users"):
+    for blank in (
+        "access_token_lifetime_seconds",
+        "client_credentials_user",
+        "certificate_pem",
+        "refresh_token_validity_seconds",
+        "permitted_users",
+    ):
         assert blank not in body
     assert submission.values == connected_app.CREATE.validate(body)
     assert body["scopes"] == "api"
@@ -271,26 +279,43 @@ def test_callback_url_lines_become_a_list() -> None:
 @pytest.mark.parametrize(
     ("pairs", "field", "message"),
     [
-        ([("access_token_lifetime_seconds", "59")], "access_token_lifetime_seconds",
-         "access_token_lifetime_seconds must be between 60 and 86400"),
-        ([("access_token_lifetime_seconds", "86401")], "access_token_lifetime_seconds",
-         "access_token_lifetime_seconds must be between 60 and 86400"),
-        ([("access_token_lifetime_seconds", "ten")], "access_token_lifetime_seconds",
-         "access_token_lifetime_seconds must be a int"),
-        ([("refresh_token_validity_seconds", "5")], "refresh_token_validity_seconds",
-         "refresh_token_validity_seconds must be at least 60"),
-        ([("refresh_token_validity_seconds", "2147483648")], "refresh_token_validity_seconds",
-         "refresh_token_validity_seconds must be at most 2147483647"),
+        (
+            [("access_token_lifetime_seconds", "59")],
+            "access_token_lifetime_seconds",
+            "access_token_lifetime_seconds must be between 60 and 86400",
+        ),
+        (
+            [("access_token_lifetime_seconds", "86401")],
+            "access_token_lifetime_seconds",
+            "access_token_lifetime_seconds must be between 60 and 86400",
+        ),
+        (
+            [("access_token_lifetime_seconds", "ten")],
+            "access_token_lifetime_seconds",
+            "access_token_lifetime_seconds must be a int",
+        ),
+        (
+            [("refresh_token_validity_seconds", "5")],
+            "refresh_token_validity_seconds",
+            "refresh_token_validity_seconds must be at least 60",
+        ),
+        (
+            [("refresh_token_validity_seconds", "2147483648")],
+            "refresh_token_validity_seconds",
+            "refresh_token_validity_seconds must be at most 2147483647",
+        ),
         ([("callback_urls", "\r\n  \r\n")], "callback_urls", "at least one callback URL is required"),
         ([("name", "   ")], "name", "name must be 1 to 255 characters"),
-        ([("permitted_users", "everyone")], "permitted_users",
-         "permitted_users must be one of all_self_authorize, admin_approved"),
+        (
+            [("permitted_users", "everyone")],
+            "permitted_users",
+            "permitted_users must be one of all_self_authorize, admin_approved",
+        ),
     ],
 )
 def test_mistakes_read_as_the_admin_api_words_them_on_their_field(
     pairs: list[tuple[str, str]], field: str, message: str
 ) -> None:
-    sent = {k: v for k, v in complete_app().multi_items()}
     base = [(k, v) for k, v in complete_app().multi_items() if k not in dict(pairs)]
     submission = forms.submit(connected_app.CREATE, FormData(base + pairs), options=APP_OPTIONS)
     assert not submission.ok and submission.error is not None
@@ -298,7 +323,6 @@ def test_mistakes_read_as_the_admin_api_words_them_on_their_field(
     with pytest.raises(ValidationFailed) as api:
         connected_app.CREATE.validate(submission.body)
     assert (api.value.message, api.value.field) == (message, field)
-    assert sent  # the complete form itself is valid (see the round trip)
 
     shown = forms.form(connected_app.CREATE, submission.body, options=APP_OPTIONS, error=submission.error)
     assert shown.control(field).error == message
@@ -332,8 +356,12 @@ def test_an_error_that_names_no_field_of_the_form_shows_above_it() -> None:
 
 @pytest.mark.parametrize(
     ("declaration", "options"),
-    [(connected_app.CREATE, APP_OPTIONS), (connected_app.UPDATE, APP_OPTIONS), (user.CREATE, {}),
-     (user.UPDATE, {})],
+    [
+        (connected_app.CREATE, APP_OPTIONS),
+        (connected_app.UPDATE, APP_OPTIONS),
+        (user.CREATE, {}),
+        (user.UPDATE, {}),
+    ],
     ids=["app-create", "app-update", "user-create", "user-update"],
 )
 def test_rendered_controls_are_labelled_and_need_no_script_or_style(
@@ -349,7 +377,7 @@ def test_rendered_controls_are_labelled_and_need_no_script_or_style(
     assert len(page.ids) == len(re.findall(r'\sid="', html)), "duplicate ids"
     assert "<script" not in html.lower()
     assert " style=" not in html.lower()
-    assert '<input type="hidden" name="csrf_token" value="tok-123">' in html
+    assert f'<input type="hidden" name="csrf_token" value="{CSRF}">' in html
 
 
 def test_checkbox_groups_are_fieldsets_with_a_legend() -> None:
@@ -374,7 +402,9 @@ class Gadget(Resource):
     """A made-up resource, grown by a field."""
 
     label: Annotated[str, Field(min_length=1, description="what it is called")]
-    homepage: Annotated[str | None, Field(description="where it lives", json_schema_extra={"format": "uri"})] = None
+    homepage: Annotated[
+        str | None, Field(description="where it lives", json_schema_extra={"format": "uri"})
+    ] = None
 
 
 class GrownGadget(Gadget):
@@ -388,11 +418,18 @@ def test_a_field_added_to_a_declaration_appears_in_the_form_with_nothing_else_to
     grown = Declaration(GrownGadget)
     form = forms.form(grown)
     assert [(c.name, c.kind) for c in form.controls] == [
-        ("label", "text"), ("homepage", "url"), ("retries", "number"), ("tags", "textarea"),
+        ("label", "text"),
+        ("homepage", "url"),
+        ("retries", "number"),
+        ("tags", "textarea"),
     ]
     retries = form.control("retries")
     assert (retries.label, retries.help, retries.minimum, retries.maximum, retries.value) == (
-        "Retries", "how often it tries again", 0, 5, "3",
+        "Retries",
+        "how often it tries again",
+        0,
+        5,
+        "3",
     )
     html = render(form)
     assert 'name="retries"' in html and 'max="5"' in html and '<label for="field-tags">' in html
