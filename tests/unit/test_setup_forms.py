@@ -153,7 +153,7 @@ def test_every_declared_field_has_a_control_of_its_kind(
     assert [c.name for c in form.controls] == [f.name for f in declaration.fields()]
     assert {c.name: c.kind for c in form.controls} == kinds
     for control, spec in zip(form.controls, declaration.fields(), strict=True):
-        assert control.help == spec.help
+        assert control.help.startswith(spec.help)
         assert control.required == spec.required
         assert control.label and "_" not in control.label
 
@@ -172,6 +172,10 @@ def test_controls_carry_the_declared_bounds_defaults_and_choices() -> None:
     assert dict((o.value, o.help) for o in scopes.options)["refresh_token"] == "Perform requests at any time"
     assert form.control("name").max_length == 255
     assert form.control("callback_urls").label == "Callback URL"
+    assert form.control("callback_urls").help == "allowed redirect URIs (one per line)"
+    assert policy.options[0].label == "Refresh token is valid until revoked"
+    helped = forms.form(connected_app.CREATE, options=APP_OPTIONS, helps={"scopes": "Pick the scopes."})
+    assert helped.control("scopes").help == "Pick the scopes."
     assert form.control("scopes").label == "Selected OAuth Scopes"
     assert forms.label("first_name") == "First name"
     assert forms.label("is_api_enabled") == "API enabled"

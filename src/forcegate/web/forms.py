@@ -43,6 +43,7 @@ from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
 from forcegate.resources.base import Declaration, FieldSpec
 
 __all__ = [
+    "CHOICE_LABELS",
     "LABELS",
     "SCOPE_OPTIONS",
     "Control",
@@ -171,6 +172,14 @@ LABELS: Mapping[str, str] = {
     "jwt_access_tokens": "Issue JSON Web Token (JWT)-based Access Tokens",
     "trusted_ip_ranges": "Trusted IP Ranges (one per line)",
 }
+# Setup's words for a declared choice (Permitted Users, Refresh Token Policy); others are humanised.
+CHOICE_LABELS: Mapping[str, str] = {
+    "all_self_authorize": "All users may self-authorize",
+    "admin_approved": "Admin approved users are pre-authorized",
+    "until_revoked": "Refresh token is valid until revoked",
+    "expire_after": "Expire refresh token after N seconds",
+    "expire_if_unused": "Expire refresh token if not used for N seconds",
+}
 # Words a humanised field name spells as Setup does.
 _WORDS = {
     "api": "API",
@@ -263,13 +272,16 @@ def _control(
     value: Any,
     options: Sequence[Option] | None,
     labels: Mapping[str, str],
+    help: str,
     error: str | None,
 ) -> Control:
+    if kind == "textarea" and spec.type is list:
+        help = f"{help} (one per line)" if help else "One per line."
     control = Control(
         name=spec.name,
         label=label(spec.name, labels),
         kind=kind,
-        help=spec.help,
+        help=help,
         required=spec.required,
         minimum=spec.minimum,
         maximum=spec.maximum,
@@ -284,7 +296,9 @@ def _control(
     if kind == "checkboxes":
         return replace(control, options=tuple(options or ()), selected=_selected(value))
     if kind == "select":
-        choices = tuple(Option(c, c.replace("_", " ").capitalize()) for c in spec.choices)
+        choices = tuple(
+            Option(c, CHOICE_LABELS.get(c) or c.replace("_", " ").capitalize()) for c in spec.choices
+        )
         blank = not spec.required and (spec.nullable or spec.default is None)
         return replace(control, options=choices, blank=blank, value=_shown(value))
     if kind == "email":
@@ -299,12 +313,14 @@ def form(
     names: Iterable[str] | None = None,
     options: Mapping[str, Sequence[Option]] | None = None,
     labels: Mapping[str, str] = LABELS,
+    helps: Mapping[str, str] | None = None,
     error: AdminError | None = None,
 ) -> Form:
     """The form of ``declaration``: a control per field (or per one of ``names``, in that order),
-    showing ``values`` (a record's current values, or a body posted back) or else the declared
-    defaults. A secret is never shown. ``error`` (the admin API's, or a service's) is shown on its
-    field, or above the form when it names none of them."""
+        showing ``values`` (a record's current values, or a body posted back) or else the declared
+        defaults. A secret is never shown. ``error`` (the admin API's, or a service's) is shown on its
+        field, or above the form when it names none of them. ``labels``, ``helps``: a page's own words
+    for a field (a pick list's help, say), over Setup's label and the declared description."""
     specs = declaration.fields()
     if names is not None:
         specs = [declaration.field(n) for n in names]
@@ -317,7 +333,8 @@ def form(
             continue
         value = values[spec.name] if values is not None and spec.name in values else spec.default
         mine = error.message if error is not None and error.field == spec.name else None
-        controls.append(_control(spec, kind, value, options.get(spec.name), labels, mine))
+        help = (helps or {}).get(spec.name, spec.help)
+        controls.append(_control(spec, kind, value, options.get(spec.name), labels, help, mine))
     shown = {c.name for c in controls}
     general = error.message if error is not None and error.field not in shown else None
     return Form(declaration.name, tuple(controls), general)
