@@ -132,6 +132,53 @@ class Inputs(HTMLParser):
             self.controls.append({"tag": tag, **found})
 
 
+class Browser(HTMLParser):
+    """What a browser posts for a rendered form as it stands (no JavaScript, nothing changed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._open: tuple[str, str] | None = None  # (tag, name) of a textarea or select being read
+        self._text: list[str] = []
+        self._first: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "input":
+            if found.get("type") in ("checkbox", "radio") and "checked" not in found:
+                return
+            if found.get("type") != "password":
+                self.pairs.append((found["name"], found.get("value", "")))
+        elif tag in ("textarea", "select"):
+            self._open, self._text, self._first = (tag, found["name"]), [], None
+        elif tag == "option" and self._open is not None:
+            if self._first is None:
+                self._first = found.get("value", "")
+            if "selected" in found:
+                self.pairs.append((self._open[1], found.get("value", "")))
+                self._first = ""  # chosen
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and self._open[0] == "textarea":
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is None or tag != self._open[0]:
+            return
+        if tag == "textarea":
+            text = "".join(self._text)
+            self.pairs.append((self._open[1], text[1:] if text.startswith("\n") else text))
+        elif self._first:  # no option selected: the first
+            self.pairs.append((self._open[1], self._first))
+        self._open = None
+
+
+def browser_post(html: str) -> FormData:
+    browser = Browser()
+    browser.feed(html)
+    return FormData(browser.pairs)
+
+
 def parsed(html: str) -> Inputs:
     parser = Inputs()
     parser.feed(html)
@@ -208,6 +255,23 @@ def test_a_complete_app_round_trips_to_the_body_the_admin_api_accepts() -> None:
     # and the form shows it again as it was posted
     again = forms.form(connected_app.CREATE, submission.body, options=APP_OPTIONS)
     assert forms.submit(connected_app.CREATE, _post(again), options=APP_OPTIONS).values == submission.values
+
+
+def test_the_rendered_form_posts_back_what_it_shows() -> None:
+    submission = forms.submit(connected_app.CREATE, complete_app(), options=APP_OPTIONS)
+    shown = render(forms.form(connected_app.CREATE, submission.body, options=APP_OPTIONS))
+    again = forms.submit(connected_app.CREATE, browser_post(shown), options=APP_OPTIONS)
+    assert again.body == APP_BODY
+    assert again.values == submission.values
+    blank = forms.submit(connected_app.CREATE, browser_post(render(forms.form(connected_app.CREATE))))
+    assert blank.error is not None and blank.error.field == "name"  # nothing typed yet
+    person = {"username": "ada@acme.com", "first_name": "Ada", "password": "Passw0rd1"}
+    posted_back = browser_post(render(forms.form(user.CREATE, person)))
+    assert forms.body(user.CREATE, posted_back) == {
+        "username": "ada@acme.com",
+        "first_name": "Ada",
+        "password": "",
+    }
 
 
 def _post(form: forms.Form) -> FormData:
