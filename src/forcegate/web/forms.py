@@ -199,6 +199,7 @@ SCOPE_OPTIONS: tuple[Option, ...] = tuple(
     Option(scope, scope, words) for scope, words in SCOPE_DESCRIPTIONS.items()
 )
 
+_FORMAT_KINDS: Mapping[str, Kind] = {"email": "email", "uri": "url"}
 _LINES = re.compile(r"\r\n|\r|\n")
 _INTEGER = re.compile(r"[+-]?\d+\Z")
 
@@ -247,7 +248,7 @@ def _kind(spec: FieldSpec, options: Sequence[Option] | None, fmt: str | None) ->
         return "number"
     if spec.type is list or (spec.flag is not None and spec.flag.file):
         return "textarea"
-    return {"email": "email", "uri": "url"}.get(fmt or "", "text")  # type: ignore[return-value]
+    return _FORMAT_KINDS.get(fmt or "", "text")
 
 
 def _shown(value: Any) -> str:
