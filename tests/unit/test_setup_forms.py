@@ -3,6 +3,8 @@ a control per declared field, and a posted form back to the very body the admin 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import Field
 from starlette.datastructures import FormData
 
+from forcegate import resources
 from forcegate.api_errors import ValidationFailed
 from forcegate.resources import connected_app, user
 from forcegate.resources.base import Declaration, Resource
@@ -446,6 +449,24 @@ def test_rendered_controls_are_labelled_and_need_no_script_or_style(
     assert "<script" not in html.lower()
     assert " style=" not in html.lower()
     assert f'<input type="hidden" name="csrf_token" value="{CSRF}">' in html
+
+
+def every_declaration() -> list[Declaration]:
+    found = []
+    for module in pkgutil.iter_modules(resources.__path__):
+        loaded = importlib.import_module(f"forcegate.resources.{module.name}")
+        found += [value for value in vars(loaded).values() if isinstance(value, Declaration)]
+    return found
+
+
+@pytest.mark.parametrize("declaration", every_declaration(), ids=lambda d: d.name)
+def test_every_declaration_makes_a_labelled_form_that_posts_back(declaration: Declaration) -> None:
+    form = forms.form(declaration)
+    page = parsed(render(form))
+    assert all(c["id"] in page.label_for for c in page.controls)
+    shown = {f.name for f in declaration.fields() if f.type is not dict}
+    assert {c.name for c in form.controls} == shown
+    assert set(forms.body(declaration, browser_post(render(form)))) <= shown
 
 
 def test_checkbox_groups_are_fieldsets_with_a_legend() -> None:
