@@ -478,6 +478,11 @@ def test_checkbox_groups_are_fieldsets_with_a_legend() -> None:
     assert {c["name"] for c in required} == {"name", "callback_urls"}
 
 
+def test_two_forms_on_one_page_take_two_id_prefixes() -> None:
+    page = render(forms.form(user.UPDATE, names=["password"], prefix="reset"))
+    assert '<label for="reset-password">' in page and 'id="reset-password-help"' in page
+
+
 def test_values_are_escaped() -> None:
     html = render(forms.form(user.CREATE, {"first_name": '"><script>x</script>'}))
     assert "<script" not in html

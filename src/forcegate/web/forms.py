@@ -88,10 +88,11 @@ class Control:
     max_length: int | None = None
     autocomplete: str | None = None
     error: str | None = None
+    prefix: str = "field"  # of the ids: two forms on one page take two prefixes
 
     @property
     def id(self) -> str:
-        return f"field-{self.name.replace('_', '-')}"
+        return f"{self.prefix}-{self.name.replace('_', '-')}"
 
     @property
     def help_id(self) -> str | None:
@@ -316,12 +317,14 @@ def form(
     labels: Mapping[str, str] = LABELS,
     helps: Mapping[str, str] | None = None,
     error: AdminError | None = None,
+    prefix: str = "field",
 ) -> Form:
     """The form of ``declaration``: a control per field (or per one of ``names``, in that order),
-        showing ``values`` (a record's current values, or a body posted back) or else the declared
-        defaults. A secret is never shown. ``error`` (the admin API's, or a service's) is shown on its
-        field, or above the form when it names none of them. ``labels``, ``helps``: a page's own words
-    for a field (a pick list's help, say), over Setup's label and the declared description."""
+            showing ``values`` (a record's current values, or a body posted back) or else the declared
+            defaults. A secret is never shown. ``error`` (the admin API's, or a service's) is shown on its
+            field, or above the form when it names none of them. ``labels``, ``helps``: a page's own words
+        for a field (a pick list's help, say), over Setup's label and the declared description; ``prefix``:
+    of the controls' ids, when a page shows two forms."""
     specs = declaration.fields()
     if names is not None:
         specs = [declaration.field(n) for n in names]
@@ -335,7 +338,8 @@ def form(
         value = values[spec.name] if values is not None and spec.name in values else spec.default
         mine = error.message if error is not None and error.field == spec.name else None
         help = (helps or {}).get(spec.name, spec.help)
-        controls.append(_control(spec, kind, value, options.get(spec.name), labels, help, mine))
+        made = _control(spec, kind, value, options.get(spec.name), labels, help, mine)
+        controls.append(replace(made, prefix=prefix))
     shown = {c.name for c in controls}
     general = error.message if error is not None and error.field not in shown else None
     return Form(declaration.name, tuple(controls), general)
