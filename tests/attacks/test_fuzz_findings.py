@@ -36,6 +36,34 @@ def test_when_a_user_record_is_read_with_an_empty_field_list_then_only_its_attri
     assert response.json() == {"attributes": {"type": "User", "url": f"{DATA}/sobjects/User/{user.id}"}}
 
 
+@pytest.mark.attack(
+    "CWE-20; OWASP ASVS 5.0 V16.5 (errors handled, never a crash): tests/data_api/test_fuzz_data_api.py"
+)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_when_a_required_picklist_is_given_an_empty_string_then_required_field_missing(
+    server: Server, method: str
+) -> None:
+    """Salesforce reads "" as null for every field type but text. A Lead whose Status (a picklist that
+    is never null) was "" reached the database as NULL: 500. It is refused as a missing value, and
+    nothing is written."""
+    token = token_for(server, server.create_user(profile="System Administrator"))
+    with server.client(headers=bearer(token)) as client:
+        url = f"{DATA}/sobjects/Lead"
+        body = {"LastName": "Empty-status", "Company": "Acme"}
+        if method == "PATCH":
+            created = client.post(url, json=body)
+            assert created.status_code == 201, created.text
+            url = f"{url}/{created.json()['id']}"
+        response = client.request(method, url, json={**body, "Status": ""})
+        assert response.status_code == 400, response.text
+        assert response.json() == [
+            {"message": "Required fields are missing: [Status]", "errorCode": "REQUIRED_FIELD_MISSING",
+             "fields": ["Status"]}
+        ]  # fmt: skip
+        if method == "PATCH":
+            assert client.get(url).json()["Status"] == "Open - Not Contacted"
+
+
 @pytest.mark.attack(SOURCE)  # found by tests/security/test_fuzz_parsers.py
 @pytest.mark.parametrize("encoding", ["x-fuzz", "utf-7x", "rot13"])
 def test_when_a_soap_envelope_declares_an_unknown_encoding_then_a_client_fault(

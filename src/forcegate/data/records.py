@@ -158,7 +158,8 @@ def _coerce(conn: Connection, schema: OrgSchema, obj: ObjectInfo, f: FieldInfo, 
     if kind == "reference":
         return _reference(conn, schema, obj, f, value)
     if value == "" and kind != "string":
-        return None
+        # Salesforce reads "" as null for every type but text: a required picklist refuses it as such.
+        return _coerce(conn, schema, obj, f, None)
     if f.length and len(value) > f.length:
         raise DataApiError(
             "STRING_TOO_LONG",
