@@ -80,11 +80,6 @@ class Settings:
     )
     # Browser session (login cookie) lifetime for the authorize pages.
     browser_session_seconds: int = 2 * 3600
-    # How long after logging in an administrator may use Setup before logging in again (issue 12: an org
-    # setting later; a deployment setting until org settings grow a column for it).
-    setup_session_seconds: int = field(
-        default_factory=lambda: int(os.environ.get("FORCEGATE_SETUP_SESSION_SECONDS", str(2 * 3600)))
-    )
     # Housekeeping (purging expired and revoked tokens, codes, device requests...): how often the
     # deployment runs it. Every server process takes part in the schedule, shared through the
     # database, and one process runs each turn. 0: this process never runs it (``forcegate

@@ -53,6 +53,7 @@ class Org:
     max_login_attempts: int = 10  # 0: no limit
     lockout_minutes: int = 15  # 0: until an admin unlocks
     daily_api_requests: int = 100_000  # the data API's daily request allowance
+    admin_session_minutes: int = 120  # how long a Setup login lasts
 
 
 @dataclass(frozen=True)

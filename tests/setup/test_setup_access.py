@@ -7,6 +7,9 @@ import re
 import httpx
 import pytest
 
+from forcegate.org.access import org_view, update_org
+from forcegate.org.errors import ValidationFailed
+from forcegate.storage import repositories as repo
 from forcegate.web.setup import FLOW
 from tests.support.browser import authorize, authorize_url, forms, submit
 from tests.support.server import PASSWORD, Server
@@ -119,13 +122,24 @@ def test_an_oauth_login_session_opens_setup_for_an_admin_only(server: Server) ->
             assert browser.get("/setup").status_code == status
 
 
-def test_an_admin_session_times_out(server: Server) -> None:
+def _org_setting(server: Server, **changes: object) -> dict[str, object]:
+    """Change org settings; the old values of those settings, to put back."""
+    with server.ctx.db.write() as conn:
+        org = repo.org_by_id(conn, server.org_id)
+        assert org is not None
+        before = {name: org_view(org)[name] for name in changes}
+        update_org(conn, org, dict(changes))
+    return before
+
+
+def test_an_admin_session_times_out_after_the_org_setting_default_two_hours(server: Server) -> None:
     admin = server.create_user(profile=ADMIN)
-    lifetime = server.ctx.settings.setup_session_seconds
-    assert lifetime == 2 * 3600  # the default
+    with server.ctx.db.read() as conn:
+        org = repo.org_by_id(conn, server.org_id)
+    assert org is not None and org.admin_session_minutes == 120  # the default
     with server.client() as browser:
         _log_in(browser, admin.username)
-        server.clock.advance(lifetime - 60)
+        server.clock.advance(2 * 3600 - 60)
         assert browser.get("/setup").status_code == 200
         server.clock.advance(61)
         expired = browser.get("/setup")
@@ -133,6 +147,29 @@ def test_an_admin_session_times_out(server: Server) -> None:
         assert browser.get("/setup/login").status_code == 200  # the login page again, not a loop
         assert _log_in(browser, admin.username).headers["location"] == "/setup"
         assert browser.get("/setup").status_code == 200
+
+
+def test_the_admin_session_timeout_follows_the_org_setting(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    before = _org_setting(server, admin_session_minutes=15)
+    try:
+        with server.client() as browser:
+            _log_in(browser, admin.username)
+            server.clock.advance(14 * 60)
+            assert browser.get("/setup").status_code == 200
+            server.clock.advance(61)
+            assert browser.get("/setup").headers["location"] == "/setup/login"
+    finally:
+        _org_setting(server, **before)
+
+
+@pytest.mark.parametrize("minutes", [0, -1, 24 * 60 + 1, "2h"])
+def test_the_admin_session_timeout_is_validated(server: Server, minutes: object) -> None:
+    with server.ctx.db.write() as conn:
+        org = repo.org_by_id(conn, server.org_id)
+        assert org is not None
+        with pytest.raises(ValidationFailed, match="admin_session_minutes must be"):
+            update_org(conn, org, {"admin_session_minutes": minutes})
 
 
 def test_logout_ends_the_session(server: Server) -> None:

@@ -4,7 +4,8 @@ Setup uses the OAuth flows' login page and browser session (``fg_sid``): logging
 check (lockout, throttle, login history, with Salesforce's login type "Application"), and a session
 made by an OAuth login opens Setup too. Only users whose profile has an administrative permission
 (``forcegate.org.permissions.may_administer``, the admin API's rule) get in; others get 403. A Setup
-session also ends ``setup_session_seconds`` after its login, whatever the browser session's lifetime.
+session also ends the org's ``admin_session_minutes`` (default 2 h) after its login, whatever the
+browser session's lifetime.
 Every form carries a CSRF token: the login form the login page's (double-submit cookie), the others an
 HMAC of the session under the server key.
 """
@@ -77,7 +78,9 @@ def _current_login(request: Request) -> BrowserLogin | None:
     login = session_login(ctx, _session_cookie(request))
     if login is None or login.user.org_id != request.app.state.org_id:
         return None
-    if ctx.now_ms() >= login.auth_time_ms + ctx.settings.setup_session_seconds * 1000:
+    with ctx.db.read() as conn:
+        org = repo.org_by_id(conn, login.user.org_id)
+    if org is None or ctx.now_ms() >= login.auth_time_ms + org.admin_session_minutes * 60_000:
         return None
     return login
 
