@@ -53,6 +53,7 @@ class Org:
     max_login_attempts: int = 10  # 0: no limit
     lockout_minutes: int = 15  # 0: until an admin unlocks
     daily_api_requests: int = 100_000  # the data API's daily request allowance
+    admin_session_minutes: int = 120  # how long a Setup login lasts
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class AccessTokenGrant:
 
 
 REMOTE_ACCESS_LOGIN = "Remote Access 2.0"  # Salesforce's LoginType for OAuth logins
+APPLICATION_LOGIN = "Application"  # Salesforce's LoginType for a login to the org's own UI (Setup)
 
 
 @dataclass(frozen=True)

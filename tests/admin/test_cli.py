@@ -449,6 +449,21 @@ def test_when_served_twice_with_demo_then_demo_printed_once_and_state_survives(c
     assert listed["Demo App"] == demo["consumer_key"]
 
 
+def test_when_served_with_demo_then_the_setup_url_is_printed_with_the_admin(cli: Cli) -> None:
+    """Issue 12: the newcomer sees where to log in as the demo admin, the first time and after."""
+    with _serving(cli) as (url, printed):
+        setup = httpx.get(url + "/", timeout=10, follow_redirects=True)
+    with _serving(cli) as (url_again, printed_again):
+        pass
+
+    lines = printed.splitlines()
+    admin_line = next(i for i, line in enumerate(lines) if "admin password:" in line)
+    assert lines[admin_line + 1].strip() == f"Setup (log in as the admin): {url}/setup"
+    assert f"Setup: {url_again}/setup" in printed_again.splitlines()
+    assert setup.status_code == 200 and str(setup.url) == url + "/setup/login"
+    assert 'name="username"' in setup.text and 'name="password"' in setup.text
+
+
 def test_when_demo_created_then_demo_show_prints_it_again_from_its_encrypted_copy(cli: Cli) -> None:
     with _serving(cli) as (_url, printed):
         demo = _demo_block(printed)

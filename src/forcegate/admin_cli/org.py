@@ -33,7 +33,9 @@ SETTINGS = tuple(declared.UPDATE.model.model_fields)
 @org_group.command("update")
 @options(declared.UPDATE, "allow_username_password_flows", "allow_soap_login", "trusted_ip_ranges")
 @click.option("--no-trusted-ip-ranges", is_flag=True, help="Remove every trusted IP range.")
-@options(declared.UPDATE, "max_login_attempts", "lockout_minutes", "daily_api_requests")
+@options(
+    declared.UPDATE, "max_login_attempts", "lockout_minutes", "daily_api_requests", "admin_session_minutes"
+)
 def org_update(no_trusted_ip_ranges: bool, database: str | None, **values: Any) -> None:
     """Change the org's security settings."""
     changes = given(declared.UPDATE, values, *SETTINGS)

@@ -90,9 +90,10 @@ def serve(
 
     def announce() -> None:
         if created is not None:
-            _print_demo(created, ctx.settings.database_url)
+            _print_demo(created, ctx.settings.database_url, origin)
         elif has_demo:
             click.echo("Demo org: `forcegate demo show` prints its admin and app again.", err=True)
+            click.echo(f"Setup: {origin}/setup", err=True)
         click.echo(f"forcegate listening on {listen_url} (public URL {origin})", err=True)
 
     config = uvicorn_config(
@@ -152,11 +153,12 @@ def _run_until_stopped(config: uvicorn.Config, sock: socket.socket, on_started: 
     Server(config).run(sockets=[sock])
 
 
-def _print_demo(demo: DemoOrg, database: str) -> None:
+def _print_demo(demo: DemoOrg, database: str, origin: str) -> None:
     click.echo(
         "\nDemo org created:\n"
         f"  admin username:   {demo.admin_username}\n"
         f"  admin password:   {demo.admin_password}\n"
+        f"  Setup (log in as the admin): {origin}/setup\n"
         f"  demo app consumer key:    {demo.consumer_key}\n"
         f"  demo app consumer secret: {demo.consumer_secret}\n"
         f"  demo app callback: {DEMO_CALLBACK}  scopes: {DEMO_SCOPES}\n"

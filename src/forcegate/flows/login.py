@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forcegate.context import Context
-from forcegate.domain import ConnectedApp, Org, User
+from forcegate.domain import REMOTE_ACCESS_LOGIN, ConnectedApp, Org, User
 from forcegate.flows.common import SUCCESS, Caller, insert_login, record_login
 from forcegate.flows.throttle import LOGIN_RATE_EXCEEDED, admit_password_attempt, settle_password_attempt
 from forcegate.org.access import ip_is_trusted
@@ -195,6 +195,7 @@ def log_in(
     password: str,
     app: ConnectedApp | None,
     flow: str,
+    login_type: str = REMOTE_ACCESS_LOGIN,
 ) -> BrowserLogin | None:
     """The login page's check (no security token; lockout applies), then a browser session.
 
@@ -208,6 +209,7 @@ def log_in(
         "username": username,
         "user": check.user,
         "app": app,
+        "login_type": login_type,
     }
     if check.user is None or not check.ok:
         record_login(ctx, caller, **history)  # a refusal: its own short transaction

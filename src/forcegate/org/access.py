@@ -127,4 +127,5 @@ def org_view(org: Org) -> dict[str, Any]:
         "max_login_attempts": org.max_login_attempts,
         "lockout_minutes": org.lockout_minutes,
         "daily_api_requests": org.daily_api_requests,
+        "admin_session_minutes": org.admin_session_minutes,
     }

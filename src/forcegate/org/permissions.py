@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.data import metadata
+from forcegate.domain import Profile
 from forcegate.model.access import (
     ALL_OBJECT_PERMISSIONS,
     NO_OBJECT_PERMISSIONS,
@@ -48,8 +49,14 @@ __all__ = [
     "ensure_standard_profiles",
     "find_parent",
     "load_user_access",
+    "may_administer",
     "parent_view",
+    "profile_may",
 ]
+
+MANAGE_CONNECTED_APPS = "manage_connected_apps"
+MANAGE_USERS = "manage_users"
+ADMIN_PERMISSIONS = (MANAGE_CONNECTED_APPS, MANAGE_USERS)
 
 SYSTEM_ADMINISTRATOR = "System Administrator"
 STANDARD_USER = "Standard User"
@@ -71,6 +78,18 @@ STANDARD_USER_OBJECTS: dict[str, ObjectPermissions] = {
     "User": READ_ONLY,
     "Organization": READ_ONLY,
 }
+
+
+def profile_may(profile: Profile | None, what: str) -> bool:
+    """Whether a profile has an administrative permission (``manage_connected_apps``, ``manage_users``):
+    the one rule the admin API (per route) and Setup (any of them) apply. Permission sets do not carry
+    these permissions (yet), so the profile alone decides."""
+    return profile is not None and bool(getattr(profile, what))
+
+
+def may_administer(profile: Profile | None) -> bool:
+    """Whether a user with this profile may use Setup: any of the administrative permissions."""
+    return any(profile_may(profile, what) for what in ADMIN_PERMISSIONS)
 
 
 def _is_custom(name: str) -> bool:

@@ -10,6 +10,8 @@ from forcegate.resources.base import STORED_INT_MAX, Declaration, Flag, Resource
 
 __all__ = ["UPDATE"]
 
+ADMIN_SESSION_MAX_MINUTES = 24 * 60  # Salesforce's longest session timeout
+
 
 class OrgSettings(Resource):
     """The org's settings to change; the others keep their values."""
@@ -66,6 +68,20 @@ class OrgSettings(Resource):
             maximum=f"daily_api_requests must be at most {STORED_INT_MAX}",
         ),
         Flag(help="Data-API requests allowed per UTC day."),
+    ]
+
+    admin_session_minutes: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=ADMIN_SESSION_MAX_MINUTES,
+            description="how long an administrator may use Setup after logging in, in minutes",
+        ),
+        Says(
+            type="admin_session_minutes must be a positive integer",
+            bounds=f"admin_session_minutes must be between 1 and {ADMIN_SESSION_MAX_MINUTES} (24 hours)",
+        ),
+        Flag(help="How long an administrator may use Setup after logging in, in minutes (default 120)."),
     ]
 
 

@@ -62,6 +62,7 @@ def _org(row: Row[Any]) -> Org:
         max_login_attempts=row.max_login_attempts,
         lockout_minutes=row.lockout_minutes,
         daily_api_requests=row.daily_api_requests,
+        admin_session_minutes=row.admin_session_minutes,
     )
 
 

@@ -59,6 +59,8 @@ orgs = Table(
     Column("lockout_minutes", Integer, nullable=False, server_default="15"),  # 0: until an admin unlocks
     # The org's daily allowance of data-API requests (Salesforce's DailyApiRequests), 0006.
     Column("daily_api_requests", Integer, nullable=False, server_default="100000"),
+    # How long an administrator may use Setup after logging in (issue 12), 0009.
+    Column("admin_session_minutes", Integer, nullable=False, server_default="120"),
 )
 
 profiles = Table(

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from forcegate.api_errors import ApiError
 from forcegate.context import Context
-from forcegate.domain import AccessTokenGrant, Profile
+from forcegate.domain import AccessTokenGrant
 from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
 from forcegate.org import access, credentials, permissions, users
 from forcegate.org import connected_apps as apps
@@ -54,10 +54,6 @@ __all__ = ["OPENAPI", "OPERATIONS", "ROUTES"]
 
 MAX_JSON_BYTES = 64 * 1024
 Handler = Callable[[Context, Connection, AccessTokenGrant, dict[str, Any], Any], tuple[int, Any]]
-
-
-def _may(profile: Profile | None, what: str) -> bool:
-    return profile is not None and bool(getattr(profile, what))
 
 
 def _authenticated(request: Request) -> AccessTokenGrant:
@@ -120,7 +116,7 @@ def _run(
                 return api_error(
                     403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization."
                 )
-            if not _may(profile, permission):
+            if not permissions.profile_may(profile, permission):
                 return api_error(
                     403,
                     "INSUFFICIENT_ACCESS",
@@ -360,8 +356,8 @@ APPS = "connected-apps"
 USERS = "users"
 PROFILES = "profiles"
 SETS = "permission-sets"
-MANAGE_APPS = "manage_connected_apps"
-MANAGE_USERS = "manage_users"
+MANAGE_APPS = permissions.MANAGE_CONNECTED_APPS
+MANAGE_USERS = permissions.MANAGE_USERS
 WRITE = (400, 413)  # every route that reads a body may answer these
 
 

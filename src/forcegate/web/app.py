@@ -36,6 +36,7 @@ from forcegate.web import (
     identity,
     logout,
     pages,
+    setup,
     soap,
     token,
     token_lifecycle,
@@ -182,6 +183,8 @@ def routes() -> list[Route]:
     table += token_lifecycle.ROUTES
     table += discovery.ROUTES
     table += device.ROUTES + soap.ROUTES + logout.ROUTES
+    table += setup.ROUTES
+    table.append(Route("/static/{name}", pages.static_file, methods=["GET"]))
     table += routes_by_path(admin.ROUTES)
     return table
 

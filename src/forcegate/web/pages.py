@@ -38,6 +38,7 @@ __all__ = [
     "redirect_response",
     "render",
     "secure_cookies",
+    "static_file",
 ]
 
 SESSION_COOKIE = "fg_sid"
@@ -46,7 +47,8 @@ LOGIN_FAILED = (
     "Please check your username and password. If you still can't log in, contact your administrator."
 )
 LOGIN_RATE_EXCEEDED = "Too many failed logins. Wait a few minutes, then try again."
-CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action {}; frame-ancestors 'none'"
+# No script at all, and styles only from forcegate's own stylesheet (/static/): no inline style or script.
+CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action {}; frame-ancestors 'none'"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -57,8 +59,13 @@ PAGE_HEADERS = {
 _CSP_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
 _CSP_HOST = re.compile(r"[a-z0-9.-]+\Z")
 
+_PACKAGE = Path(__file__).resolve().parent.parent
+_STATIC = _PACKAGE / "static"
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(css|js)\Z")
+
 _templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    loader=FileSystemLoader(_PACKAGE / "templates"),
     autoescape=select_autoescape(["html"]),
 )
 
@@ -311,3 +318,17 @@ async def oauth_success(request: Request) -> Response:
     """GET /services/oauth2/success: the landing page of a User-Agent flow whose app has no page of its
     own (the app reads the tokens from the URL fragment, which never reaches us)."""
     return render("oauth_success.html")
+
+
+async def static_file(request: Request) -> Response:
+    """GET /static/{name}: the pages' stylesheet (and any script), from the package itself: no CDN."""
+    name = request.path_params["name"]
+    path = _STATIC / name
+    if not _STATIC_NAME.match(name) or not path.is_file():
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    content = await run_in_threadpool(path.read_bytes)
+    return Response(
+        content,
+        media_type=_STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,1 @@
+"""Setup in the browser (issue 12)."""
