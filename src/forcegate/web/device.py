@@ -29,7 +29,6 @@ from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, sessi
 from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import parse_token_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
-from forcegate.secrets_box import random_token
 from forcegate.web.common import NO_STORE, caller_of, json_response, oauth_error_response, read_form_pairs
 from forcegate.web.pages import (
     CSRF_COOKIE,
@@ -38,8 +37,9 @@ from forcegate.web.pages import (
     SESSION_COOKIE,
     csrf_ok,
     forbidden,
+    login_form,
     render,
-    secure_cookies,
+    start_session,
 )
 
 __all__ = ["DEVICE_AUTHORIZATION_PATH", "ROUTES"]
@@ -118,21 +118,15 @@ def _prefill(entered: str) -> str:
 def _login_page(
     request: Request, user_code: str, *, username: str = "", error: str | None = None, status: int = 401
 ) -> Response:
-    ctx: Context = request.app.state.ctx
-    csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
-    response = render(
+    return login_form(
+        request,
         "device_login.html",
-        status=200 if error is None else status,
-        org_name=request.app.state.org_name,
+        _LOGIN,
         error=error,
+        status=status,
         username=username,
         user_code=_prefill(user_code),
-        csrf_token=ctx.box.sign(f"{_LOGIN}:{csrf_cookie}"),
     )
-    response.set_cookie(
-        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
-    )
-    return response
 
 
 def _code_page(request: Request, login: BrowserLogin, user_code: str, refused: str | None = None) -> Response:
@@ -205,16 +199,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         return _login_page(request, user_code, username=username, error=LOGIN_RATE_EXCEEDED, status=429)
     if login is None:
         return _login_page(request, user_code, username=username, error=LOGIN_FAILED)
-    response = _code_page(request, login, user_code)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.session_token,
-        max_age=ctx.settings.browser_session_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-    )
-    return response
+    return start_session(request, _code_page(request, login, user_code), login)
 
 
 def _code_submit(request: Request, form: dict[str, str]) -> Response:

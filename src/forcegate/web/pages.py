@@ -110,6 +110,41 @@ def secure_cookies(request: Request) -> bool:
     return str(request.app.state.public_url).startswith("https://")
 
 
+def login_form(
+    request: Request, template: str, purpose: str, *, error: str | None, status: int, **values: Any
+) -> Response:
+    """A login form and its CSRF cookie, the token signed for ``purpose``: the OAuth, device and Setup
+    logins are the same form (fields ``username``, ``password``), rendered by their own template."""
+    ctx: Context = request.app.state.ctx
+    csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
+    response = render(
+        template,
+        status=200 if error is None else status,
+        org_name=request.app.state.org_name,
+        error=error,
+        csrf_token=ctx.box.sign(f"{purpose}:{csrf_cookie}"),
+        **values,
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
+    return response
+
+
+def start_session(request: Request, response: Response, login: BrowserLogin) -> Response:
+    """The browser session cookie a successful login sets, whichever page it was."""
+    ctx: Context = request.app.state.ctx
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.session_token,
+        max_age=ctx.settings.browser_session_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
 def _login_page(
     request: Request,
     authorize_query: str,
@@ -120,23 +155,17 @@ def _login_page(
     app_name: str | None = None,
     redirect_uri: str | None = None,
 ) -> Response:
-    ctx: Context = request.app.state.ctx
-    csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
-    response = render(
+    return login_form(
+        request,
         "login.html",
-        status=200 if error is None else status,
-        redirect_uri=redirect_uri,
-        org_name=request.app.state.org_name,
-        app_name=app_name,
+        "login",
         error=error,
+        status=status,
+        redirect_uri=redirect_uri,
+        app_name=app_name,
         username=username,
         authorize_query=authorize_query,
-        csrf_token=ctx.box.sign("login:" + csrf_cookie),
     )
-    response.set_cookie(
-        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
-    )
-    return response
 
 
 def redirect_response(url: str) -> Response:
@@ -256,16 +285,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
             app_name=auth.app.name,
             redirect_uri=auth.request.redirect_uri,
         )
-    response = _continue(request, auth, login)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.session_token,
-        max_age=ctx.settings.browser_session_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-    )
-    return response
+    return start_session(request, _continue(request, auth, login), login)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -24,7 +24,6 @@ from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, sessi
 from forcegate.flows.logout import end_browser_session
 from forcegate.org.permissions import may_administer
 from forcegate.protocol.errors import OAuthError
-from forcegate.secrets_box import random_token
 from forcegate.storage import repositories as repo
 from forcegate.web.common import caller_of, read_form_pairs, run_blocking
 from forcegate.web.pages import (
@@ -34,9 +33,11 @@ from forcegate.web.pages import (
     SESSION_COOKIE,
     csrf_ok,
     forbidden,
+    login_form,
     redirect_response,
     render,
     secure_cookies,
+    start_session,
 )
 
 __all__ = ["FLOW", "HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
@@ -135,22 +136,16 @@ async def root(request: Request) -> Response:
 def _login_page(
     request: Request, *, username: str = "", error: str | None = None, status: int = 200
 ) -> Response:
-    ctx: Context = request.app.state.ctx
-    csrf_cookie = request.cookies.get(CSRF_COOKIE) or random_token(24)
-    response = render(
+    return login_form(
+        request,
         "login.html",
-        status=status if error else 200,
-        org_name=request.app.state.org_name,
-        app_name=None,
+        "login",
         error=error,
+        status=status,
+        app_name=None,
         username=username,
         form_action=LOGIN_PATH,
-        csrf_token=ctx.box.sign("login:" + csrf_cookie),
     )
-    response.set_cookie(
-        CSRF_COOKIE, csrf_cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
-    )
-    return response
 
 
 def _login_get(request: Request) -> Response:
@@ -185,16 +180,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         login, error, status = None, LOGIN_RATE_EXCEEDED, 429
     if login is None:
         return _login_page(request, username=username, error=error, status=status)
-    response = redirect_response(HOME_PATH)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.session_token,
-        max_age=ctx.settings.browser_session_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-    )
-    return response
+    return start_session(request, redirect_response(HOME_PATH), login)
 
 
 async def _form(request: Request) -> dict[str, str] | None:
