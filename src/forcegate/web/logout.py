@@ -9,10 +9,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forcegate.context import Context
-from forcegate.flows.logout import LogoutRequest, end_browser_session, post_logout_redirect
+from forcegate.flows.logout import LogoutRequest, post_logout_redirect
 from forcegate.protocol.errors import OAuthError
 from forcegate.web.common import read_form_pairs, run_blocking
-from forcegate.web.pages import SESSION_COOKIE, redirect_response, render, secure_cookies
+from forcegate.web.pages import end_session, redirect_response, render
 
 __all__ = ["END_SESSION_PATH", "ROUTES"]
 
@@ -21,11 +21,7 @@ SALESFORCE_LOGOUT_PATH = "/secur/logout.jsp"
 
 
 def _logged_out(request: Request, to: str | None) -> Response:
-    ctx: Context = request.app.state.ctx
-    end_browser_session(ctx, request.cookies.get(SESSION_COOKIE))
-    response = redirect_response(to) if to else render("logged_out.html")
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure_cookies(request))
-    return response
+    return end_session(request, redirect_response(to) if to else render("logged_out.html"))
 
 
 async def salesforce_logout(request: Request) -> Response:

@@ -22,6 +22,7 @@ from forcegate.context import Context
 from forcegate.flows import authorize as authorization
 from forcegate.flows import web_server
 from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
+from forcegate.flows.logout import end_browser_session
 from forcegate.protocol.errors import FormExpired, OAuthError
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.protocol.scopes import SCOPE_DESCRIPTIONS
@@ -142,6 +143,14 @@ def start_session(request: Request, response: Response, login: BrowserLogin) -> 
         samesite="lax",
         secure=secure_cookies(request),
     )
+    return response
+
+
+def end_session(request: Request, response: Response) -> Response:
+    """Log the browser out: its session ends on the server and its cookie goes (every logout)."""
+    ctx: Context = request.app.state.ctx
+    end_browser_session(ctx, request.cookies.get(SESSION_COOKIE))
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure_cookies(request))
     return response
 
 

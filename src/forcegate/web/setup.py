@@ -21,7 +21,6 @@ from starlette.routing import Route
 from forcegate.context import Context
 from forcegate.domain import APPLICATION_LOGIN, User
 from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
-from forcegate.flows.logout import end_browser_session
 from forcegate.org.permissions import may_administer
 from forcegate.protocol.errors import OAuthError
 from forcegate.storage import repositories as repo
@@ -32,11 +31,11 @@ from forcegate.web.pages import (
     LOGIN_RATE_EXCEEDED,
     SESSION_COOKIE,
     csrf_ok,
+    end_session,
     forbidden,
     login_form,
     redirect_response,
     render,
-    secure_cookies,
     start_session,
 )
 
@@ -199,14 +198,9 @@ async def login_submit(request: Request) -> Response:
 
 
 def _logout(request: Request, form: dict[str, str]) -> Response:
-    ctx: Context = request.app.state.ctx
-    session_token = _session_cookie(request)
-    if not csrf_ok(request, LOGOUT_PURPOSE, session_token, form.get("csrf_token")):
+    if not csrf_ok(request, LOGOUT_PURPOSE, _session_cookie(request), form.get("csrf_token")):
         return forbidden()
-    end_browser_session(ctx, session_token)
-    response = redirect_response(LOGIN_PATH)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure_cookies(request))
-    return response
+    return end_session(request, redirect_response(LOGIN_PATH))
 
 
 async def logout(request: Request) -> Response:
