@@ -9,6 +9,7 @@ and CSRF tokens are HMACs under the server key (the same in every process).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,19 @@ _templates = Environment(
     loader=FileSystemLoader(_PACKAGE / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _shown_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# Times on pages: milliseconds since the epoch, shown in UTC (the server knows no browser's zone).
+_templates.filters["iso"] = _iso
+_templates.filters["shown_time"] = _shown_time
 
 
 def callback_source(redirect_uri: str) -> str | None:
