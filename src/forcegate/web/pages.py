@@ -101,14 +101,28 @@ def callback_source(redirect_uri: str) -> str | None:
     return f"{scheme}:"
 
 
-def render(name: str, status: int = 200, redirect_uri: str | None = None, **values: Any) -> HTMLResponse:
+def render(
+    name: str, status: int = 200, redirect_uri: str | None = None, script: bool = False, **values: Any
+) -> HTMLResponse:
     """A page; one whose form may end in a redirect to the client names its callback in form-action,
-    as browsers check form-action against every redirect that follows a form submission."""
-    headers = PAGE_HEADERS
+    as browsers check form-action against every redirect that follows a form submission. ``script``:
+    the page loads forcegate's own script (Setup's copy buttons), never an inline one."""
+    csp = CSP.format("'self'")
     source = callback_source(redirect_uri) if redirect_uri else None
     if source:
-        headers = {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(f"'self' {source}")}
-    return HTMLResponse(_templates.get_template(name).render(**values), status_code=status, headers=headers)
+        csp = CSP.format(f"'self' {source}")
+    if script:
+        csp = csp.replace("style-src 'self';", "style-src 'self'; script-src 'self';")
+    headers = (
+        PAGE_HEADERS
+        if csp == PAGE_HEADERS["Content-Security-Policy"]
+        else {
+            **PAGE_HEADERS,
+            "Content-Security-Policy": csp,
+        }
+    )
+    html = _templates.get_template(name).render(script=script, **values)
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:

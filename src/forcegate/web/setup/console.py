@@ -201,6 +201,7 @@ class Admin:
         return render(
             template,
             status=status,
+            script=True,
             org_name=self.request.app.state.org_name,
             user=self.user,
             csrf_token=self.csrf_token,
