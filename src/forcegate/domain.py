@@ -31,6 +31,13 @@ REFRESH_EXPIRE_AFTER = "expire_after"
 REFRESH_EXPIRE_IF_UNUSED = "expire_if_unused"
 REFRESH_TOKEN_POLICIES = (REFRESH_UNTIL_REVOKED, REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED)
 
+# IP Relaxation (Salesforce's values: enforce the org's IP restrictions, relax them, or enforce them
+# but relax them for refresh tokens). Stored and shown; not enforced yet.
+IP_ENFORCE = "ENFORCE"
+IP_BYPASS = "BYPASS"
+IP_ENFORCE_RELAXREFRESH = "ENFORCE_RELAXREFRESH"
+IP_RELAXATIONS = (IP_ENFORCE, IP_BYPASS, IP_ENFORCE_RELAXREFRESH)
+
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -112,6 +119,9 @@ class ConnectedApp:
     refresh_token_validity_seconds: int | None = None
     refresh_token_rotation: bool = False
     jwt_access_tokens: bool = False
+    contact_email: str | None = None
+    description: str | None = None
+    ip_relaxation: str = IP_ENFORCE
     # Staged secret rotation: the previous secret authenticates too until it is revoked.
     previous_consumer_secret_encrypted: str | None = None
     consumer_secret_rotated_ms: int | None = None

@@ -9,7 +9,7 @@ from typing import Any, get_args
 import pytest
 
 from forcegate.data.metadata import CUSTOM_FIELD_TYPES
-from forcegate.domain import PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES
+from forcegate.domain import IP_RELAXATIONS, PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES
 from forcegate.org.errors import ValidationFailed
 from forcegate.resources import connected_app, credentials, org_settings, permissions, schema, user
 from forcegate.resources.base import Declaration
@@ -200,6 +200,7 @@ def test_when_update_valid_then_only_the_given_fields_come_back() -> None:
 def test_declared_choices_are_the_domains() -> None:
     assert connected_app.CREATE.field("permitted_users").choices == PERMITTED_USERS_POLICIES
     assert connected_app.CREATE.field("refresh_token_policy").choices == REFRESH_TOKEN_POLICIES
+    assert connected_app.CREATE.field("ip_relaxation").choices == IP_RELAXATIONS
     assert set(schema.FIELD_TYPES) == set(CUSTOM_FIELD_TYPES)
     assert set(get_args(schema.FieldType)) == set(CUSTOM_FIELD_TYPES)
 

@@ -11,11 +11,11 @@ import secrets
 import string
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Connection
 
@@ -25,6 +25,7 @@ from forcegate.domain import (
     ConnectedApp,
 )
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
+from forcegate.org import users
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.protocol.callbacks import InvalidCallbackUrl, validate_callback_url
 from forcegate.protocol.scopes import parse_scope, unknown_scopes
@@ -32,7 +33,16 @@ from forcegate.resources import connected_app as declared
 from forcegate.resources.connected_app import ConnectedAppSettings
 from forcegate.storage import repositories as repo
 
-__all__ = ["PLATFORM_CLI", "app_view", "create_app", "find_app", "new_consumer_secret", "update_app"]
+__all__ = [
+    "PLATFORM_CLI",
+    "CertificateSummary",
+    "app_view",
+    "certificate_summary",
+    "create_app",
+    "find_app",
+    "new_consumer_secret",
+    "update_app",
+]
 
 _BASE62 = string.ascii_letters + string.digits
 
@@ -144,6 +154,34 @@ def _validated_certificate(pem: str | None) -> str | None:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+@dataclass(frozen=True)
+class CertificateSummary:
+    """How Setup shows an app's certificate: never the PEM itself."""
+
+    subject: str
+    fingerprint: str  # "SHA-256 AB:CD:..."
+    not_after_ms: int
+
+
+def certificate_summary(pem: str | None) -> CertificateSummary | None:
+    """The subject, SHA-256 fingerprint and expiry of a stored certificate (None: no certificate)."""
+    if pem is None:
+        return None
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    digest = certificate.fingerprint(hashes.SHA256())
+    return CertificateSummary(
+        subject=certificate.subject.rfc4514_string(),
+        fingerprint="SHA-256 " + ":".join(f"{b:02X}" for b in digest),
+        not_after_ms=int(certificate.not_valid_after_utc.timestamp() * 1000),
+    )
+
+
+def _validated_email(email: str | None) -> str | None:
+    if email is not None and not users.email_shaped(email):
+        raise ValidationFailed("contact_email is not a valid address", "contact_email")
+    return email
+
+
 # Field -> (column, check) where the value needs the org or a parser beyond its declared type and
 # bounds; other fields are stored as declared.
 _FIELD_CHECKS: dict[str, tuple[str, Callable[[Connection, str, Any], Any]]] = {
@@ -151,6 +189,7 @@ _FIELD_CHECKS: dict[str, tuple[str, Callable[[Connection, str, Any], Any]]] = {
     "scopes": ("scopes", lambda c, o, v: _validated_scopes(v)),
     "certificate_pem": ("certificate_pem", lambda c, o, v: _validated_certificate(v)),
     "client_credentials_user": ("client_credentials_user_id", lambda c, o, v: _run_as_user(c, o, v)),
+    "contact_email": ("contact_email", lambda c, o, v: _validated_email(v)),
 }
 
 
@@ -222,6 +261,9 @@ def app_view(app: ConnectedApp, consumer_secret: str | None = None) -> dict[str,
         "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
         "refresh_token_rotation": app.refresh_token_rotation,
         "jwt_access_tokens": app.jwt_access_tokens,
+        "contact_email": app.contact_email,
+        "description": app.description,
+        "ip_relaxation": app.ip_relaxation,
         # Staged secret rotation: whether the old secret still authenticates, and since when the
         # current one exists (None: never rotated). Named so that no listing ever says "consumer_secret".
         "old_secret_active": app.previous_consumer_secret_encrypted is not None,

@@ -39,6 +39,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 
 
+def email_shaped(text: str) -> bool:
+    """Whether ``text`` looks like an email address (a user's, an app's contact)."""
+    return _EMAIL.match(text) is not None
+
+
 def _validated_username(username: str) -> str:
     username = username.strip()
     # Printable ASCII, as Salesforce's usernames are: no compatibility forms, homoglyphs or invisible
@@ -75,7 +80,7 @@ def create_user(
     if found is None:
         raise ValidationFailed(f"no profile named {profile!r}", "profile")
     email = (email or username).strip()
-    if not _EMAIL.match(email):
+    if not email_shaped(email):
         raise ValidationFailed("email is not a valid address", "email")
     security_token = new_security_token()
     now = ctx.now_ms()
@@ -131,7 +136,7 @@ def update_user(
         security_token = new_security_token()
         values["security_token_hash"] = token_hash(security_token)
     if "email" in changes:
-        if not _EMAIL.match(changes["email"]):
+        if not email_shaped(changes["email"]):
             raise ValidationFailed("email is not a valid address", "email")
         values["email"] = changes["email"]
     for name in ("first_name", "last_name"):

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 
 from forcegate.domain import (
     DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
+    IP_ENFORCE,
     PERMITTED_ALL_SELF_AUTHORIZE,
     REFRESH_UNTIL_REVOKED,
 )
@@ -19,14 +20,16 @@ from forcegate.resources.base import STORED_INT_MAX, Declaration, Flag, Resource
 
 __all__ = ["CREATE", "POLICY_FIELDS", "UPDATE", "ConnectedAppSettings"]
 
-# The domain's choices (PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES), as types; a test checks they
-# agree.
+# The domain's choices (PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES, IP_RELAXATIONS), as types; a
+# test checks they agree.
 PermittedUsers = Literal["all_self_authorize", "admin_approved"]
 RefreshTokenPolicy = Literal["until_revoked", "expire_after", "expire_if_unused"]
+IpRelaxation = Literal["ENFORCE", "BYPASS", "ENFORCE_RELAXREFRESH"]  # Salesforce's values, stored as given
 
 MIN_LIFETIME_SECONDS = 60
 MAX_LIFETIME_SECONDS = 24 * 3600
 MIN_REFRESH_VALIDITY_SECONDS = 60
+DESCRIPTION_MAX_LENGTH = 256  # Salesforce's limit on a connected app's description
 
 Name = Annotated[
     str,
@@ -89,6 +92,18 @@ class ConnectedAppSettings(Resource):
     is_enabled: Annotated[
         bool, Field(description="the app may be used at all"), Flag(("--enabled/--disabled",))
     ] = True
+    contact_email: Annotated[
+        str | None,
+        Field(
+            max_length=255, description="who to contact about the app", json_schema_extra={"format": "email"}
+        ),
+        Says(bounds="contact_email must be at most 255 characters"),
+    ] = None
+    description: Annotated[
+        str | None,
+        Field(max_length=DESCRIPTION_MAX_LENGTH, description="what the app is for"),
+        Says(bounds=f"description must be at most {DESCRIPTION_MAX_LENGTH} characters"),
+    ] = None
     require_pkce: Annotated[
         bool,
         Field(description="the authorization request needs PKCE"),
@@ -161,6 +176,14 @@ class ConnectedAppSettings(Resource):
             help="Issue signed JWT access tokens instead of opaque ones. [default: off]",
         ),
     ] = False
+    ip_relaxation: Annotated[
+        IpRelaxation,
+        Field(
+            description="Salesforce's IP Relaxation: whether the org's trusted IP ranges apply to the app's "
+            "users (stored and shown)"
+        ),
+        Flag(help="[default: ENFORCE]"),
+    ] = cast(IpRelaxation, IP_ENFORCE)
 
 
 class ConnectedAppCreate(ConnectedAppSettings):

@@ -268,6 +268,9 @@ def _app(row: Row[Any]) -> ConnectedApp:
         refresh_token_validity_seconds=row.refresh_token_validity_seconds,
         refresh_token_rotation=row.refresh_token_rotation,
         jwt_access_tokens=row.jwt_access_tokens,
+        contact_email=row.contact_email,
+        description=row.description,
+        ip_relaxation=row.ip_relaxation,
         previous_consumer_secret_encrypted=row.previous_consumer_secret_encrypted,
         consumer_secret_rotated_ms=row.consumer_secret_rotated_ms,
     )
@@ -299,6 +302,9 @@ def app_columns(app: ConnectedApp) -> dict[str, Any]:
         "refresh_token_validity_seconds": app.refresh_token_validity_seconds,
         "refresh_token_rotation": app.refresh_token_rotation,
         "jwt_access_tokens": app.jwt_access_tokens,
+        "contact_email": app.contact_email,
+        "description": app.description,
+        "ip_relaxation": app.ip_relaxation,
         "previous_consumer_secret_encrypted": app.previous_consumer_secret_encrypted,
         "consumer_secret_rotated_ms": app.consumer_secret_rotated_ms,
     }
@@ -337,6 +343,31 @@ def list_apps(conn: Connection, org_id: str) -> list[ConnectedApp]:
         select(connected_apps).where(connected_apps.c.org_id == org_id).order_by(connected_apps.c.name)
     )
     return [_app(r) for r in rows]
+
+
+def apps_last_used(conn: Connection, org_id: str, success: str) -> dict[str, int]:
+    """Each app's last use that is on record without a write on the bearer check: its latest
+    successful login (login history's ``success`` status: every grant writes one) or the latest use
+    of one of its refresh tokens, whichever is later. Apps never used are absent."""
+    logins = (
+        select(login_history.c.app_id, func.max(login_history.c.login_ms))
+        .where(
+            login_history.c.org_id == org_id,
+            login_history.c.status == success,
+            login_history.c.app_id.is_not(None),
+        )
+        .group_by(login_history.c.app_id)
+    )
+    refreshes = (
+        select(refresh_tokens.c.app_id, func.max(refresh_tokens.c.last_used_ms))
+        .where(refresh_tokens.c.org_id == org_id, refresh_tokens.c.last_used_ms.is_not(None))
+        .group_by(refresh_tokens.c.app_id)
+    )
+    latest: dict[str, int] = {}
+    for query in (logins, refreshes):
+        for app_id, ms in conn.execute(query):
+            latest[app_id] = max(latest.get(app_id, 0), int(ms))
+    return latest
 
 
 def delete_app(conn: Connection, app_id: str) -> None:

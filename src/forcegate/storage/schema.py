@@ -164,6 +164,11 @@ connected_apps = Table(
     Column("refresh_token_rotation", Boolean, nullable=False, server_default=false()),
     # Salesforce's "JWT-based access tokens for named users": signed, self-contained access tokens.
     Column("jwt_access_tokens", Boolean, nullable=False, server_default=false()),
+    # The New Connected App page's details (0011): who to contact, what the app is for, and its IP
+    # Relaxation ("ENFORCE", "BYPASS" or "ENFORCE_RELAXREFRESH"; stored, not enforced yet).
+    Column("contact_email", String(255), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("ip_relaxation", String(32), nullable=False, server_default="ENFORCE"),
     Column("created_ms", BigInteger, nullable=False),
     Column("modified_ms", BigInteger, nullable=False),
     UniqueConstraint("org_id", "name", name="uq_connected_apps_org_name"),

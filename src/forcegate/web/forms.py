@@ -172,6 +172,9 @@ LABELS: Mapping[str, str] = {
     "refresh_token_rotation": "Enable Refresh Token Rotation",
     "jwt_access_tokens": "Issue JSON Web Token (JWT)-based Access Tokens",
     "trusted_ip_ranges": "Trusted IP Ranges (one per line)",
+    "contact_email": "Contact Email",
+    "description": "Description",
+    "ip_relaxation": "IP Relaxation",
 }
 # Setup's words for a declared choice (Permitted Users, Refresh Token Policy); others are humanised.
 CHOICE_LABELS: Mapping[str, str] = {
@@ -180,6 +183,9 @@ CHOICE_LABELS: Mapping[str, str] = {
     "until_revoked": "Refresh token is valid until revoked",
     "expire_after": "Expire refresh token after N seconds",
     "expire_if_unused": "Expire refresh token if not used for N seconds",
+    "ENFORCE": "Enforce IP restrictions",
+    "BYPASS": "Relax IP restrictions",
+    "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
 }
 # Words a humanised field name spells as Setup does.
 _WORDS = {
