@@ -156,6 +156,9 @@ def test_a_body_setting_every_field_is_accepted_by_each_route(server: Server) ->
         "refresh_token_validity_seconds": 3600,
         "refresh_token_rotation": True,
         "jwt_access_tokens": True,
+        "contact_email": f"owner-{tag}@example.com",
+        "description": "Every field set",
+        "ip_relaxation": "BYPASS",
     }
     user_body = {
         "username": f"every-{tag}@example.com",

@@ -98,11 +98,13 @@ class ConnectedAppSettings(Resource):
             max_length=255, description="who to contact about the app", json_schema_extra={"format": "email"}
         ),
         Says(bounds="contact_email must be at most 255 characters"),
+        Flag(help="Who to contact about the app (an email address)."),
     ] = None
     description: Annotated[
         str | None,
         Field(max_length=DESCRIPTION_MAX_LENGTH, description="what the app is for"),
         Says(bounds=f"description must be at most {DESCRIPTION_MAX_LENGTH} characters"),
+        Flag(help="What the app is for."),
     ] = None
     require_pkce: Annotated[
         bool,
