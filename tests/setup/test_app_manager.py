@@ -15,6 +15,7 @@ import pytest
 
 from forcegate.domain import ConnectedApp
 from forcegate.org import connected_apps as apps
+from forcegate.org.access import create_permission_set
 from forcegate.storage import repositories as repo
 from tests.support.browser import authorize, forms, log_in_to_setup, setup_csrf_token
 from tests.support.client_helpers import userinfo_status
@@ -244,13 +245,15 @@ def test_a_client_credentials_app_runs_as_the_chosen_user(server: Server, consol
         ({"callback_urls": ""}, "callback-urls", "at least one callback URL is required"),
         ({"scopes": []}, "scopes", "at least one scope is required"),
         ({"contact_email": "not an address"}, "contact-email", "contact_email is not a valid address"),
-        ({"certificate_pem": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----"}, "certificate-pem",
-         "certificate_pem is not a PEM X.509 certificate"),
+        ({"certificate_pem": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----"},
+         "certificate-pem", "certificate_pem is not a PEM X.509 certificate"),
         ({"name": ""}, "name", "name"),
-        ({"enable_oauth_settings": None}, "enable-oauth-settings", "Enable OAuth Settings to give callback URLs"),
+        ({"enable_oauth_settings": None}, "enable-oauth-settings",
+         "Enable OAuth Settings to give callback URLs"),
         ({"client_credentials_enabled": "true", "client_credentials_user": "005000000000000AAA"},
          "client-credentials-user", "no active user"),
-        ({"refresh_token_policy": "expire_after"}, "refresh-token-validity-seconds", "needs refresh_token_validity"),
+        ({"refresh_token_policy": "expire_after"}, "refresh-token-validity-seconds",
+         "needs refresh_token_validity"),
         ({"access_token_lifetime_seconds": "5"}, "access-token-lifetime-seconds", "between 60"),
     ],
 )  # fmt: skip
@@ -459,8 +462,6 @@ def test_manage_access_pre_authorizes_profiles_and_permission_sets(server: Serve
     app, _ = create(console, server)
     path = f"/setup/apps/{app.id}/access"
     with server.ctx.db.write() as conn:
-        from forcegate.org.access import create_permission_set
-
         create_permission_set(server.ctx, conn, server.org_id, f"Integrations_{secrets.token_hex(3)}", None)
     page = console.get(path)
     assert page.status_code == 200

@@ -252,8 +252,9 @@ def _submitted(declaration: Declaration, form: FormData) -> tuple[forms.Submissi
 
 @page
 def new_app(admin: Admin) -> Response:
-    """GET /setup/apps/new: the New Connected App form, with Salesforce's defaults."""
-    return _form_page(admin, declared.CREATE, None)
+    """GET /setup/apps/new: the New Connected App form, with Salesforce's defaults (Enable OAuth
+    Settings unchecked, as there: checking it is a step of the seed's walk-through)."""
+    return _form_page(admin, declared.CREATE, None, oauth_enabled=False)
 
 
 def create(admin: Admin, form: FormData) -> Response:
