@@ -178,6 +178,8 @@ def test_the_new_connected_app_form_has_the_seeds_fields(server: Server, console
     ):
         assert f">{label}<" in text or f">{label} <" in text, label
     assert '<label for="field-enable-oauth-settings">Enable OAuth Settings</label>' in text
+    # Unchecked, as on Salesforce's page: checking it is a step of the seed's walk-through.
+    assert 'name="enable_oauth_settings" value="true" aria-describedby' in text
     assert '<input type="file" id="certificate-file" name="certificate_file"' in text
     assert '<textarea id="field-callback-urls" name="callback_urls"' in text
     assert 'value="refresh_token"' in text and "Perform requests at any time" in text  # with its words
@@ -384,6 +386,7 @@ def test_edit_shows_the_current_settings_and_saves_changes(server: Server, conso
     assert_no_secret(form, secret)
     assert f'value="{app.name}"' in form.text and "Before" in form.text and "owner@example.com" in form.text
     assert 'id="field-scopes-api" name="scopes" value="api" checked' in form.text
+    assert 'name="enable_oauth_settings" value="true" checked' in form.text
 
     keys = key_pair()
     changes = app_form(

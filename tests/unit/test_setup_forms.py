@@ -30,6 +30,8 @@ APP_KINDS = {
     "callback_urls": "textarea",
     "scopes": "checkboxes",
     "is_enabled": "checkbox",
+    "contact_email": "email",
+    "description": "text",
     "require_pkce": "checkbox",
     "require_secret_for_web_server": "checkbox",
     "access_token_lifetime_seconds": "number",
@@ -43,6 +45,7 @@ APP_KINDS = {
     "refresh_token_validity_seconds": "number",
     "refresh_token_rotation": "checkbox",
     "jwt_access_tokens": "checkbox",
+    "ip_relaxation": "select",
 }
 USER_KINDS = {
     "username": "email",
@@ -80,6 +83,9 @@ def complete_app() -> FormData:
         ("refresh_token_validity_seconds", "86400"),
         ("refresh_token_rotation", "true"),
         ("jwt_access_tokens", "true"),
+        ("contact_email", " owner@example.com "),
+        ("description", "The partners' portal"),
+        ("ip_relaxation", "BYPASS"),
     )
 
 
@@ -101,6 +107,9 @@ APP_BODY: dict[str, Any] = {
     "refresh_token_validity_seconds": 86400,
     "refresh_token_rotation": True,
     "jwt_access_tokens": True,
+    "contact_email": "owner@example.com",
+    "description": "The partners' portal",
+    "ip_relaxation": "BYPASS",
 }
 
 

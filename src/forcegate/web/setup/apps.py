@@ -68,8 +68,8 @@ FIELDS = (*BASIC_FIELDS, *OAUTH_FIELDS, *POLICY_FIELDS)
 OPTIONS: Mapping[str, Sequence[forms.Option]] = {"scopes": forms.SCOPE_OPTIONS}
 LABELS: Mapping[str, str] = {**forms.LABELS, "name": "Connected App Name"}
 HELPS: Mapping[str, str] = {
-    "callback_urls": "https, a loopback http address (127.0.0.1, localhost) or a custom scheme; "
-    "one per line.",
+    "callback_urls": "https, a loopback http address (127.0.0.1, localhost) or a custom scheme",
+    "scopes": "What the app may ask for; the consent page shows each with these words.",
     "certificate_pem": "Paste the certificate (PEM) or upload its file below; the JWT bearer flow verifies "
     "assertions with it.",
     "client_credentials_user": "The user the client credentials flow runs as (an active user).",
