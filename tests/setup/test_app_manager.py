@@ -17,10 +17,10 @@ from forcegate.domain import ConnectedApp
 from forcegate.org import connected_apps as apps
 from forcegate.org.access import create_permission_set
 from forcegate.storage import repositories as repo
-from tests.support.browser import authorize, forms, log_in_to_setup, setup_csrf_token
-from tests.support.client_helpers import userinfo_status
+from tests.support.browser import forms, log_in_to_setup, setup_csrf_token
 from tests.support.jwt_bearer import key_pair
 from tests.support.server import PASSWORD, Server
+from tests.support.tokens import assert_invalid_session, assert_works, web_server_tokens
 
 ADMIN = "System Administrator"
 CALLBACK = "https://app.example.com/oauth/callback"
@@ -99,26 +99,6 @@ def assert_no_secret(page: httpx.Response, *secrets_: str) -> None:
         assert secret not in page.text
 
 
-def token_of(server: Server, app: ConnectedApp, secret: str, username: str) -> str:
-    """An access token of ``app`` through the Web Server flow (login, consent, code exchange)."""
-    params = {"response_type": "code", "client_id": app.consumer_key, "redirect_uri": CALLBACK}
-    with server.client() as browser:
-        outcome = authorize(browser, params, username, PASSWORD)
-        assert outcome.response.status_code == 302, outcome.response.text
-        answer = browser.post(
-            "/services/oauth2/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": outcome.query["code"],
-                "client_id": app.consumer_key,
-                "client_secret": secret,
-                "redirect_uri": CALLBACK,
-            },
-        )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
 # --- the list ---------------------------------------------------------------------------------------
 
 
@@ -127,7 +107,7 @@ def test_app_manager_lists_each_app_with_its_key_flows_state_and_last_use(
 ) -> None:
     used, secret = server.create_app(device_flow_enabled=True)
     unused, _ = server.create_app(is_enabled=False, user_agent_flow_enabled=False)
-    token_of(server, used, secret, server.create_user().username)
+    web_server_tokens(server, used, secret, server.create_user())
 
     page = console.get("/setup/apps")
     assert page.status_code == 200
@@ -441,8 +421,8 @@ def test_edit_refuses_a_mistake_and_keeps_the_app(server: Server, console: Conso
 
 def test_delete_asks_first_then_the_app_and_its_tokens_are_gone(server: Server, console: Console) -> None:
     app, secret = create(console, server)
-    token = token_of(server, app, secret, server.create_user().username)
-    assert userinfo_status(server, token) == 200
+    token = web_server_tokens(server, app, secret, server.create_user())["access_token"]
+    assert_works(server, token)
     path = f"/setup/apps/{app.id}/delete"
     confirm = console.get(path)
     assert confirm.status_code == 200
@@ -454,7 +434,7 @@ def test_delete_asks_first_then_the_app_and_its_tokens_are_gone(server: Server, 
     assert deleted.status_code == 302 and deleted.headers["location"] == "/setup/apps?notice=app-deleted"
     assert "The connected app was deleted." in console.get(deleted.headers["location"]).text
     assert stored(server, app.name) is None
-    assert userinfo_status(server, token) == 401
+    assert_invalid_session(server, token)
     assert console.get(f"/setup/apps/{app.id}").status_code == 404
 
 

@@ -282,6 +282,17 @@ def _edit_values(app: ConnectedApp) -> dict[str, Any]:
     return {**apps.app_view(app), "client_credentials_user": app.client_credentials_user_id}
 
 
+def _update(admin: Admin, app: ConnectedApp, submission: forms.Submission) -> AdminError | None:
+    """Apply a valid submission's changes to the app: the service's refusal, or None."""
+    assert submission.values is not None
+    try:
+        with admin.ctx.db.write() as conn:
+            apps.update_app(admin.ctx, conn, app, submission.values)
+    except AdminError as refused:
+        return refused
+    return None
+
+
 @_app_page
 def edit_app(admin: Admin, app: ConnectedApp) -> Response:
     """GET /setup/apps/{app}/edit: the form with the app's settings (never its secret)."""
@@ -292,14 +303,9 @@ def edit_app(admin: Admin, app: ConnectedApp) -> Response:
 def save(admin: Admin, app: ConnectedApp, form: FormData) -> Response:
     """POST /setup/apps/{app}/edit: change the app's settings."""
     submission, error = _submitted(declared.UPDATE, form)
-    if error is None and submission.values is not None:
-        try:
-            with admin.ctx.db.write() as conn:
-                apps.update_app(admin.ctx, conn, app, submission.values)
-        except AdminError as refused:
-            error = refused
-        else:
-            return admin.redirect(_path(app), notice="app-saved")
+    error = error or _update(admin, app, submission)
+    if error is None:
+        return admin.redirect(_path(app), notice="app-saved")
     values = {**_edit_values(app), **submission.body}
     return _form_page(
         admin,
@@ -461,15 +467,9 @@ def manage_access(admin: Admin, app: ConnectedApp) -> Response:
 def save_policy(admin: Admin, app: ConnectedApp, form: FormData) -> Response:
     """POST /setup/apps/{app}/access: the Permitted Users policy."""
     submission = forms.submit(declared.UPDATE, form, names=ACCESS_FIELDS)
-    error = submission.error
-    if error is None and submission.values is not None:
-        try:
-            with admin.ctx.db.write() as conn:
-                apps.update_app(admin.ctx, conn, app, submission.values)
-        except AdminError as refused:
-            error = refused
-        else:
-            return admin.redirect(_path(app, "access"), notice="access-saved")
+    error = submission.error or _update(admin, app, submission)
+    if error is None:
+        return admin.redirect(_path(app, "access"), notice="access-saved")
     return _access_page(admin, app, values=submission.body, error=error, status=400)
 
 
