@@ -18,7 +18,7 @@ from forcegate.protocol.callbacks import SUCCESS_PAGE_PATH
 from forcegate.web.logout import SALESFORCE_LOGOUT_PATH
 from forcegate.web.setup import HOME_PATH, LOGIN_PATH
 from tests.support.device import CONNECT, start_rfc
-from tests.support.pages import Tab, check_page, open_tab
+from tests.support.pages import SCREENSHOTS, Tab, check_page, open_tab
 from tests.support.routes import SETUP_GET_ROUTES, FixtureOrg, fill, fixture_org, page_name
 from tests.support.server import PASSWORD, Server
 
@@ -138,3 +138,12 @@ def test_the_setup_403_page(server: Server, tab: Tab) -> None:
     _log_in(tab, server.create_user(profile="Standard User").username)
     assert tab.page.get_by_role("heading", name="Insufficient Privileges").is_visible()
     check_page(tab, "setup-forbidden")
+
+
+def test_check_page_fails_on_a_serious_violation_naming_it(tab: Tab) -> None:
+    """The check itself: an image without a text alternative (axe-core's "image-alt", critical)."""
+    tab.page.set_content('<html lang="en"><title>t</title><main><h1>t</h1><img src="/x.png"></main></html>')
+    with pytest.raises(AssertionError, match=r"image-alt \(critical\).*img"):
+        check_page(tab, "check-page-self-test")
+    for screenshot in SCREENSHOTS.glob("check-page-self-test-*.png"):  # not a page of forcegate's
+        screenshot.unlink()
