@@ -82,9 +82,7 @@ def app(server: Server) -> ConnectedApp:
 
 
 @pytest.mark.parametrize("path", [r.path for r in SETUP_GET_ROUTES])
-def test_every_setup_page(
-    server: Server, org: FixtureOrg, admin_tab: Tab, tab: Tab, path: str
-) -> None:
+def test_every_setup_page(server: Server, org: FixtureOrg, admin_tab: Tab, tab: Tab, path: str) -> None:
     visitor = tab if path in LOGGED_OUT_PAGES else admin_tab
     response = visitor.page.goto(server.url + fill(path, org))
     assert response is not None and response.status == 200, (path, visitor.page.url)

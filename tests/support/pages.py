@@ -104,5 +104,7 @@ def check_page(tab: Tab, name: str) -> None:
         page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
     errors, tab.console_errors[:] = list(tab.console_errors), []
     assert violations == [], f"{name} ({page.url}): axe-core finds " + "; ".join(violations)
-    assert scroll_width <= PHONE["width"], f"{name} ({page.url}) scrolls sideways on a phone: {scroll_width}px"
+    assert scroll_width <= PHONE["width"], (
+        f"{name} ({page.url}) scrolls sideways on a phone: {scroll_width}px"
+    )
     assert errors == [], f"{name} ({page.url}) logged console errors: {errors}"
