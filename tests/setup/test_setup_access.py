@@ -11,7 +11,7 @@ from forcegate.org.access import org_view, update_org
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
 from forcegate.web.setup.home import FLOW
-from tests.support.browser import authorize, authorize_url, forms, log_in_to_setup, setup_csrf_token
+from tests.support.browser import authorize, authorize_url, forms, log_in_to_setup, setup_csrf_token, submit
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"

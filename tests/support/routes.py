@@ -20,6 +20,9 @@ import pytest
 from starlette.routing import Route
 
 from forcegate.domain import ConnectedApp, User
+from forcegate.org.access import org_view
+from forcegate.storage import repositories as repo
+from forcegate.storage import signing_keys
 from forcegate.web.admin import ADMIN_ROUTES
 from forcegate.web.setup import ROUTES
 from tests.support.admin_api import Api, api_for
@@ -33,7 +36,7 @@ ADMIN_COLLECTIONS = {
     "profiles": "profile",
     "permission-sets": "permission_set",
 }
-# What the admin API's view of the org is: a refused change leaves them all as they were.
+# The admin API's lists: a refused change leaves them, the org settings and the signing keys as they were.
 ORG_VIEWS = tuple(f"/{collection}" for collection in ADMIN_COLLECTIONS)
 
 
@@ -59,8 +62,14 @@ class FixtureOrg:
         }
 
     def view(self) -> dict[str, Any]:
-        """The admin API's view of the org, to compare before and after a refused change."""
-        return {path: self.admin_api.ok("GET", path) for path in ORG_VIEWS}
+        """The org as the admin API lists it, its settings and its signing keys (which no admin API
+        route shows), to compare before and after a refused change."""
+        server = self.admin_api.server
+        with server.ctx.db.read() as conn:
+            org = repo.org_by_id(conn, server.org_id)
+            assert org is not None
+            stored = {"org settings": org_view(org), "signing keys": signing_keys.all_keys(conn)}
+        return {**{path: self.admin_api.ok("GET", path) for path in ORG_VIEWS}, **stored}
 
 
 def fixture_org(server: Server) -> FixtureOrg:
