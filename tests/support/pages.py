@@ -2,7 +2,8 @@
 Chromium driven by Playwright (never a downloaded browser), axe-core's accessibility rules, screenshots
 at desktop and phone width into build/screenshots/, no horizontal scroll on a phone, no console error.
 
-Use: the ``browser`` fixture (one Chromium per test module, registered in tests/conftest.py), a
+Use: the ``browser`` fixture (one Chromium per test module, registered in tests/conftest.py; without
+/usr/bin/chromium it skips, under CI it fails), a
 ``Tab`` of it (``open_tab``: its console errors are collected from the first request on), then
 ``check_page(tab, name)`` on every page the test reaches.
 """
@@ -21,7 +22,15 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, 
 from tests.support.server import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
