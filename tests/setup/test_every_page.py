@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser
 
 from forcegate.domain import ConnectedApp
 from forcegate.protocol.callbacks import SUCCESS_PAGE_PATH
 from forcegate.web.logout import SALESFORCE_LOGOUT_PATH
 from forcegate.web.setup import HOME_PATH, LOGIN_PATH
 from tests.support.device import CONNECT, start_rfc
-from tests.support.pages import SCREENSHOTS, Tab, check_page, open_tab
+from tests.support.pages import SCREENSHOTS, Tab, check_page, fresh_tab
 from tests.support.routes import SETUP_GET_ROUTES, FixtureOrg, fill, fixture_org, page_name
 from tests.support.server import PASSWORD, Server
 
@@ -32,18 +32,9 @@ def org(server: Server) -> FixtureOrg:
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A browser of its own (no cookies) for one test."""
-    context = browser.new_context()
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def tab(context: BrowserContext) -> Tab:
-    return open_tab(context)
+def tab(browser: Browser) -> Iterator[Tab]:
+    with fresh_tab(browser) as tab:
+        yield tab
 
 
 def _click(tab: Tab, button: str) -> None:
@@ -61,15 +52,18 @@ def _log_in(tab: Tab, username: str) -> None:
 @pytest.fixture(scope="module")
 def admin_tab(server: Server, browser: Browser) -> Iterator[Tab]:
     """One logged-in administrator's tab for all of Setup's pages."""
-    context = browser.new_context()
-    tab = open_tab(context)
-    try:
+    with fresh_tab(browser) as tab:
         tab.page.goto(server.url + LOGIN_PATH)
         _log_in(tab, server.create_user(profile="System Administrator").username)
         assert tab.page.url == server.url + HOME_PATH
         yield tab
-    finally:
-        context.close()
+
+
+@pytest.fixture(scope="module")
+def logged_out_tab(browser: Browser) -> Iterator[Tab]:
+    """One tab with no session, for the Setup pages of those not logged in."""
+    with fresh_tab(browser) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +76,10 @@ def app(server: Server) -> ConnectedApp:
 
 
 @pytest.mark.parametrize("path", [r.path for r in SETUP_GET_ROUTES])
-def test_every_setup_page(server: Server, org: FixtureOrg, admin_tab: Tab, tab: Tab, path: str) -> None:
-    visitor = tab if path in LOGGED_OUT_PAGES else admin_tab
+def test_every_setup_page(
+    server: Server, org: FixtureOrg, admin_tab: Tab, logged_out_tab: Tab, path: str
+) -> None:
+    visitor = logged_out_tab if path in LOGGED_OUT_PAGES else admin_tab
     response = visitor.page.goto(server.url + fill(path, org))
     assert response is not None and response.status == 200, (path, visitor.page.url)
     check_page(visitor, page_name(path))

@@ -112,12 +112,9 @@ def test_a_standard_user_gets_insufficient_access_on_every_admin_api_route(
 ) -> None:
     api_path = fill(path, org).removeprefix(PREFIX)
     body: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH") else {}
-    before = org.view() if method != "GET" else None
     refused = standard_api.call(method, api_path, **body)
     assert refused.status_code == 403, (method, path, refused.text)
     assert refused.json()[0]["errorCode"] == "INSUFFICIENT_ACCESS"
-    if before is not None:
-        assert org.view() == before
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser
 
-from tests.support.pages import PHONE, open_tab
+from tests.support.pages import PHONE, fresh_tab
 from tests.support.server import PASSWORD, Server
 
 
@@ -12,12 +12,10 @@ def test_an_administrator_logs_in_from_the_root_and_reaches_setup_home(
     server: Server, browser: Browser
 ) -> None:
     admin = server.create_user(profile="System Administrator")
-    context = browser.new_context()
-    tab = open_tab(context)
-    page = tab.page
-    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
-    errors = tab.console_errors
-    try:
+    with fresh_tab(browser) as tab:
+        page = tab.page
+        page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        errors = tab.console_errors
         page.goto(server.url + "/")
         assert page.url == server.url + "/setup/login"
         page.get_by_label("Username").fill(admin.username)
@@ -36,5 +34,3 @@ def test_an_administrator_logs_in_from_the_root_and_reaches_setup_home(
         page.goto(server.url + "/setup")
         assert page.url == server.url + "/setup/login"
         assert errors == []
-    finally:
-        context.close()

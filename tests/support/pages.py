@@ -4,7 +4,7 @@ at desktop and phone width into build/screenshots/, no horizontal scroll on a ph
 
 Use: the ``browser`` fixture (one Chromium per test module, registered in tests/conftest.py; without
 /usr/bin/chromium it skips, under CI it fails), a
-``Tab`` of it (``open_tab``: its console errors are collected from the first request on), then
+``Tab`` of it (``fresh_tab``: its console errors are collected from the first request on), then
 ``check_page(tab, name)`` on every page the test reaches.
 """
 
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
 from tests.support.server import IN_CI
 
@@ -75,15 +76,20 @@ class Tab:
         self.console_errors.append(str(error))
 
 
-def open_tab(context: BrowserContext) -> Tab:
-    """A new page of ``context``, at desktop size, whose console errors are collected."""
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
-    tab = Tab(page)
-    page.on("console", tab._on_console)
-    page.on("pageerror", tab._on_page_error)
-    return tab
+@contextmanager
+def fresh_tab(browser: Browser) -> Iterator[Tab]:
+    """A page in a browser context of its own (no cookies), at desktop size, whose console errors are
+    collected; the context is closed afterwards."""
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        tab = Tab(page)
+        page.on("console", tab._on_console)
+        page.on("pageerror", tab._on_page_error)
+        yield tab
+    finally:
+        context.close()
 
 
 def _serious_violations(page: Page) -> list[str]:
