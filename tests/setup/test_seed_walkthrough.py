@@ -23,10 +23,10 @@ from requests_oauthlib import OAuth2Session
 from forcegate.storage import repositories as repo
 from tests.support.data_api import DATA
 from tests.support.jwt_bearer import Setup, key_pair
+from tests.support.pages import check_page, fresh_tab
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"
-TIMEOUT_MS = 15_000
 
 
 class _Listener(BaseHTTPRequestHandler):
@@ -96,35 +96,28 @@ def test_the_seeds_walk_through_then_requests_oauthlib_completes_the_web_server_
     admin = server.create_user(profile=ADMIN)
     user = server.create_user(profile=ADMIN)  # reads Accounts through the data API
     callback_url, paths = callback
-    setup = browser.new_context()
-    page = setup.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
+    with fresh_tab(browser) as tab:
+        page = tab.page
         _open_app_manager(page, server, admin.username)
         _new_connected_app(page, f"Walk-through {secrets.token_hex(3)}", callback_url)
         page.get_by_role("button", name="Save").click()
         page.wait_for_url("**/setup/apps/new")  # the page answering the POST: the secret's one showing
         consumer_key = page.locator("#consumer-key").inner_text().strip()
         consumer_secret = page.locator("#consumer-secret").inner_text().strip()
-    finally:
-        setup.close()
+        check_page(tab, "setup-apps-created")
     assert consumer_key.startswith("3MVG9") and len(consumer_secret) == 64
 
     # oauthlib insists on https; the callback and this test server are loopback http.
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     client = OAuth2Session(consumer_key, redirect_uri=callback_url, scope=["api", "refresh_token"])
     authorization_url, state = client.authorization_url(server.url + "/services/oauth2/authorize")
-    visitor = browser.new_context()  # the user's own browser: no administrator session in it
-    page = visitor.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
+    with fresh_tab(browser) as tab:  # the user's own browser: no administrator session in it
+        page = tab.page
         page.goto(authorization_url)
         _log_in(page, user.username)
         page.get_by_role("button", name="Allow").click()
         page.wait_for_url(callback_url + "?**")
         assert page.get_by_text("You may close this window.").is_visible()
-    finally:
-        visitor.close()
     (path,) = [p for p in paths if p.startswith("/callback?")]  # not the browser's /favicon.ico
     token = client.fetch_token(
         server.url + "/services/oauth2/token",
@@ -148,10 +141,8 @@ def test_a_certificate_uploaded_and_a_profile_pre_authorized_in_the_browser_enab
     certificate = tmp_path / "jwt-signing.crt"
     certificate.write_text(keys.certificate_pem)
     name = f"JWT walk-through {secrets.token_hex(3)}"
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
+    with fresh_tab(browser) as tab:
+        page = tab.page
         _open_app_manager(page, server, admin.username)
         _new_connected_app(page, name, "https://jwt.example.com/callback")
         page.locator("#certificate-file").set_input_files(certificate)
@@ -181,8 +172,7 @@ def test_a_certificate_uploaded_and_a_profile_pre_authorized_in_the_browser_enab
             .is_visible()
         )
         assert page.url.startswith(app_page)
-    finally:
-        context.close()
+        assert tab.console_errors == []
 
     granted = flow.token(flow.assertion())
     assert granted.status_code == 200, granted.text
