@@ -233,13 +233,13 @@ def _form_page(
 def _posted(form: FormData) -> FormData:
     """The form as the declaration reads it: an uploaded certificate file stands for the PEM text,
     and "Remove the certificate" empties it (which removes it)."""
-    items = list(form.multi_items())
     uploaded = str(form.get(CERTIFICATE_FILE) or "")
-    if form.get(REMOVE_CERTIFICATE):
-        uploaded, items = "", [(k, v) for k, v in items if k != "certificate_pem"] + [("certificate_pem", "")]
-    if uploaded.strip():
-        items = [(k, v) for k, v in items if k != "certificate_pem"] + [("certificate_pem", uploaded)]
-    return FormData(items)
+    pem = "" if form.get(REMOVE_CERTIFICATE) else uploaded if uploaded.strip() else None
+    if pem is None:
+        return form
+    return FormData(
+        [(k, v) for k, v in form.multi_items() if k != "certificate_pem"] + [("certificate_pem", pem)]
+    )
 
 
 def _submitted(declaration: Declaration, form: FormData) -> tuple[forms.Submission, AdminError | None]:
