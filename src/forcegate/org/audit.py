@@ -26,6 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from forcegate.domain import User
+from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "csv_row",
     "diff",
     "entries",
+    "filters_from",
     "record",
     "to_csv",
 ]
@@ -52,6 +54,8 @@ CUSTOM_OBJECTS = "Custom Objects"
 
 # What an entry shows for any secret that changed (never the secret, nor its hash).
 SECRET_CHANGED = "(secret changed)"
+DEFAULT_LIMIT = 200  # entries a listing shows unless told otherwise
+MAX_LIMIT = 2000
 DISPLAY_LENGTH = 1000  # SetupAuditTrail.Display's length
 
 
@@ -208,7 +212,7 @@ def entries(
     action: str | None = None,
     since_ms: int | None = None,
     until_ms: int | None = None,
-    limit: int = 200,
+    limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> list[Entry]:
     """The org's entries, newest first. ``user`` is the entry's User (a username, ``cli:<os user>``
@@ -233,6 +237,53 @@ def entries(
         )
         for r in rows
     ]
+
+
+# The listing's filters and paging as a query string gives them (the admin API, Setup's page):
+# name -> description.
+QUERY_PARAMETERS = {
+    "user": "only the entries of this User: a username, cli:<os user> or system",
+    "section": 'only this Setup section, e.g. "Connected Apps"',
+    "action": "only this action code, e.g. connected_app.updated",
+    "since": "ISO-8601 date or time (UTC unless it says otherwise): entries at or after it",
+    "until": "ISO-8601 date or time: entries before it",
+    "limit": f"at most this many entries, 1 to {MAX_LIMIT} [default: {DEFAULT_LIMIT}]",
+    "offset": "skip this many of the newest entries first [default: 0]",
+}
+
+
+def parse_time(value: str, name: str) -> int:
+    """Milliseconds since the epoch of an ISO-8601 date or time (UTC when no offset is given)."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{name} must be an ISO-8601 date or time, e.g. 2026-12-01T08:00:00Z", name
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _count(value: str, name: str, low: int, high: int) -> int:
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        raise ValidationFailed(f"{name} must be a whole number from {low} to {high}", name)
+    return int(value)
+
+
+def filters_from(query: Mapping[str, str]) -> dict[str, Any]:
+    """``entries``' keyword arguments from query parameters (``QUERY_PARAMETERS``); an unknown or
+    malformed one is refused."""
+    unknown = sorted(set(query) - set(QUERY_PARAMETERS))
+    if unknown:
+        raise ValidationFailed(f"unknown parameter(s): {', '.join(unknown)}")
+    filters: dict[str, Any] = {k: query[k] for k in ("user", "section", "action") if query.get(k)}
+    for name in ("since", "until"):
+        if name in query:
+            filters[f"{name}_ms"] = parse_time(query[name], name)
+    filters["limit"] = _count(query["limit"], "limit", 1, MAX_LIMIT) if "limit" in query else DEFAULT_LIMIT
+    filters["offset"] = _count(query["offset"], "offset", 0, 2**31 - 1) if "offset" in query else 0
+    return filters
 
 
 # The CSV download's shape, the one place both the CLI and the browser console take it from.

@@ -18,16 +18,19 @@ from forcegate.api_errors import ApiError
 from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant
 from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
-from forcegate.org import access, credentials, permissions, users
+from forcegate.org import access, audit, credentials, permissions, users
 from forcegate.org import connected_apps as apps
 from forcegate.org.audit import Actor
+from forcegate.org.errors import ValidationFailed
+from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import unstorable
 from forcegate.resources import connected_app, views
 from forcegate.resources import credentials as declared_credentials
 from forcegate.resources import permissions as declared_permissions
 from forcegate.resources import user as declared_user
-from forcegate.resources.openapi import Answer, Operation, document
+from forcegate.resources.openapi import Answer, Operation, QueryParameter, document
 from forcegate.resources.views import (
+    AuditTrailEntry,
     ConnectedApp,
     ConnectedAppCreated,
     LoginHistoryEntry,
@@ -47,6 +50,7 @@ from forcegate.web.common import (
     caller_of,
     json_response,
     parse_json,
+    query_pairs,
     read_capped,
     run_blocking,
     session_refusal,
@@ -96,6 +100,8 @@ def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Reque
             body = await _json_object(request)
             if isinstance(body, Response):
                 return body
+        elif request.method == "GET":
+            body = request.url.query  # a listing's filters (those that take any)
         return await run_in_threadpool(_run, request, grant, handler, permission, write, body)
 
     return endpoint
@@ -256,6 +262,17 @@ def login_history(
     actor: Actor,
 ) -> tuple[int, Any]:
     return 200, repo.recent_logins(conn, grant.org_id, limit=200)
+
+
+def audit_trail(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any, actor: Actor
+) -> tuple[int, Any]:
+    try:
+        query = dict(query_pairs(body))
+    except OAuthError:  # NUL or a lone surrogate: nothing any filter could match
+        raise ValidationFailed("the query string holds a character no parameter may") from None
+    found = audit.entries(conn, grant.org_id, **audit.filters_from(query))
+    return 200, [e.as_json() for e in found]
 
 
 # --- profiles and permission sets (data-API permissions) ---
@@ -599,6 +616,20 @@ ADMIN_ROUTES: list[AdminRoute] = [
             {200: Answer("The logins", LoginHistoryEntry, many=True)},
         ),
         login_history, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/audit-trail", "listAuditTrail", "audit-trail", "Setup Audit Trail",
+            "The org's configuration changes, newest first, through any channel (admin API, CLI, "
+            "Setup), with who made them and from where. Filter by user, section, action and time; "
+            "page with limit and offset. Needs the manage-users permission.",
+            {200: Answer("The entries", AuditTrailEntry, many=True)}, errors=(400,),
+            query=tuple(
+                QueryParameter(name, text, "integer" if name in ("limit", "offset") else "string")
+                for name, text in audit.QUERY_PARAMETERS.items()
+            ),
+        ),
+        audit_trail, MANAGE_USERS,
     ),
     AdminRoute(
         _op(
