@@ -19,6 +19,12 @@ def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
         raise click.BadParameter(refused.message) from None
 
 
+def _help(name: str) -> str:
+    """The option's help: the query parameter's description, as a sentence."""
+    text = audit.QUERY_PARAMETERS[name]
+    return text[0].upper() + text[1:] + "."
+
+
 def _table(found: list[audit.Entry]) -> str:
     rows = [audit.CSV_COLUMNS, *(audit.csv_row(e) for e in found)]
     # The Action sentence is last but one and long: every other column is as wide as its longest cell.
@@ -29,21 +35,32 @@ def _table(found: list[audit.Entry]) -> str:
 
 
 @click.command("audit-trail")
-@click.option("--user", help=audit.QUERY_PARAMETERS["user"].capitalize() + ".")
-@click.option("--section", help=audit.QUERY_PARAMETERS["section"].capitalize() + ".")
-@click.option("--action", help=audit.QUERY_PARAMETERS["action"].capitalize() + ".")
+@click.option("--user", help=_help("user"))
+@click.option("--section", help=_help("section"))
+@click.option("--action", help=_help("action"))
+@click.option("--since", metavar="ISO", callback=_time, help=_help("since"))
+@click.option("--until", metavar="ISO", callback=_time, help=_help("until"))
 @click.option(
-    "--since", metavar="ISO", callback=_time, help=audit.QUERY_PARAMETERS["since"].capitalize() + "."
+    "--limit",
+    default=audit.DEFAULT_LIMIT,
+    show_default=True,
+    type=click.IntRange(1, audit.MAX_LIMIT),
+    help="At most this many entries.",
 )
 @click.option(
-    "--until", metavar="ISO", callback=_time, help=audit.QUERY_PARAMETERS["until"].capitalize() + "."
+    "--offset",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**31 - 1),
+    help="Skip this many of the newest entries first.",
 )
 @click.option(
-    "--limit", default=audit.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, audit.MAX_LIMIT)
-)
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 2**31 - 1))
-@click.option(
-    "--format", "format_", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+    "--format",
+    "format_",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="csv: the columns of Setup's download (Date, User, Source IP, Channel, Section, Action, Target).",
 )
 def audit_trail(
     user: str | None,
