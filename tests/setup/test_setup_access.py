@@ -10,7 +10,7 @@ import pytest
 from forcegate.org.access import org_view, update_org
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
-from forcegate.web.setup import FLOW
+from forcegate.web.setup.home import FLOW
 from tests.support.actors import FIXTURE
 from tests.support.browser import authorize, authorize_url, forms, submit
 from tests.support.server import PASSWORD, Server
@@ -39,13 +39,16 @@ def _assert_page_headers(page: httpx.Response) -> None:
     assert directives["default-src"] == "default-src 'none'"
     assert directives["style-src"] == "style-src 'self'"
     assert directives["frame-ancestors"] == "frame-ancestors 'none'"
-    assert "unsafe-inline" not in csp and "script-src" not in csp  # no script at all, inline or not
+    assert "unsafe-inline" not in csp  # no inline script or style
+    # Setup's pages load forcegate's own script (copy buttons); the login page none at all.
+    assert directives.get("script-src", "script-src 'self'") == "script-src 'self'"
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
     # Nothing the CSP would block: no inline script, style or event handler.
-    assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=", page.text, re.IGNORECASE), page.text
+    text = page.text.replace('<script src="/static/setup.js" defer></script>', "")
+    assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=", text, re.IGNORECASE), page.text
     assert '<link rel="stylesheet" href="/static/forcegate.css">' in page.text
 
 
@@ -222,14 +225,16 @@ def test_setup_login_without_the_right_csrf_token_is_refused(server: Server, tok
     assert server.login_history_of(user_id=admin.id, flow=FLOW) == []
 
 
-def test_every_setup_form_carries_a_csrf_token(server: Server) -> None:
+def test_every_setup_form_that_posts_carries_a_csrf_token(server: Server) -> None:
     admin = server.create_user(profile=ADMIN)
     with server.client() as browser:
         pages = [browser.get("/setup/login")]
         _log_in(browser, admin.username)
         pages.append(browser.get("/setup"))
     for page in pages:
-        for form in forms(page.text):
+        posting = [form for form in forms(page.text) if form["method"] == "post"]
+        assert posting, page.url
+        for form in posting:  # a GET form (Quick Find) changes nothing
             assert form["fields"].get("csrf_token"), (form, page.url)  # type: ignore[attr-defined]
 
 
@@ -266,3 +271,44 @@ def test_the_stylesheet_is_served_by_forcegate(server: Server) -> None:
     assert css.headers["x-content-type-options"] == "nosniff"
     assert ".setup-header" in css.text and "@media" in css.text
     assert missing == [404, 404]
+
+
+def test_a_setup_page_asked_for_before_login_is_where_the_login_leads(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        asked = browser.get("/setup/security")
+        assert asked.status_code == 302
+        assert asked.headers["location"] == "/setup/login?next=%2Fsetup%2Fsecurity"
+        page = browser.get(asked.headers["location"])
+        assert forms(page.text)[0]["action"] == "/setup/login?next=%2Fsetup%2Fsecurity"
+        landed = submit(browser, page, username=admin.username, password=PASSWORD)
+        assert landed.status_code == 302 and landed.headers["location"] == "/setup/security"
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    ["https://evil.example/", "//evil.example/setup", "/setup/../evil", "/setup\\evil", "/services/data"],
+)
+def test_the_login_never_leads_off_setup(server: Server, wanted: str) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        page = browser.get("/setup/login", params={"next": wanted})
+        assert forms(page.text)[0]["action"] == "/setup/login"
+        landed = browser.post(
+            "/setup/login",
+            params={"next": wanted},
+            data={**forms(page.text)[0]["fields"], "username": admin.username, "password": PASSWORD},  # type: ignore[dict-item]
+        )
+        assert landed.status_code == 302 and landed.headers["location"] == "/setup"
+
+
+def test_quick_find_narrows_setup_home_to_the_sections_that_match(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        _log_in(browser, admin.username)
+        found = browser.get("/setup", params={"q": "App Manager"})
+        assert found.status_code == 200
+        assert '<a href="/setup/apps">App Manager</a>' in found.text
+        assert '<a href="/setup/users">Users</a>' not in found.text.split('id="content"')[1]
+        nothing = browser.get("/setup", params={"q": "<script>zzz"})
+        assert "nothing matches" in nothing.text and "<script>zzz" not in nothing.text

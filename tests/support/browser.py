@@ -17,7 +17,14 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "fields": {}, "buttons": []})
+            self.forms.append(
+                {
+                    "action": a.get("action", ""),
+                    "method": a.get("method", "get").lower(),
+                    "fields": {},
+                    "buttons": [],
+                }
+            )
         elif self.forms and tag == "input" and a.get("name"):
             self.forms[-1]["fields"][a["name"]] = a.get("value", "")  # type: ignore[index]
         elif self.forms and tag == "button" and a.get("name"):

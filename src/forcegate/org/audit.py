@@ -14,10 +14,8 @@ Secrets never reach an entry: a consumer secret, a password or a security token 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import getpass
-import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
+from forcegate import csv_export
 from forcegate.domain import User
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
@@ -34,6 +33,7 @@ __all__ = [
     "SECRET_CHANGED",
     "Actor",
     "Change",
+    "Channel",
     "Entry",
     "csv_row",
     "diff",
@@ -290,19 +290,13 @@ def filters_from(query: Mapping[str, str]) -> dict[str, Any]:
 CSV_COLUMNS = ("Date", "User", "Source IP", "Channel", "Section", "Action", "Target")
 
 
-def _cell(text: str) -> str:
-    """A spreadsheet opening the file must not run a name an admin chose ("=HYPERLINK(...)")."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_row(entry: Entry) -> tuple[str, ...]:
-    cells = (entry.user, entry.source_ip or "", entry.channel, entry.section, entry.display, entry.target)
-    return (entry.date, *(_cell(c) for c in cells))
+    return (
+        entry.date, entry.user, entry.source_ip or "", entry.channel, entry.section, entry.display,
+        entry.target,
+    )  # fmt: skip
 
 
 def to_csv(found: Iterable[Entry]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_row(e) for e in found)
-    return out.getvalue()
+    """The download: ``CSV_COLUMNS``, a row an entry (formula-like cells neutralised by csv_export)."""
+    return csv_export.to_csv(CSV_COLUMNS, [csv_row(e) for e in found])

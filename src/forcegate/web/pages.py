@@ -9,6 +9,7 @@ and CSRF tokens are HMACs under the server key (the same in every process).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +72,19 @@ _templates = Environment(
 )
 
 
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _shown_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# Times on pages: milliseconds since the epoch, shown in UTC (the server knows no browser's zone).
+_templates.filters["iso"] = _iso
+_templates.filters["shown_time"] = _shown_time
+
+
 def callback_source(redirect_uri: str) -> str | None:
     """The CSP source of a client's callback URL: scheme, host and port, or just the scheme."""
     parts = urlsplit(redirect_uri)
@@ -87,14 +101,28 @@ def callback_source(redirect_uri: str) -> str | None:
     return f"{scheme}:"
 
 
-def render(name: str, status: int = 200, redirect_uri: str | None = None, **values: Any) -> HTMLResponse:
+def render(
+    name: str, status: int = 200, redirect_uri: str | None = None, script: bool = False, **values: Any
+) -> HTMLResponse:
     """A page; one whose form may end in a redirect to the client names its callback in form-action,
-    as browsers check form-action against every redirect that follows a form submission."""
-    headers = PAGE_HEADERS
+    as browsers check form-action against every redirect that follows a form submission. ``script``:
+    the page loads forcegate's own script (Setup's copy buttons), never an inline one."""
+    csp = CSP.format("'self'")
     source = callback_source(redirect_uri) if redirect_uri else None
     if source:
-        headers = {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(f"'self' {source}")}
-    return HTMLResponse(_templates.get_template(name).render(**values), status_code=status, headers=headers)
+        csp = CSP.format(f"'self' {source}")
+    if script:
+        csp = csp.replace("style-src 'self';", "style-src 'self'; script-src 'self';")
+    headers = (
+        PAGE_HEADERS
+        if csp == PAGE_HEADERS["Content-Security-Policy"]
+        else {
+            **PAGE_HEADERS,
+            "Content-Security-Policy": csp,
+        }
+    )
+    html = _templates.get_template(name).render(script=script, **values)
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def _error_page(error: web_server.ErrorPage) -> HTMLResponse:

@@ -12,18 +12,16 @@ HMAC of the session under the server key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from forcegate.context import Context
-from forcegate.domain import APPLICATION_LOGIN, User
-from forcegate.flows.login import BrowserLogin, LoginRateExceeded, log_in, session_login
-from forcegate.org.permissions import may_administer
+from forcegate.domain import APPLICATION_LOGIN
+from forcegate.flows.login import LoginRateExceeded, log_in
 from forcegate.protocol.errors import OAuthError
-from forcegate.storage import repositories as repo
 from forcegate.web.common import caller_of, read_form_pairs, run_blocking
 from forcegate.web.pages import (
     CSRF_COOKIE,
@@ -35,96 +33,42 @@ from forcegate.web.pages import (
     forbidden,
     login_form,
     redirect_response,
-    render,
     start_session,
 )
-
-__all__ = ["FLOW", "HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
-
-HOME_PATH = "/setup"
-LOGIN_PATH = "/setup/login"
-LOGOUT_PATH = "/setup/logout"
-FLOW = "setup"  # login history's flow of a Setup login
-LOGOUT_PURPOSE = "setup-logout"
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    description: str
-    href: str | None = None  # None: not built yet
-
-
-# Setup's sections; only those with a page are linked.
-SECTIONS = (
-    Section("Setup Home", "This page.", HOME_PATH),
-    Section("App Manager", "Connected apps: consumer keys, callback URLs, scopes and OAuth policies."),
-    Section("Users", "Create users, change profiles, reset passwords, unlock, assign permission sets."),
-    Section("Profiles and Permission Sets", "Object and field permissions."),
-    Section("Connected Apps OAuth Usage", "Who holds tokens for which app; revoke them."),
-    Section("Login History", "Every login, by user, app, status and flow."),
-    Section("Setup Audit Trail", "Every administrative change."),
-    Section("Security", "Org security settings and signing keys."),
+from forcegate.web.setup.console import (
+    CSRF_PURPOSE,
+    HOME_PATH,
+    LOGIN_PATH,
+    LOGOUT_PATH,
+    SECTIONS,
+    Admin,
+    Section,
+    after_login,
+    current_login,
+    page,
 )
 
+__all__ = ["FLOW", "ROUTES"]
 
-def _session_cookie(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
-
-
-def _current_login(request: Request) -> BrowserLogin | None:
-    """The browser session's login, if it is valid and younger than a Setup session may be."""
-    ctx: Context = request.app.state.ctx
-    login = session_login(ctx, _session_cookie(request))
-    if login is None or login.user.org_id != request.app.state.org_id:
-        return None
-    with ctx.db.read() as conn:
-        org = repo.org_by_id(conn, login.user.org_id)
-    if org is None or ctx.now_ms() >= login.auth_time_ms + org.admin_session_minutes * 60_000:
-        return None
-    return login
+FLOW = "setup"  # login history's flow of a Setup login
 
 
-def _is_admin(request: Request, user: User) -> bool:
-    ctx: Context = request.app.state.ctx
-    with ctx.db.read() as conn:
-        return may_administer(repo.profile_by_id(conn, user.profile_id))
+def quick_find(text: str) -> tuple[Section, ...]:
+    """Setup's Quick Find: the sections whose title or keywords hold every word typed."""
+    words = text.lower().split()
+    return tuple(s for s in SECTIONS[1:] if all(w in f"{s.title} {s.keywords}".lower() for w in words))
 
 
-def _logout_token(request: Request, login: BrowserLogin) -> str:
-    ctx: Context = request.app.state.ctx
-    return ctx.box.sign(f"{LOGOUT_PURPOSE}:{login.session_token}")
-
-
-def _refused(request: Request, login: BrowserLogin) -> Response:
-    return render(
-        "setup_forbidden.html",
-        status=403,
-        username=login.user.username,
-        csrf_token=_logout_token(request, login),
+@page
+def home(admin: Admin) -> Response:
+    """GET /setup: Setup Home, its sections narrowed by Quick Find (``?q=``, no script needed)."""
+    query = admin.request.query_params.get("q", "")[:100]
+    return admin.render(
+        "setup/home.html",
+        section=HOME_PATH,
+        query=query,
+        sections=quick_find(query) if query.strip() else SECTIONS[1:],
     )
-
-
-def _home(request: Request) -> Response:
-    login = _current_login(request)
-    if login is None:
-        return redirect_response(LOGIN_PATH)
-    if not _is_admin(request, login.user):
-        return _refused(request, login)
-    return render(
-        "setup_home.html",
-        org_name=request.app.state.org_name,
-        user=login.user,
-        csrf_token=_logout_token(request, login),
-        nav=[s for s in SECTIONS if s.href],
-        current=HOME_PATH,
-        sections=SECTIONS[1:],
-    )
-
-
-async def home(request: Request) -> Response:
-    """GET /setup"""
-    return await run_blocking(request, _home, request)
 
 
 async def root(request: Request) -> Response:
@@ -135,6 +79,7 @@ async def root(request: Request) -> Response:
 def _login_page(
     request: Request, *, username: str = "", error: str | None = None, status: int = 200
 ) -> Response:
+    after = after_login(request)
     return login_form(
         request,
         "login.html",
@@ -143,13 +88,13 @@ def _login_page(
         status=status,
         app_name=None,
         username=username,
-        form_action=LOGIN_PATH,
+        form_action=LOGIN_PATH if after == HOME_PATH else f"{LOGIN_PATH}?{urlencode({'next': after})}",
     )
 
 
 def _login_get(request: Request) -> Response:
-    if _current_login(request) is not None:
-        return redirect_response(HOME_PATH)
+    if current_login(request) is not None:
+        return redirect_response(after_login(request))
     return _login_page(request)
 
 
@@ -179,7 +124,7 @@ def _login_submit(request: Request, form: dict[str, str]) -> Response:
         login, error, status = None, LOGIN_RATE_EXCEEDED, 429
     if login is None:
         return _login_page(request, username=username, error=error, status=status)
-    return start_session(request, redirect_response(HOME_PATH), login)
+    return start_session(request, redirect_response(after_login(request)), login)
 
 
 async def _form(request: Request) -> dict[str, str] | None:
@@ -190,7 +135,7 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 async def login_submit(request: Request) -> Response:
-    """POST /setup/login: username, password, csrf_token."""
+    """POST /setup/login: username, password, csrf_token (``?next=``: the Setup page asked for)."""
     form = await _form(request)
     if form is None:
         return forbidden()
@@ -198,7 +143,7 @@ async def login_submit(request: Request) -> Response:
 
 
 def _logout(request: Request, form: dict[str, str]) -> Response:
-    if not csrf_ok(request, LOGOUT_PURPOSE, _session_cookie(request), form.get("csrf_token")):
+    if not csrf_ok(request, CSRF_PURPOSE, request.cookies.get(SESSION_COOKIE), form.get("csrf_token")):
         return forbidden()
     return end_session(request, redirect_response(LOGIN_PATH))
 
