@@ -21,8 +21,9 @@ from forcegate.org.audit import CSV_COLUMNS, SECRET_CHANGED
 from forcegate.storage import repositories as repo
 from tests.support.admin_api import ADMIN, CALLBACK, Api, access_token, api_for
 from tests.support.admin_cli import Cli
+from tests.support.browser import forms, submit
 from tests.support.jwt_bearer import key_pair
-from tests.support.server import Server
+from tests.support.server import PASSWORD, Server
 
 TRAIL = "/audit-trail"
 
@@ -250,3 +251,20 @@ def test_the_cli_lists_the_trail_as_table_csv_and_json(cli: Cli) -> None:
     assert any(" system " in line and "PlatformCLI" in line for line in table[1:])
 
     assert "since must be an ISO-8601" in cli.refusal("audit-trail", "--since", "last week")
+
+
+def test_when_setup_in_the_browser_changes_something_then_the_entry_says_console(
+    server: Server, admin: Admin
+) -> None:
+    with server.client() as browser:
+        page = browser.get("/setup/login")
+        assert submit(browser, page, username=admin.user.username, password=PASSWORD).status_code == 302
+        page = browser.get("/setup/signing-keys")
+        (form,) = [f for f in forms(page.text) if f["action"] == "/setup/signing-keys/rotate"]
+        rotated = browser.post("/setup/signing-keys/rotate", data=dict(form["fields"]))  # type: ignore[arg-type]
+        assert rotated.status_code == 302, rotated.text
+
+    (entry,) = admin.trail()
+    assert entry["channel"] == "console" and entry["source_ip"] == "127.0.0.1"
+    assert entry["user_id"] == admin.user.id
+    assert entry["section"] == "Certificate and Key Management" and entry["action"] == "signing_key.rotated"

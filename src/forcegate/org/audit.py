@@ -221,22 +221,15 @@ def entries(
         conn, org_id, actor=user, section=section, action=action, since_ms=since_ms,
         until_ms=until_ms, limit=limit, offset=offset,
     )  # fmt: skip
-    return [
-        Entry(
-            id=r["id"],
-            created_ms=r["created_ms"],
-            user=r["actor"],
-            user_id=r["actor_user_id"],
-            channel=r["channel"],
-            source_ip=r["source_ip"],
-            section=r["section"],
-            action=r["action"],
-            display=r["display"],
-            target=r["target"],
-            changes=json.loads(r["changes"]),
-        )
-        for r in rows
-    ]
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: dict[str, Any]) -> Entry:
+    """An entry from its row: the columns by their names, but the actor's, shown as User."""
+    fields = {k: v for k, v in row.items() if k not in ("org_id", "actor", "actor_user_id", "changes")}
+    return Entry(
+        user=row["actor"], user_id=row["actor_user_id"], changes=json.loads(row["changes"]), **fields
+    )
 
 
 # The listing's filters and paging as a query string gives them (the admin API, Setup's page):
