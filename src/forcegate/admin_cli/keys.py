@@ -45,4 +45,4 @@ def keys_retire(kid: str | None, force: bool, database: str | None) -> None:
             raise click.ClickException(f"no signing key {kid!r}") from None
         except keys.RetireRefused as refused:
             raise click.ClickException(str(refused)) from None
-        print_json({"retired": retired})
+        print_json({"retired": [kid] if kid is not None else retired})

@@ -12,6 +12,7 @@ from forcegate import keys
 from forcegate.context import Context
 from forcegate.org import audit
 from forcegate.org.audit import Actor
+from forcegate.storage import signing_keys as store
 
 __all__ = ["retire", "rotate"]
 
@@ -30,13 +31,15 @@ def rotate(ctx: Context, conn: Connection, org_id: str, *, actor: Actor) -> dict
 def retire(
     ctx: Context, conn: Connection, org_id: str, kid: str | None, *, force: bool, actor: Actor
 ) -> list[str]:
-    """Retire ``kid`` (raises keys.NoSuchKey, keys.RetireRefused), or without it every expired key."""
+    """Retire ``kid`` (raises keys.NoSuchKey, keys.RetireRefused), or without it every expired key;
+    returns the keys this call retired (retiring a retired key again changes, and records, nothing)."""
     now = ctx.now_ms()
     if kid is None:
         retired = keys.retire_expired(conn, now)
     else:
+        found = store.key_by_kid(conn, kid)
         keys.retire_key(conn, kid, now, force=force)
-        retired = [kid]
+        retired = [] if found is not None and found.retired_ms is not None else [kid]
     for retired_kid in retired:
         forced = " (forced)" if force and kid is not None else ""
         audit.record(
