@@ -14,9 +14,11 @@ import httpx
 import pytest
 
 from forcegate.domain import ConnectedApp
+from forcegate.org import audit
 from forcegate.org import connected_apps as apps
 from forcegate.org.access import create_permission_set
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import forms, log_in_to_setup, setup_csrf_token
 from tests.support.jwt_bearer import key_pair
 from tests.support.server import PASSWORD, Server
@@ -445,7 +447,9 @@ def test_manage_access_pre_authorizes_profiles_and_permission_sets(server: Serve
     app, _ = create(console, server)
     path = f"/setup/apps/{app.id}/access"
     with server.ctx.db.write() as conn:
-        create_permission_set(server.ctx, conn, server.org_id, f"Integrations_{secrets.token_hex(3)}", None)
+        create_permission_set(
+            server.ctx, conn, server.org_id, f"Integrations_{secrets.token_hex(3)}", None, actor=FIXTURE
+        )
     page = console.get(path)
     assert page.status_code == 200
     assert '<option value="Standard User">Standard User</option>' in page.text
@@ -494,3 +498,29 @@ def test_manage_access_refuses_what_does_not_exist(
     assert page.status_code == 400
     assert message in page.text
     assert stored(server, app.name) == app
+
+
+def test_every_app_manager_change_is_in_the_audit_trail_as_the_console_s(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as client:
+        log_in_to_setup(client, admin.username, PASSWORD)
+        console = Console(client, setup_csrf_token(client.get("/setup")))
+        app, secret = create(console, server)
+        path = f"/setup/apps/{app.id}"
+        assert console.post(path + "/edit", app_form(name=app.name, description="Changed")).status_code == 302
+        assert console.post(path + "/rotate-secret").status_code == 200
+        assert console.post(path + "/revoke-old-secret").status_code == 302
+        assert console.post(path + "/access/add", {"profile": "Standard User"}).status_code == 302
+        assert console.post(path + "/delete").status_code == 302
+    with server.ctx.db.read() as conn:
+        found = [e for e in audit.entries(conn, server.org_id, user=admin.username) if e.target == app.name]
+    assert {e.channel for e in found} == {"console"}
+    actions = [e.action for e in reversed(found)]
+    assert actions[:4] == [
+        "connected_app.created",
+        "connected_app.updated",
+        "connected_app.secret_rotated",
+        "connected_app.old_secret_revoked",
+    ]
+    assert actions[-1] == "connected_app.deleted" and len(actions) == 6  # and the access granted
+    assert all(secret not in str(e.changes) for e in found)

@@ -263,7 +263,9 @@ def create(admin: Admin, form: FormData) -> Response:
     if error is None and submission.values is not None:
         try:
             with admin.ctx.db.write() as conn:
-                app, secret = apps.create_app(admin.ctx, conn, admin.org_id, **submission.values)
+                app, secret = apps.create_app(
+                    admin.ctx, conn, admin.org_id, actor=admin.actor, **submission.values
+                )
         except AdminError as refused:
             error = refused
         else:
@@ -287,7 +289,7 @@ def _update(admin: Admin, app: ConnectedApp, submission: forms.Submission) -> Ad
     assert submission.values is not None
     try:
         with admin.ctx.db.write() as conn:
-            apps.update_app(admin.ctx, conn, app, submission.values)
+            apps.update_app(admin.ctx, conn, app, submission.values, actor=admin.actor)
     except AdminError as refused:
         return refused
     return None
@@ -388,7 +390,7 @@ def rotate_secret(admin: Admin, app: ConnectedApp, form: FormData) -> Response:
     working until revoked."""
     try:
         with admin.ctx.db.write() as conn:
-            rotated, secret = credentials.rotate_secret(admin.ctx, conn, app)
+            rotated, secret = credentials.rotate_secret(admin.ctx, conn, app, actor=admin.actor)
     except AdminError as refused:
         return _detail(admin, app, error=refused, status=refused.status)
     return _detail(admin, rotated, secret=secret)
@@ -399,7 +401,7 @@ def revoke_old_secret(admin: Admin, app: ConnectedApp, form: FormData) -> Respon
     """POST /setup/apps/{app}/revoke-old-secret: only the new consumer secret works from now on."""
     try:
         with admin.ctx.db.write() as conn:
-            credentials.revoke_old_secret(admin.ctx, conn, app)
+            credentials.revoke_old_secret(admin.ctx, conn, app, actor=admin.actor)
     except AdminError as refused:
         return _detail(admin, app, error=refused, status=refused.status)
     return admin.redirect(_path(app), notice="secret-revoked")
@@ -418,7 +420,7 @@ def confirm_delete(admin: Admin, app: ConnectedApp) -> Response:
 def delete(admin: Admin, app: ConnectedApp, form: FormData) -> Response:
     """POST /setup/apps/{app}/delete: the app goes, and every token issued to it stops working."""
     with admin.ctx.db.write() as conn:
-        repo.delete_app(conn, app.id)
+        apps.delete_app(admin.ctx, conn, app, actor=admin.actor)
     return admin.redirect(SECTION, notice="app-deleted")
 
 
@@ -478,11 +480,13 @@ def _grant(revoke: bool) -> Callable[[Admin, FormData], Response]:
         try:
             with admin.ctx.db.write() as conn:
                 access.grant_access(
+                    admin.ctx,
                     conn,
                     app,
                     profile=str(form.get("profile") or "") or None,
                     permission_set=str(form.get("permission_set") or "") or None,
                     revoke=revoke,
+                    actor=admin.actor,
                 )
         except AdminError as refused:
             return _access_page(admin, app, error=refused, status=400)

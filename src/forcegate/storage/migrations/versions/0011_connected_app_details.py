@@ -1,7 +1,7 @@
 """a connected app's contact email, description and IP Relaxation (issue 12, New Connected App)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-# 0010 is the audit trail's (another branch); this follows 0009 until the two are chained at merge.
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
