@@ -21,7 +21,6 @@ from sqlalchemy import Connection, Select, and_, delete, exists, false, func, or
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED
 from forcegate.storage.schema import (
     access_tokens,
     api_request_counts,
@@ -38,6 +37,7 @@ from forcegate.storage.schema import (
     refresh_tokens,
     scheduled_jobs,
 )
+from forcegate.storage.token_lifecycle import refresh_token_expired
 
 __all__ = [
     "PURGES",
@@ -82,8 +82,6 @@ def _dead_access_tokens(c: Cutoffs) -> ColumnElement[bool]:
 
 
 def _dead_refresh_tokens(c: Cutoffs) -> Select[Any]:
-    validity_ms = func.coalesce(connected_apps.c.refresh_token_validity_seconds, 0) * 1000
-    last_activity = func.coalesce(refresh_tokens.c.last_used_ms, refresh_tokens.c.issued_ms)
     return (
         select(refresh_tokens.c.token_hash)
         .join(authorizations, authorizations.c.id == refresh_tokens.c.authorization_id)
@@ -93,14 +91,7 @@ def _dead_refresh_tokens(c: Cutoffs) -> Select[Any]:
                 refresh_tokens.c.revoked_ms.is_not(None),
                 authorizations.c.revoked_ms.is_not(None),
                 refresh_tokens.c.rotated_ms < c.rotated_before_ms,
-                and_(
-                    connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_AFTER,
-                    authorizations.c.created_ms + validity_ms <= c.now_ms,
-                ),
-                and_(
-                    connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_IF_UNUSED,
-                    last_activity + validity_ms <= c.now_ms,
-                ),
+                refresh_token_expired(c.now_ms),
             )
         )
     )
