@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from tests.support.browser import log_in_to_setup
 from tests.support.server import PASSWORD, Server
@@ -270,3 +271,48 @@ def test_a_non_administrator_gets_403_and_no_login_asks_for_one(server: Server) 
         anonymous = browser.get(PATH + "?format=csv")
     assert anonymous.status_code == 302
     assert anonymous.headers["location"] == "/setup/login?" + urlencode({"next": PATH + "?format=csv"})
+
+
+def test_in_chromium_filter_then_download_the_csv(server: Server, browser: Browser) -> None:
+    user = server.create_user()
+    _attempt(server, user.username, user_agent="chromium test: wrong password")
+    _attempt(server, user.username, PASSWORD, user_agent="chromium test: right password")
+    admin = server.create_user(profile=ADMIN)
+    context = browser.new_context(viewport={"width": 375, "height": 740}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(server.url + "/setup/login?" + urlencode({"next": PATH}))
+        page.get_by_label("Username").fill(admin.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log In").click()
+        page.wait_for_url(server.url + PATH)
+        assert page.get_by_role("heading", name="Login History").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the table scrolls inside
+
+        filters = page.get_by_role("form", name="Filter logins")
+        filters.get_by_label("Username").fill(user.username)
+        filters.get_by_label("Status").select_option(label="Invalid Password")
+        filters.get_by_label("Flow").select_option(label="Setup")
+        with page.expect_navigation():
+            filters.get_by_role("button", name="Apply").click()
+        rows = page.locator("table.list tbody tr")
+        assert rows.count() == 1
+        assert "chromium test: wrong password" in rows.first.inner_text()
+        assert filters.get_by_label("Username").input_value() == user.username
+
+        with page.expect_download() as started:
+            page.get_by_role("link", name="Download").click()
+        download = started.value
+        assert download.suggested_filename == "LoginHistory.csv"
+        with open(download.path(), encoding="utf-8", newline="") as saved:
+            header, *records = list(csv.reader(saved))
+        assert header == COLUMNS
+        assert [(r[1], r[4], r[6]) for r in records] == [
+            (user.username, "Invalid Password", "chromium test: wrong password")
+        ]
+        assert errors == []
+    finally:
+        context.close()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from forcegate.domain import ConnectedApp, User
 from tests.support.browser import log_in_to_setup, setup_csrf_token
@@ -236,3 +239,36 @@ def test_the_page_is_paginated(server: Server) -> None:
     assert 'rel="next"' in first.text and 'rel="prev"' not in first.text
     # Every row counts its app's users, not just the page's.
     assert all("3 users" in section for app_id, section in _SECTION.findall(first.text) if app_id == app.id)
+
+
+def test_in_chromium_revoke_from_the_page_and_the_token_fails_at_once(
+    server: Server, browser: Browser
+) -> None:
+    # A name sorting first, so the app is on the first page whatever other tests left on the server.
+    app, secret = server.create_app(name=f"0 OAuth usage {secrets.token_hex(4)}")
+    user = server.create_user()
+    tokens = web_server_tokens(server, app, secret, user)
+    admin = server.create_user(profile=ADMIN)
+    context = browser.new_context(viewport={"width": 375, "height": 740})  # phone width
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(server.url + "/setup/login?" + urlencode({"next": PATH + "?limit=500"}))
+        page.get_by_label("Username").fill(admin.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log In").click()
+        page.wait_for_url(server.url + PATH + "?limit=500")
+        assert page.get_by_role("heading", name="Connected Apps OAuth Usage").is_visible()
+        assert page.get_by_role("heading", name=app.name).is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375  # tables scroll inside
+        revoke = page.get_by_role("button", name=f"Revoke tokens of {user.username} for {app.name}")
+        with page.expect_navigation():
+            revoke.click()
+        assert page.get_by_role("status").inner_text() == "The tokens were revoked."
+        assert page.get_by_role("heading", name=app.name).count() == 0
+        assert _data_api(server, tokens["access_token"]) == 401
+        assert errors == []
+    finally:
+        context.close()
