@@ -9,15 +9,13 @@ import html
 import io
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.support.browser import log_in_to_setup
+from tests.support.browser import chromium_in_setup, log_in_to_setup, setup_session
 from tests.support.server import PASSWORD, Server
 from tests.support.tables import tables
 from tests.support.tokens import web_server_tokens
@@ -26,15 +24,6 @@ PATH = "/setup/login-history"
 ADMIN = "System Administrator"
 COLUMNS = ["Login Time", "Username", "Source IP", "Login Type", "Status", "Application", "Client", "Flow"]
 _NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
-
-
-@contextmanager
-def _setup(server: Server, profile: str = ADMIN) -> Iterator[httpx.Client]:
-    """A browser logged in to Setup as a new user of ``profile``."""
-    user = server.create_user(profile=profile)
-    with server.client() as browser:
-        assert log_in_to_setup(browser, user.username, PASSWORD).status_code == 302
-        yield browser
 
 
 WRONG = "not-the-password"
@@ -63,7 +52,7 @@ def test_the_page_lists_logins_newest_first_in_salesforces_columns(server: Serve
     _attempt(server, user.username, user_agent="Mozilla/5.0 (first)")
     server.clock.advance(60)
     _attempt(server, user.username, PASSWORD, user_agent="Mozilla/5.0 (second)")
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         rows = _rows(browser, user=user.username)
         page = browser.get(PATH)
     assert page.headers["cache-control"] == "no-store"
@@ -85,7 +74,7 @@ def test_the_user_filter_finds_a_users_logins_and_attempts_with_unknown_username
         _attempt(server, someone.username)
     guessed = f"nobody-{secrets.token_hex(4)}@example.com"
     _attempt(server, guessed)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         assert _usernames(_rows(browser, user=user.username)) == [user.username]
         # Usernames compare case-insensitively: the user's rows, recorded under their username.
         assert _usernames(_rows(browser, user=user.username.upper())) == [user.username]
@@ -102,7 +91,7 @@ def test_the_app_and_flow_filters(server: Server) -> None:
     _attempt(server, user.username)
     expected = server.login_history_of(user_id=user.id, app_id=app.id)
     assert expected
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         by_app = _rows(browser, user=user.username, app=app.id)
         by_flow = _rows(browser, user=user.username, flow="setup")
         web = _rows(browser, user=user.username, flow="web_server", app=other_app.id)
@@ -123,7 +112,7 @@ def test_the_status_filter(server: Server) -> None:
     _attempt(server, user.username, PASSWORD)
     server.update_user(user, is_active=False)  # the next attempt is "User is Inactive"
     _attempt(server, user.username, PASSWORD)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         everything = _rows(browser, user=user.username)
         success = _rows(browser, user=user.username, status="Success")
         failures = _rows(browser, user=user.username, status="failures")
@@ -156,7 +145,7 @@ def test_the_time_range_filter_takes_dates_and_datetimes_in_utc(server: Server) 
     def clients(**filters: str) -> list[str]:
         return [r["Client"] for r in _rows(browser, user=user.username, **filters)]
 
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         assert clients() == ["second", "first"]
         assert clients(**{"from": _day(second)}) == ["second"]
         assert clients(to=_day(first)) == ["first"]  # a date alone: To includes the whole day
@@ -175,7 +164,7 @@ def test_the_page_is_paginated_newest_first(server: Server) -> None:
     for n in range(5):
         _attempt(server, user.username, user_agent=f"attempt {n}")
         server.clock.advance(1)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         seen: list[str] = []
         url: str | None = PATH + "?" + urlencode({"user": user.username, "limit": "2"})
         while url is not None:
@@ -198,7 +187,7 @@ def test_download_is_a_csv_of_the_filtered_rows(server: Server) -> None:
     _attempt(server, user.username, user_agent='=HYPERLINK("http://evil.example")')
     _attempt(server, user.username, PASSWORD, user_agent="@SUM(1+1)")
     _attempt(server, other.username)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         page = browser.get(PATH + "?" + urlencode({"user": user.username, "status": "Success"}))
         (link,) = re.findall(r'<a class="button" href="([^"]+)" id="download-login-history"', page.text)
         download = browser.get(html.unescape(link))
@@ -241,7 +230,7 @@ def test_download_is_a_csv_of_the_filtered_rows(server: Server) -> None:
 def test_a_filter_that_cannot_be_understood_is_the_page_with_its_error_and_400(
     server: Server, filters: dict[str, str], message: str
 ) -> None:
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         page = browser.get(PATH + "?" + urlencode(filters))
         download = browser.get(PATH + "?" + urlencode({"format": "csv", **filters}))
     for answer in (page, download):
@@ -256,13 +245,13 @@ def test_a_filter_that_cannot_be_understood_is_the_page_with_its_error_and_400(
 def test_an_app_of_another_org_is_not_a_filter(server: Server) -> None:
     """The app filter takes the ID of one of this org's apps only: the lookup checks the org."""
     app, _ = server.create_app()
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         assert browser.get(PATH + "?" + urlencode({"app": app.id})).status_code == 200
         assert browser.get(PATH + "?" + urlencode({"app": app.id.lower()})).status_code == 400
 
 
 def test_a_non_administrator_gets_403_and_no_login_asks_for_one(server: Server) -> None:
-    with _setup(server, profile="Standard User") as browser:
+    with setup_session(server, profile="Standard User") as browser:
         refused = browser.get(PATH)
         refused_csv = browser.get(PATH + "?format=csv")
     assert refused.status_code == 403 and refused_csv.status_code == 403
@@ -277,18 +266,7 @@ def test_in_chromium_filter_then_download_the_csv(server: Server, browser: Brows
     user = server.create_user()
     _attempt(server, user.username, user_agent="chromium test: wrong password")
     _attempt(server, user.username, PASSWORD, user_agent="chromium test: right password")
-    admin = server.create_user(profile=ADMIN)
-    context = browser.new_context(viewport={"width": 375, "height": 740}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
-        page.goto(server.url + "/setup/login?" + urlencode({"next": PATH}))
-        page.get_by_label("Username").fill(admin.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log In").click()
-        page.wait_for_url(server.url + PATH)
+    with chromium_in_setup(browser, server, PATH) as (page, errors):
         assert page.get_by_role("heading", name="Login History").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the table scrolls inside
 
@@ -314,5 +292,3 @@ def test_in_chromium_filter_then_download_the_csv(server: Server, browser: Brows
             (user.username, "Invalid Password", "chromium test: wrong password")
         ]
         assert errors == []
-    finally:
-        context.close()

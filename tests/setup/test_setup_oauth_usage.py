@@ -7,18 +7,15 @@ import datetime as dt
 import html
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.sync_api import Browser
 
 from forcegate.domain import ConnectedApp, User
-from tests.support.browser import log_in_to_setup, setup_csrf_token
+from tests.support.browser import chromium_in_setup, setup_csrf_token, setup_session
 from tests.support.data_api import DATA, bearer
-from tests.support.server import PASSWORD, Server
+from tests.support.server import Server
 from tests.support.tables import tables
 from tests.support.tokens import (
     assert_refresh_refused,
@@ -32,15 +29,6 @@ PATH = "/setup/oauth-usage"
 ADMIN = "System Administrator"
 _SECTION = re.compile(r'<section class="panel" aria-labelledby="usage-(\w+)">(.*?)</section>', re.DOTALL)
 _NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
-
-
-@contextmanager
-def _setup(server: Server, profile: str = ADMIN) -> Iterator[httpx.Client]:
-    """A browser logged in to Setup as a new user of ``profile``."""
-    user = server.create_user(profile=profile)
-    with server.client() as browser:
-        assert log_in_to_setup(browser, user.username, PASSWORD).status_code == 302
-        yield browser
 
 
 def _usage(browser: httpx.Client, app: ConnectedApp, limit: int = 500) -> dict[str, dict[str, str]]:
@@ -82,7 +70,7 @@ def test_a_users_tokens_are_listed_under_the_app_with_counts_and_times(server: S
     before = _shown(server.clock.now_ms() - 1000)
     web_server_tokens(server, app, secret, user)
     second = web_server_tokens(server, app, secret, user)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         row = _usage(browser, app)[user.username]
         page = browser.get(PATH)
     assert page.headers["cache-control"] == "no-store"
@@ -94,7 +82,7 @@ def test_a_users_tokens_are_listed_under_the_app_with_counts_and_times(server: S
     # A refresh is a use: Last Used moves; First Issued is the grant's.
     server.clock.advance(3600)
     assert refresh(server, app, secret, second["refresh_token"]).status_code == 200
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         after = _usage(browser, app)[user.username]
     assert after["First Issued"] == row["First Issued"]
     assert after["Last Used"] > row["Last Used"]
@@ -110,10 +98,10 @@ def test_only_live_tokens_count(server: Server) -> None:
     web_app, web_secret = server.create_app()
     user = server.create_user()
     web_server_tokens(server, web_app, web_secret, user)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         assert _usage(browser, app)[run_as.username]["Access Tokens"] == "1"
     server.clock.advance(2 * 3600 + 1)  # the default access token lifetime, and a second
-    with _setup(server) as browser:  # (a new login: Setup sessions last two hours too)
+    with setup_session(server) as browser:  # (a new login: Setup sessions last two hours too)
         assert _usage(browser, app) == {}
         row = _usage(browser, web_app)[user.username]
     assert row["Access Tokens"] == "0" and row["Refresh Tokens"] == "1"
@@ -129,7 +117,7 @@ def test_revoke_ends_that_users_tokens_for_that_app_at_once(server: Server) -> N
         web_server_tokens(server, other_app, other_secret, user),
     ]
     assert _data_api(server, tokens["access_token"]) == 200
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         answer = _revoke(browser, f"{PATH}/{app.id}/users/{user.id}/revoke")
         assert answer.status_code == 302
         assert answer.headers["location"] == f"{PATH}?notice=tokens-revoked"
@@ -150,7 +138,7 @@ def test_revoke_all_ends_every_users_tokens_for_the_app(server: Server) -> None:
     users: list[User] = [server.create_user(), server.create_user()]
     tokens = [web_server_tokens(server, app, secret, u) for u in users]
     kept = web_server_tokens(server, other_app, other_secret, users[0])
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         assert len(_usage(browser, app)) == 2
         answer = _revoke(browser, f"{PATH}/{app.id}/revoke")
         assert answer.headers["location"] == f"{PATH}?notice=tokens-revoked"
@@ -177,7 +165,7 @@ def test_an_unknown_app_or_user_is_a_404_page(server: Server, path: str) -> None
     app, secret = server.create_app()
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         answer = _revoke(browser, PATH + path.replace("{app}", app.id))
     assert answer.status_code == 404
     assert "Data Not Available" in answer.text and "%00" not in answer.text
@@ -188,7 +176,7 @@ def test_an_unknown_app_or_user_is_a_404_page(server: Server, path: str) -> None
 def test_a_user_of_another_org_is_not_found(server: Server) -> None:
     """A path naming a user by username finds only this org's users (find_user's rule)."""
     app, _ = server.create_app()
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         answer = _revoke(browser, f"{PATH}/{app.id}/users/not-a-user-anywhere@example.org/revoke")
     assert answer.status_code == 404
 
@@ -198,7 +186,7 @@ def test_revoking_without_the_forms_csrf_token_is_refused(server: Server, token:
     app, secret = server.create_app()
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         for path in (f"{PATH}/{app.id}/revoke", f"{PATH}/{app.id}/users/{user.id}/revoke"):
             answer = browser.post(path, data={} if token is None else {"csrf_token": token})
             assert answer.status_code == 403
@@ -209,7 +197,7 @@ def test_a_non_administrator_gets_403_and_revokes_nothing(server: Server) -> Non
     app, secret = server.create_app()
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    with _setup(server, profile="Standard User") as browser:
+    with setup_session(server, profile="Standard User") as browser:
         assert browser.get(PATH).status_code == 403
         # Even with the session's own CSRF token (the 403 page's Log Out form carries it).
         token = setup_csrf_token(browser.get(PATH))
@@ -231,7 +219,7 @@ def test_the_page_is_paginated(server: Server) -> None:
     users = [server.create_user() for _ in range(3)]
     for user in users:
         web_server_tokens(server, app, secret, user)
-    with _setup(server) as browser:
+    with setup_session(server) as browser:
         # One row a page: following Next from the first page reaches every user once.
         rows = _usage(browser, app, limit=1)
         first = browser.get(f"{PATH}?limit=1")
@@ -248,18 +236,7 @@ def test_in_chromium_revoke_from_the_page_and_the_token_fails_at_once(
     app, secret = server.create_app(name=f"0 OAuth usage {secrets.token_hex(4)}")
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    admin = server.create_user(profile=ADMIN)
-    context = browser.new_context(viewport={"width": 375, "height": 740})  # phone width
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
-        page.goto(server.url + "/setup/login?" + urlencode({"next": PATH + "?limit=500"}))
-        page.get_by_label("Username").fill(admin.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log In").click()
-        page.wait_for_url(server.url + PATH + "?limit=500")
+    with chromium_in_setup(browser, server, PATH + "?limit=500") as (page, errors):
         assert page.get_by_role("heading", name="Connected Apps OAuth Usage").is_visible()
         assert page.get_by_role("heading", name=app.name).is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375  # tables scroll inside
@@ -270,5 +247,3 @@ def test_in_chromium_revoke_from_the_page_and_the_token_fails_at_once(
         assert page.get_by_role("heading", name=app.name).count() == 0
         assert _data_api(server, tokens["access_token"]) == 401
         assert errors == []
-    finally:
-        context.close()

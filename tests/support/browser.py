@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from playwright.sync_api import Browser, Page
+
+from tests.support.server import PASSWORD, Server
 
 
 class _FormParser(HTMLParser):
@@ -95,3 +100,35 @@ def setup_csrf_token(page: httpx.Response) -> str:
     """The CSRF token of a Setup page's session, as its Log Out form carries it."""
     (logout,) = [f for f in forms(page.text) if f["action"] == "/setup/logout"]
     return str(logout["fields"]["csrf_token"])  # type: ignore[index]
+
+
+@contextmanager
+def setup_session(server: Server, profile: str = "System Administrator") -> Iterator[httpx.Client]:
+    """A browser (without JavaScript) logged in to Setup as a new user of ``profile``."""
+    user = server.create_user(profile=profile)
+    with server.client() as client:
+        assert log_in_to_setup(client, user.username, PASSWORD).status_code == 302
+        yield client
+
+
+@contextmanager
+def chromium_in_setup(
+    chromium: Browser, server: Server, path: str, *, width: int = 375
+) -> Iterator[tuple[Page, list[str]]]:
+    """Chromium (a phone's width by default) logged in to Setup as a new administrator through the
+    login page, on ``path``; and the console errors it logs (a CSP violation is one)."""
+    admin = server.create_user(profile="System Administrator")
+    context = chromium.new_context(viewport={"width": width, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(server.url + "/setup/login?" + urlencode({"next": path}))
+        page.get_by_label("Username").fill(admin.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log In").click()
+        page.wait_for_url(server.url + path)
+        yield page, errors
+    finally:
+        context.close()
