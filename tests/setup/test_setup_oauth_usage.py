@@ -107,6 +107,22 @@ def test_only_live_tokens_count(server: Server) -> None:
     assert row["Access Tokens"] == "0" and row["Refresh Tokens"] == "1"
 
 
+@pytest.mark.parametrize("policy", ["expire_after", "expire_if_unused"])
+def test_a_refresh_token_expired_by_its_apps_policy_is_not_held(server: Server, policy: str) -> None:
+    """The page reads the app's refresh token policy as the refresh token flow does."""
+    app, secret = server.create_app(refresh_token_policy=policy, refresh_token_validity_seconds=3 * 3600)
+    user = server.create_user()
+    tokens = web_server_tokens(server, app, secret, user)
+    server.clock.advance(3 * 3600 - 60)  # the access token has expired, the refresh token not yet
+    with setup_session(server) as browser:
+        row = _usage(browser, app)[user.username]
+    assert (row["Access Tokens"], row["Refresh Tokens"]) == ("0", "1")
+    server.clock.advance(61)
+    assert_refresh_refused(server, app, secret, tokens["refresh_token"])
+    with setup_session(server) as browser:
+        assert _usage(browser, app) == {}
+
+
 def test_revoke_ends_that_users_tokens_for_that_app_at_once(server: Server) -> None:
     app, secret = server.create_app()
     other_app, other_secret = server.create_app()
