@@ -223,8 +223,8 @@ def test_download_is_a_csv_of_the_filtered_rows(server: Server) -> None:
         ({"app": "0H4000000000000AAA"}, "Application: there is no such connected app."),
         ({"flow": "telepathy"}, "Flow: there is no such flow."),
         ({"format": "xml"}, "Format: the only download is csv."),
-        ({"user": "nul\x00byte"}, "A filter holds characters or a length no login could have."),
-        ({"status": "x" * 300}, "A filter holds characters or a length no login could have."),
+        ({"user": "nul\x00byte"}, "A filter holds characters or a length nothing recorded could have."),
+        ({"status": "x" * 300}, "A filter holds characters or a length nothing recorded could have."),
     ],
 )
 def test_a_filter_that_cannot_be_understood_is_the_page_with_its_error_and_400(

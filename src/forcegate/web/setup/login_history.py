@@ -13,12 +13,8 @@ gives the page with its error and status 400, never a guess.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 from starlette.responses import Response
@@ -39,20 +35,19 @@ from forcegate.flows import (
     username_password,
     web_server,
 )
-from forcegate.protocol.requests import unstorable
 from forcegate.storage import repositories as repo
 from forcegate.storage.repositories import LoginFilter
 from forcegate.storage.schema import LOGIN_STATUS_LENGTH
 from forcegate.web.pages import iso_time
 from forcegate.web.setup import home
-from forcegate.web.setup.console import Admin, Paging, csv_response, page
+from forcegate.web.setup.console import Admin, page
+from forcegate.web.setup.listing import Download, FilterError, filtered_list, time_range
 
 __all__ = ["COLUMNS", "CSV_ROWS", "PATH", "ROUTES"]
 
 PATH = "/setup/login-history"
 CSV_ROWS = 20_000  # what Salesforce's Login History page keeps within reach: its latest 20,000 logins
 ANY_FAILURE = "failures"  # the status filter's "every status but Success"
-MAX_TEXT = 255  # a username's length
 FILTERS = ("user", "app", "status", "flow", "from", "to")  # the query string's filter parameters
 
 # Salesforce's Login History columns, and the flow: (header, login_history column).
@@ -102,43 +97,11 @@ FLOWS: tuple[tuple[str, str], ...] = (
     (home.FLOW, "Setup"),
 )
 
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?")
-_PRECISION = {10: dt.timedelta(days=1), 16: dt.timedelta(minutes=1), 19: dt.timedelta(seconds=1)}
 
-
-class FilterError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The filters as given (the form shows them again) and what they select."""
-
-    given: Mapping[str, str]
-    where: LoginFilter
-
-
-def _moment(name: str, text: str, *, end: bool) -> int:
-    """A From or To filter in milliseconds, UTC: a date, or a date and time to the minute or second
-    (what date and datetime-local inputs send). ``end``: the instant after it (To includes it)."""
-    if not _MOMENT.fullmatch(text):
-        raise FilterError(f"{name}: enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDThh:mm), in UTC.")
-    try:
-        moment = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-        if end:
-            moment += _PRECISION[len(text)]
-    except (ValueError, OverflowError) as exc:
-        raise FilterError(f"{name}: {text} is not a date.") from exc
-    return int(moment.timestamp() * 1000)
-
-
-def _filters(conn: Connection, org_id: str, query: Mapping[str, str]) -> Filters:
-    """The query string's filters, checked; FilterError names the first that cannot be used."""
-    given = {name: query.get(name, "").strip() for name in FILTERS}
-    if any(unstorable(value) or len(value) > MAX_TEXT for value in given.values()):
-        raise FilterError("A filter holds characters or a length no login could have.")
+def _select(
+    conn: Connection, org_id: str, given: dict[str, str], limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The logins the filters select, newest first; FilterError names the first that cannot be used."""
     where: dict[str, Any] = {}
     if given["user"]:
         # A user's logins are the rows recorded with their ID (whatever they typed); a username no
@@ -163,18 +126,8 @@ def _filters(conn: Connection, org_id: str, query: Mapping[str, str]) -> Filters
         if given["flow"] not in dict(FLOWS):
             raise FilterError("Flow: there is no such flow.")
         where["flow"] = given["flow"]
-    if given["from"]:
-        where["since_ms"] = _moment("From", given["from"], end=False)
-    if given["to"]:
-        where["until_ms"] = _moment("To", given["to"], end=True)
-    # The form's datetime-local inputs show a date alone as the first or last minute it covers.
-    if len(given["from"]) == len("YYYY-MM-DD"):
-        given["from"] += "T00:00"
-    if len(given["to"]) == len("YYYY-MM-DD"):
-        given["to"] += "T23:59"
-    if where.get("since_ms", 0) >= where.get("until_ms", 2**63):
-        raise FilterError("From must be before To.")
-    return Filters(given, LoginFilter(**where))
+    where["since_ms"], where["until_ms"] = time_range(given)
+    return repo.recent_logins(conn, org_id, limit, offset=offset, where=LoginFilter(**where))
 
 
 def csv_row(row: Mapping[str, Any]) -> list[Any]:
@@ -186,44 +139,20 @@ def csv_row(row: Mapping[str, Any]) -> list[Any]:
 def login_history(admin: Admin) -> Response:
     """GET /setup/login-history: user, app, status, flow, from, to (filters), offset, limit;
     ``format=csv``: every matching row (up to CSV_ROWS) as a download."""
-    query = admin.request.query_params
-    download = query.get("format", "")
-    paging = Paging.of(admin.request)
-    error: str | None = None
-    rows: list[dict[str, Any]] = []
     with admin.ctx.db.read() as conn:
         apps = repo.list_apps(conn, admin.org_id)
-        try:
-            if download not in ("", "csv"):
-                raise FilterError("Format: the only download is csv.")
-            filters = _filters(conn, admin.org_id, query)
-            if download == "csv":
-                rows = repo.recent_logins(conn, admin.org_id, CSV_ROWS, where=filters.where)
-            else:
-                rows = repo.recent_logins(
-                    conn, admin.org_id, paging.limit + 1, offset=paging.offset, where=filters.where
-                )
-        except FilterError as failed:
-            error = failed.message
-            filters = Filters({name: query.get(name, "") for name in FILTERS}, LoginFilter())
-    if error is None and download == "csv":
-        return csv_response("LoginHistory.csv", [header for header, _ in COLUMNS], map(csv_row, rows))
-    shown = rows[: paging.limit]
-    kept = {k: v for k, v in query.items() if k in filters.given and v}
-    return admin.render(
-        "setup/login_history.html",
+    return filtered_list(
+        admin,
+        filters=FILTERS,
+        select=lambda conn, given, limit, offset: _select(conn, admin.org_id, given, limit, offset),
+        download=Download("LoginHistory.csv", [header for header, _ in COLUMNS], csv_row, CSV_ROWS),
+        template="setup/login_history.html",
         section=PATH,
-        status=400 if error else 200,
-        error=error,
-        given=filters.given,
-        apps=apps,
+        apps=[(app.id, app.name) for app in apps],
         statuses=STATUSES,
         success=LOGIN_SUCCESS,
         flows=FLOWS,
         columns=COLUMNS,
-        rows=shown,
-        csv_url=PATH + "?" + urlencode({**kept, "format": "csv"}),
-        links=paging.links(admin.request, len(shown), len(rows) > paging.limit),
     )
 
 
