@@ -21,10 +21,13 @@ from starlette.responses import Response
 from forcegate.protocol.requests import unstorable
 from forcegate.web.setup.console import Admin, Paging, csv_response
 
-__all__ = ["Download", "FilterError", "filtered_list", "time_range"]
+__all__ = ["DOWNLOAD_ROWS", "Download", "FilterError", "filtered_list", "time_range"]
 
 Row = TypeVar("Row")
 
+# A download holds the newest matching rows up to this many, as Salesforce's Login History page keeps
+# its latest 20,000 logins within reach.
+DOWNLOAD_ROWS = 20_000
 MAX_FILTER_LENGTH = 255  # a username's length: no filter of these lists needs more
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?")
 # How long a To filter lasts, by its precision: a date its day, a time its minute or second.

@@ -1,6 +1,6 @@
 """Login History (issue 12, item 5): every login to the org, newest first, filtered by user,
 application, status, flow and time, a page at a time, and downloadable as CSV (``?format=csv``: the
-same filters, every matching row up to ``CSV_ROWS``).
+same filters, every matching row up to ``listing.DOWNLOAD_ROWS``).
 
 The columns are Salesforce's Login History columns (Login Time, Username, Source IP, Login Type,
 Status, Application, Client: the user agent) and forcegate's flow; the HTML table and the CSV take
@@ -41,12 +41,11 @@ from forcegate.storage.schema import LOGIN_STATUS_LENGTH
 from forcegate.web.pages import iso_time
 from forcegate.web.setup import home
 from forcegate.web.setup.console import Admin, page
-from forcegate.web.setup.listing import Download, FilterError, filtered_list, time_range
+from forcegate.web.setup.listing import DOWNLOAD_ROWS, Download, FilterError, filtered_list, time_range
 
-__all__ = ["COLUMNS", "CSV_ROWS", "PATH", "ROUTES"]
+__all__ = ["COLUMNS", "PATH", "ROUTES"]
 
 PATH = "/setup/login-history"
-CSV_ROWS = 20_000  # what Salesforce's Login History page keeps within reach: its latest 20,000 logins
 ANY_FAILURE = "failures"  # the status filter's "every status but Success"
 FILTERS = ("user", "app", "status", "flow", "from", "to")  # the query string's filter parameters
 
@@ -138,14 +137,14 @@ def csv_row(row: Mapping[str, Any]) -> list[Any]:
 @page
 def login_history(admin: Admin) -> Response:
     """GET /setup/login-history: user, app, status, flow, from, to (filters), offset, limit;
-    ``format=csv``: every matching row (up to CSV_ROWS) as a download."""
+    ``format=csv``: every matching row (up to DOWNLOAD_ROWS) as a download."""
     with admin.ctx.db.read() as conn:
         apps = repo.list_apps(conn, admin.org_id)
     return filtered_list(
         admin,
         filters=FILTERS,
         select=lambda conn, given, limit, offset: _select(conn, admin.org_id, given, limit, offset),
-        download=Download("LoginHistory.csv", [header for header, _ in COLUMNS], csv_row, CSV_ROWS),
+        download=Download("LoginHistory.csv", [header for header, _ in COLUMNS], csv_row, DOWNLOAD_ROWS),
         template="setup/login_history.html",
         section=PATH,
         apps=[(app.id, app.name) for app in apps],
