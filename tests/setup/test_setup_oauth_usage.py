@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Browser
 
 from forcegate.domain import ConnectedApp, User
-from tests.support.browser import chromium_in_setup, setup_csrf_token, setup_session
+from tests.support.browser import setup_csrf_token, setup_session
 from tests.support.data_api import DATA, bearer
+from tests.support.pages import check_page, setup_tab
 from tests.support.server import Server
 from tests.support.tables import tables
 from tests.support.tokens import (
@@ -252,14 +253,15 @@ def test_in_chromium_revoke_from_the_page_and_the_token_fails_at_once(
     app, secret = server.create_app(name=f"0 OAuth usage {secrets.token_hex(4)}")
     user = server.create_user()
     tokens = web_server_tokens(server, app, secret, user)
-    with chromium_in_setup(browser, server, PATH + "?limit=500") as (page, errors):
+    with setup_tab(browser, server, PATH + "?limit=500") as tab:
+        page = tab.page
         assert page.get_by_role("heading", name="Connected Apps OAuth Usage").is_visible()
         assert page.get_by_role("heading", name=app.name).is_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 375  # tables scroll inside
+        check_page(tab, "setup-oauth-usage-listed")  # axe-core, a phone's width, no console error
         revoke = page.get_by_role("button", name=f"Revoke tokens of {user.username} for {app.name}")
         with page.expect_navigation():
             revoke.click()
         assert page.get_by_role("status").inner_text() == "The tokens were revoked."
         assert page.get_by_role("heading", name=app.name).count() == 0
         assert _data_api(server, tokens["access_token"]) == 401
-        assert errors == []
+        check_page(tab, "setup-oauth-usage-revoked")

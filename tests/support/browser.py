@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-from playwright.sync_api import Browser, Page
 
 from tests.support.server import PASSWORD, Server
 
@@ -109,26 +108,3 @@ def setup_session(server: Server, profile: str = "System Administrator") -> Iter
     with server.client() as client:
         assert log_in_to_setup(client, user.username, PASSWORD).status_code == 302
         yield client
-
-
-@contextmanager
-def chromium_in_setup(
-    chromium: Browser, server: Server, path: str, *, width: int = 375
-) -> Iterator[tuple[Page, list[str]]]:
-    """Chromium (a phone's width by default) logged in to Setup as a new administrator through the
-    login page, on ``path``; and the console errors it logs (a CSP violation is one)."""
-    admin = server.create_user(profile="System Administrator")
-    context = chromium.new_context(viewport={"width": width, "height": 740})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
-        page.goto(server.url + "/setup/login?" + urlencode({"next": path}))
-        page.get_by_label("Username").fill(admin.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log In").click()
-        page.wait_for_url(server.url + path)
-        yield page, errors
-    finally:
-        context.close()

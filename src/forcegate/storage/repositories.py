@@ -46,6 +46,7 @@ from forcegate.storage.schema import (
     permission_sets,
     profiles,
     refresh_tokens,
+    setup_audit_trail,
     users,
 )
 
@@ -752,3 +753,41 @@ def recent_logins(
         query = query.where(table.login_ms < where.until_ms)
     rows = conn.execute(query.order_by(table.login_ms.desc(), table.id).limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows]
+
+
+# --- the Setup Audit Trail ------------------------------------------------------------------------
+
+
+def insert_audit_entry(conn: Connection, entry: dict[str, Any]) -> None:
+    conn.execute(insert(setup_audit_trail).values(id=new_id(KeyPrefix.SETUP_AUDIT_TRAIL), **entry))
+
+
+def audit_entries(
+    conn: Connection,
+    org_id: str,
+    *,
+    actor: str | None = None,
+    section: str | None = None,
+    action: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The org's entries, newest first, filtered by each criterion given (actor and section compared
+    case-insensitively; ``until_ms`` exclusive)."""
+    table = setup_audit_trail.c
+    query = select(setup_audit_trail).where(table.org_id == org_id)
+    if actor is not None:
+        query = query.where(func.lower(table.actor) == actor.lower())
+    if section is not None:
+        query = query.where(func.lower(table.section) == section.lower())
+    if action is not None:
+        query = query.where(table.action == action)
+    if since_ms is not None:
+        query = query.where(table.created_ms >= since_ms)
+    if until_ms is not None:
+        query = query.where(table.created_ms < until_ms)
+    # Entries of one millisecond (one change's) keep a stable order for paging, by their random id.
+    query = query.order_by(table.created_ms.desc(), table.id.desc()).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -15,4 +15,9 @@ from forcegate.web.setup.console import HOME_PATH, LOGIN_PATH, LOGOUT_PATH
 
 __all__ = ["HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
 
-ROUTES: list[Route] = [*home.ROUTES, *security.ROUTES, *oauth_usage.ROUTES, *login_history.ROUTES]
+ROUTES: list[Route] = [
+    *home.ROUTES,
+    *security.ROUTES,
+    *oauth_usage.ROUTES,
+    *login_history.ROUTES,
+]

@@ -77,7 +77,7 @@ def _revoke(admin: Admin, *, for_user: bool) -> Response:
         with admin.ctx.db.write() as conn:
             app = connected_apps.find_app(conn, admin.org_id, refs[0])
             user = users.find_user(conn, admin.org_id, refs[1]) if for_user else None
-            credentials.revoke_tokens(admin.ctx, conn, admin.org_id, user=user, app=app)
+            credentials.revoke_tokens(admin.ctx, conn, admin.org_id, user=user, app=app, actor=admin.actor)
     except NotFound:
         return admin.not_found(NOT_FOUND, section=PATH)
     return admin.redirect(PATH, notice="tokens-revoked")

@@ -5,7 +5,7 @@ newest first: without them a filtered page read the org's whole history in time 
 also serves deleting an app, which clears its rows' ``app_id``.
 
 Revision ID: 0013
-Revises: 0009 (for now: 0010 to 0012 are on other branches; the merge re-chains it after the last)
+Revises: 0010 (0011 and 0012 are on other branches: whichever merges later re-chains after the last)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
