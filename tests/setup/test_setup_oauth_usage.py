@@ -17,7 +17,7 @@ from tests.support.browser import setup_csrf_token, setup_session
 from tests.support.data_api import DATA, bearer
 from tests.support.pages import check_page, setup_tab
 from tests.support.server import Server
-from tests.support.tables import tables
+from tests.support.tables import pages, tables
 from tests.support.tokens import (
     assert_refresh_refused,
     client_credentials_app,
@@ -29,24 +29,18 @@ from tests.support.tokens import (
 PATH = "/setup/oauth-usage"
 ADMIN = "System Administrator"
 _SECTION = re.compile(r'<section class="panel" aria-labelledby="usage-(\w+)">(.*?)</section>', re.DOTALL)
-_NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 
 
 def _usage(browser: httpx.Client, app: ConnectedApp, limit: int = 500) -> dict[str, dict[str, str]]:
     """The app's rows on the usage page, by username, following the pages to the end (the shared
     test server holds other tests' apps too)."""
     rows: dict[str, dict[str, str]] = {}
-    url: str | None = f"{PATH}?limit={limit}"
-    while url is not None:
-        page = browser.get(url)
-        assert page.status_code == 200, page.text
+    for page in pages(browser, f"{PATH}?limit={limit}"):
         for app_id, section in _SECTION.findall(page.text):
             if app_id == app.id:
                 assert html.escape(app.name) in section
                 (table,) = tables(section)
                 rows.update((record["User"].split()[-1], record) for record in table.records())
-        found = _NEXT.search(page.text)
-        url = html.unescape(found[1]) if found else None
     return rows
 
 

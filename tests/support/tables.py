@@ -1,9 +1,15 @@
-"""Read a Setup list page's tables as a browser shows them: header and rows of cell texts."""
+"""Read Setup's list pages as a browser shows them: their tables (header and rows of cell texts), page
+after page."""
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+import httpx
 
 
 @dataclass
@@ -56,3 +62,35 @@ def tables(html: str) -> list[Table]:
     parser.feed(html)
     parser.close()
     return parser.tables
+
+
+_NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
+
+
+def pages(browser: httpx.Client, url: str) -> Iterator[httpx.Response]:
+    """A Setup list's pages from ``url`` on, following each page's Next link (which keeps the filters)."""
+    following: str | None = url
+    while following is not None:
+        page = browser.get(following)
+        assert page.status_code == 200, page.text
+        yield page
+        found = _NEXT.search(page.text)
+        following = html.unescape(found[1]) if found else None
+
+
+def records(page: httpx.Response, columns: list[str]) -> list[dict[str, str]]:
+    """The rows of a list page's one table, whose header is ``columns``, as {column: cell text}
+    (not the row saying that nothing matches)."""
+    (table,) = tables(page.text)
+    assert table.header == columns
+    return [r for r in table.records() if len(r) == len(columns)]
+
+
+def assert_filter_refused(answer: httpx.Response, message: str, instead: str) -> None:
+    """A filter that cannot be used: the page (even for a download), 400, its error, and in the table
+    only ``instead``."""
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert html.escape(message, quote=False) in answer.text, answer.text
+    (table,) = tables(answer.text)
+    assert table.rows == [[instead]]
