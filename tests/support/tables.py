@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import httpx
 
@@ -86,11 +87,19 @@ def records(page: httpx.Response, columns: list[str]) -> list[dict[str, str]]:
     return [r for r in table.records() if len(r) == len(columns)]
 
 
-def assert_filter_refused(answer: httpx.Response, message: str, instead: str) -> None:
-    """A filter that cannot be used: the page (even for a download), 400, its error, and in the table
-    only ``instead``."""
-    assert answer.status_code == 400, answer.text
-    assert answer.headers["content-type"].startswith("text/html")
-    assert html.escape(message, quote=False) in answer.text, answer.text
-    (table,) = tables(answer.text)
-    assert table.rows == [[instead]]
+def assert_filter_refused(
+    browser: httpx.Client, path: str, filters: dict[str, str], message: str, instead: str
+) -> list[httpx.Response]:
+    """A filter that cannot be used: the list page and its download (``format=csv``) both answer the
+    page, 400, with its error, and in the table only ``instead``. Returns both answers."""
+    answers = [
+        browser.get(path + "?" + urlencode(filters)),
+        browser.get(path + "?" + urlencode({"format": "csv", **filters})),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert html.escape(message, quote=False) in answer.text, answer.text
+        (table,) = tables(answer.text)
+        assert table.rows == [[instead]]
+    return answers
