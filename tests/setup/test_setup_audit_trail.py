@@ -18,7 +18,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
+from forcegate.org import audit
 from forcegate.org.audit import CSV_COLUMNS
+from tests.support.actors import FIXTURE
 from tests.support.admin_api import Api, access_token
 from tests.support.admin_cli import Cli
 from tests.support.browser import setup_csrf_token, setup_session
@@ -133,6 +135,24 @@ def test_the_user_section_and_time_filters(server: Server) -> None:
         assert targets(**{"from": _day(2), "to": _day(2)}) == [old]
 
 
+def test_the_section_filter_offers_every_section_the_org_has(server: Server) -> None:
+    """Fields of a standard object are filed under its own section ("Customize Accounts"): the filter
+    offers the sections the trail names besides the fixed ones."""
+    section = f"Customize Widgets {secrets.token_hex(2)}"
+    with server.ctx.db.write() as conn:
+        audit.record(
+            conn, server.clock.now_ms(), server.org_id, FIXTURE, section=section,
+            action="custom_field.created", target="Widget.Color__c",
+            display="Created custom field Color (string) on Widget",
+        )  # fmt: skip
+    with setup_session(server) as browser:
+        page = browser.get(PATH)
+        (entry,) = _entries(browser, section=section.upper())  # sections compare case-insensitively
+    assert f'<option value="{section}">{section}</option>' in page.text
+    assert '<option value="Connected Apps">Connected Apps</option>' in page.text
+    assert entry["Target"] == "Widget.Color__c" and entry["Channel"] == "system"
+
+
 def test_the_trail_is_paginated_newest_first(server: Server) -> None:
     api, username = _api(server)
     names = [f"paged-{n}-{secrets.token_hex(2)}" for n in range(5)]
@@ -173,7 +193,7 @@ def test_download_is_org_audits_csv_of_the_filtered_entries(server: Server) -> N
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"section": "Nowhere"}, "Section: there is no such section."),
+        ({"section": "x" * 256}, "A filter holds characters or a length nothing recorded could have."),
         ({"from": "last week"}, "From: enter a date"),
         ({"to": "2026-02-30"}, "To: 2026-02-30 is not a date."),
         ({"from": "2026-01-02", "to": "2026-01-01"}, "From must be before To."),

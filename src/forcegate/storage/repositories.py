@@ -762,6 +762,14 @@ def insert_audit_entry(conn: Connection, entry: dict[str, Any]) -> None:
     conn.execute(insert(setup_audit_trail).values(id=new_id(KeyPrefix.SETUP_AUDIT_TRAIL), **entry))
 
 
+def audit_sections(conn: Connection, org_id: str) -> list[str]:
+    """The sections the org's entries name (a standard object's fields are filed under its own
+    "Customize ..." section), in order."""
+    table = setup_audit_trail.c
+    query = select(table.section).where(table.org_id == org_id).distinct().order_by(table.section)
+    return list(conn.scalars(query))
+
+
 def audit_entries(
     conn: Connection,
     org_id: str,
