@@ -36,6 +36,7 @@ from forcegate.storage.schema import (
     rate_limits,
     refresh_tokens,
     scheduled_jobs,
+    setup_audit_trail,
 )
 from forcegate.storage.token_lifecycle import refresh_token_expired
 
@@ -73,6 +74,7 @@ class Cutoffs:
     rate_limit_before_ms: int  # fixed windows that started before this are over
     authorization_created_before_ms: int  # never delete a grant younger than this
     login_before_ms: int | None = None  # login history older than this goes (None: kept for ever)
+    audit_before_ms: int | None = None  # the Setup Audit Trail likewise
 
 
 def _dead_access_tokens(c: Cutoffs) -> ColumnElement[bool]:
@@ -111,6 +113,16 @@ def _old_logins(c: Cutoffs) -> ColumnElement[bool]:
         return false()
     # Per org, so the (org_id, login_ms) index finds the old rows.
     return and_(login_history.c.org_id.in_(select(orgs.c.id)), login_history.c.login_ms < c.login_before_ms)
+
+
+def _old_audit_entries(c: Cutoffs) -> ColumnElement[bool]:
+    if c.audit_before_ms is None:
+        return false()
+    # Per org, so the (org_id, created_ms) index finds the old rows.
+    return and_(
+        setup_audit_trail.c.org_id.in_(select(orgs.c.id)),
+        setup_audit_trail.c.created_ms < c.audit_before_ms,
+    )
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,7 @@ PURGES: tuple[Purge, ...] = (
         lambda c: api_request_counts.c.day < c.now_ms // DAY_MS - API_USAGE_DAYS_KEPT,
     ),
     Purge("login_history", login_history, ("id",), _old_logins),
+    Purge("setup_audit_trail", setup_audit_trail, ("id",), _old_audit_entries),
 )
 
 
