@@ -323,7 +323,7 @@ def test_an_unknown_app_gets_the_404_page_on_every_route(console: Console, ref: 
     for suffix in ("", "/edit", "/delete", "/access"):
         page = console.get(f"/setup/apps/{ref}{suffix}")
         assert page.status_code == 404, suffix
-        assert "Connected app not found" in page.text
+        assert "No connected app has this ID" in page.text
     for suffix in (
         "/edit",
         "/delete",

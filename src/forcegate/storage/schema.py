@@ -396,6 +396,21 @@ login_history = Table(
     Column("status", String(LOGIN_STATUS_LENGTH), nullable=False),
 )
 Index("ix_login_history_org_time", login_history.c.org_id, login_history.c.login_ms)
+# Setup's Login History filters (0013): a user's, a username's and an app's logins, newest first. The
+# app's index also serves the app's deletion (its rows' app_id is cleared).
+Index(
+    "ix_login_history_org_user_time",
+    login_history.c.org_id,
+    login_history.c.user_id,
+    login_history.c.login_ms,
+)
+Index(
+    "ix_login_history_org_username_time",
+    login_history.c.org_id,
+    login_history.c.username,
+    login_history.c.login_ms,
+)
+Index("ix_login_history_app_time", login_history.c.app_id, login_history.c.login_ms)
 
 # Salesforce's SetupAuditTrail (0010): one row per configuration change, written in the change's own
 # transaction. ``changes`` is JSON, a list of {"field", "old", "new"}; secrets never reach it.

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from forcegate.web.setup import apps, home, security
+from forcegate.web.setup import apps, audit_trail, home, login_history, oauth_usage, security
 from forcegate.web.setup.console import HOME_PATH, LOGIN_PATH, LOGOUT_PATH
 
 __all__ = ["HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
 
-ROUTES: list[Route] = [*home.ROUTES, *apps.ROUTES, *security.ROUTES]
+ROUTES: list[Route] = [
+    *home.ROUTES,
+    *apps.ROUTES,
+    *security.ROUTES,
+    *oauth_usage.ROUTES,
+    *login_history.ROUTES,
+    *audit_trail.ROUTES,
+]

@@ -98,15 +98,7 @@ FLOWS: tuple[tuple[str, Callable[[ConnectedApp], bool]], ...] = (
 
 
 def _not_found(admin: Admin) -> Response:
-    return admin.render(
-        "setup/not_found.html",
-        section=SECTION,
-        status=404,
-        title="Connected app not found",
-        message="No connected app has this ID: it may have been deleted.",
-        back=SECTION,
-        back_label="Back to App Manager",
-    )
+    return admin.not_found("No connected app has this ID: it may have been deleted.", section=SECTION)
 
 
 def _find(admin: Admin) -> ConnectedApp | Response:
