@@ -116,6 +116,11 @@ class KeyRing:
             self._loaded_at = time.monotonic()
             return live
 
+    def reload(self) -> None:
+        """Re-read the live keys now: after this process rotated or retired one (others follow
+        within ``refresh_seconds``)."""
+        self._current(force=True)
+
     def _public_key(self, row: Any) -> RSAKey:
         key = self._public.get(row.kid)
         if key is None:

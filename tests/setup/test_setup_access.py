@@ -270,3 +270,44 @@ def test_the_stylesheet_is_served_by_forcegate(server: Server) -> None:
     assert css.headers["x-content-type-options"] == "nosniff"
     assert ".setup-header" in css.text and "@media" in css.text
     assert missing == [404, 404]
+
+
+def test_a_setup_page_asked_for_before_login_is_where_the_login_leads(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        asked = browser.get("/setup/security")
+        assert asked.status_code == 302
+        assert asked.headers["location"] == "/setup/login?next=%2Fsetup%2Fsecurity"
+        page = browser.get(asked.headers["location"])
+        assert forms(page.text)[0]["action"] == "/setup/login?next=%2Fsetup%2Fsecurity"
+        landed = submit(browser, page, username=admin.username, password=PASSWORD)
+        assert landed.status_code == 302 and landed.headers["location"] == "/setup/security"
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    ["https://evil.example/", "//evil.example/setup", "/setup/../evil", "/setup\\evil", "/services/data"],
+)
+def test_the_login_never_leads_off_setup(server: Server, wanted: str) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        page = browser.get("/setup/login", params={"next": wanted})
+        assert forms(page.text)[0]["action"] == "/setup/login"
+        landed = browser.post(
+            "/setup/login",
+            params={"next": wanted},
+            data={**forms(page.text)[0]["fields"], "username": admin.username, "password": PASSWORD},  # type: ignore[dict-item]
+        )
+        assert landed.status_code == 302 and landed.headers["location"] == "/setup"
+
+
+def test_quick_find_narrows_setup_home_to_the_sections_that_match(server: Server) -> None:
+    admin = server.create_user(profile=ADMIN)
+    with server.client() as browser:
+        _log_in(browser, admin.username)
+        found = browser.get("/setup", params={"q": "App Manager"})
+        assert found.status_code == 200
+        assert '<a href="/setup/apps">App Manager</a>' in found.text
+        assert '<a href="/setup/users">Users</a>' not in found.text.split('id="content"')[1]
+        nothing = browser.get("/setup", params={"q": "<script>zzz"})
+        assert "nothing matches" in nothing.text and "<script>zzz" not in nothing.text

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from forcegate.web.setup import home, permissions, users
+from forcegate.web.setup import home, permissions, security, users
 from forcegate.web.setup.console import HOME_PATH, LOGIN_PATH, LOGOUT_PATH
 
 __all__ = ["HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
 
-ROUTES: list[Route] = [*home.ROUTES, *users.ROUTES, *permissions.ROUTES]
+ROUTES: list[Route] = [*home.ROUTES, *security.ROUTES, *users.ROUTES, *permissions.ROUTES]

@@ -55,7 +55,8 @@ HOME_PATH = "/setup"
 LOGIN_PATH = "/setup/login"
 LOGOUT_PATH = "/setup/logout"
 CSRF_PURPOSE = "setup"
-_LOCAL_PATH = re.compile(r"/setup(/[A-Za-z0-9._~-]+)*")
+# Setup's own paths: segments of unreserved characters, never "." or ".." (a browser would resolve them).
+_LOCAL_PATH = re.compile(r"/setup(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)*")
 MAX_FORM_BYTES = 512 * 1024  # a permission matrix has a field per object and permission
 MAX_UPLOAD_BYTES = 64 * 1024  # a PEM certificate is a few kilobytes
 
