@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from playwright.sync_api import Browser, ConsoleMessage
 
-import pytest
-from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
-
-from tests.support.server import IN_CI, PASSWORD, Server
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} is missing: `make chromium` (or apt-get install chromium) installs it"
-        if IN_CI:
-            pytest.fail(message + " (mandatory under CI)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+from tests.support.server import PASSWORD, Server
 
 
 def test_an_administrator_logs_in_from_the_root_and_reaches_setup_home(

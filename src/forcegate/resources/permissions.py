@@ -133,13 +133,8 @@ class PermissionChanges(Resource):
     field_permissions: FieldPermissions = {}
 
 
-SYSTEM_PERMISSIONS = (
-    "api_enabled",
-    "view_all_data",
-    "modify_all_data",
-    "manage_connected_apps",
-    "manage_users",
-)
+# Its booleans: the system permissions a profile or permission set carries.
+SYSTEM_PERMISSIONS = tuple(n for n, f in PermissionChanges.model_fields.items() if f.annotation is bool)
 
 
 class ProfileCreate(PermissionChanges):

@@ -144,6 +144,13 @@ class Submission:
     def ok(self) -> bool:
         return self.error is None
 
+    def valid(self) -> dict[str, Any]:
+        """The validated values; the admin API's error raised when the form is not valid."""
+        if self.values is None:
+            assert self.error is not None
+            raise self.error
+        return self.values
+
 
 class FormData(Protocol):
     """Starlette's ``FormData`` (and any multi-dict): every value of a name, in order."""

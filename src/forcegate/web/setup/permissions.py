@@ -141,10 +141,7 @@ def _create(kind: Kind) -> Any:
     def handler(admin: Admin, posted: FormData) -> Response:
         submission = forms.submit(kind.create, posted)
         try:
-            if submission.values is None:
-                assert submission.error is not None
-                raise submission.error
-            values = submission.values
+            values = submission.valid()
             changes = {k: v for k, v in values.items() if k not in ("name", "label")}
             with admin.ctx.db.write() as conn:
                 if kind is PROFILES:
@@ -166,21 +163,40 @@ def _create(kind: Kind) -> Any:
 # --- one profile or permission set ------------------------------------------------------------------
 
 
+def _parent_page(
+    admin: Admin,
+    template: str,
+    kind: Kind,
+    parent: store.Parent,
+    error: AdminError | None,
+    **values: Any,
+) -> Response:
+    """A page of one profile or permission set; 400 with the service's message when it refused."""
+    return admin.render(
+        template,
+        section=kind.href,
+        status=400 if error else 200,
+        kind=kind,
+        parent=parent,
+        standard=permissions.is_standard(parent),
+        error=error.message if error else None,
+        **values,
+    )
+
+
 def _detail(
     admin: Admin, conn: Connection, kind: Kind, parent: store.Parent, error: AdminError | None = None
 ) -> Response:
     view = permissions.parent_view(conn, parent)
     system = forms.form(declared.CHANGES, view, names=declared.SYSTEM_PERMISSIONS, prefix="system")
     assigned = permissions.assigned_users(conn, parent) if kind is PERMISSION_SETS else []
-    return admin.render(
+    return _parent_page(
+        admin,
         "setup/permission_parent.html",
-        section=kind.href,
-        status=400 if error else 200,
-        kind=kind,
-        parent=parent,
-        standard=permissions.is_standard(parent),
+        kind,
+        parent,
+        error,
         system=system,
-        error=error.message if error else None,
         columns=OBJECT_COLUMNS,
         rows=permissions.object_matrix(conn, admin.org_id, parent),
         assigned=assigned,
@@ -270,18 +286,16 @@ def _fields_page(
             rows = permissions.field_matrix(conn, admin.org_id, parent, object_name)
         except ValidationFailed:
             return not_found(admin, kind.href, "object")
-    return admin.render(
+    return _parent_page(
+        admin,
         "setup/permission_fields.html",
-        section=kind.href,
-        status=400 if error else 200,
-        kind=kind,
-        parent=parent,
-        standard=permissions.is_standard(parent),
+        kind,
+        parent,
+        error,
         object_name=object_name,
         objects=permissions.object_matrix(conn, admin.org_id, parent),
         columns=FIELD_COLUMNS,
         rows=rows,
-        error=error.message if error else None,
     )
 
 
@@ -332,10 +346,7 @@ def _assignment(remove: bool) -> Any:
             if parent is None:
                 return not_found(admin, kind.href, kind.singular)
             try:
-                if submission.values is None:
-                    assert submission.error is not None
-                    raise submission.error
-                user = users.find_user(conn, admin.org_id, submission.values["user"])
+                user = users.find_user(conn, admin.org_id, submission.valid()["user"])
                 if remove:
                     permissions.unassign(conn, parent, user.id)
                 else:

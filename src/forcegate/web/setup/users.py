@@ -90,11 +90,9 @@ def create_user(admin: Admin, posted: FormData) -> Response:
     """POST /setup/users/new: create the user; the answer shows its security token, once."""
     submission = forms.submit(declared.CREATE, posted)
     try:
-        if submission.values is None:
-            assert submission.error is not None
-            raise submission.error
+        values = submission.valid()
         with admin.ctx.db.write() as conn:
-            created, token = users.create_user(admin.ctx, conn, admin.org_id, **submission.values)
+            created, token = users.create_user(admin.ctx, conn, admin.org_id, **values)
     except AdminError as error:
         return _new_page(admin, submission.body, error)
     return _revealed(admin, created, token, "The user was created.")
@@ -170,10 +168,7 @@ def _update(
         if found is None:
             return not_found(admin, USERS, "user")
         try:
-            if submission.values is None:
-                assert submission.error is not None
-                raise submission.error
-            updated, token = users.update_user(admin.ctx, conn, found, {**submission.values, **fixed})
+            updated, token = users.update_user(admin.ctx, conn, found, {**submission.valid(), **fixed})
         except AdminError as error:
             if "password" in names:
                 return _detail(admin, conn, found, password_error=error)
