@@ -31,6 +31,13 @@ __all__ = ["ROUTES", "not_found"]
 USERS = "/setup/users"
 # What a user's page edits in place; the password, unlock and token reset are actions of their own.
 EDITED = ("first_name", "last_name", "email", "profile", "is_active")
+# The page's words over the declared descriptions, which are written for the API and the CLI.
+HELPS = {
+    "first_name": "",
+    "last_name": "",
+    "profile": "",
+    "is_active": "Unchecked: the user is deactivated, and every token and session of theirs revoked.",
+}
 
 
 def not_found(admin: Admin, section: str, what: str) -> Response:
@@ -75,7 +82,15 @@ def _new_page(admin: Admin, values: dict[str, Any] | None, error: AdminError | N
     with admin.ctx.db.read() as conn:
         choices = _profiles(conn, admin.org_id)
     form = forms.form(
-        declared.CREATE, values or {"profile": users.STANDARD_USER}, error=error, choices=choices
+        declared.CREATE,
+        values or {"profile": users.STANDARD_USER},
+        error=error,
+        choices=choices,
+        helps={
+            **HELPS,
+            "email": "Defaults to the username.",
+            "last_name": "Defaults to the username's local part.",
+        },
     )
     return admin.render("setup/user_new.html", section=USERS, form=form, status=400 if error else 200)
 
@@ -119,6 +134,7 @@ def _detail(
         names=EDITED,
         error=error,
         choices=_profiles(conn, admin.org_id),
+        helps=HELPS,
         prefix="edit",
     )
     password = forms.form(declared.UPDATE, {}, names=("password",), error=password_error, prefix="password")
