@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.server import BACKENDS, Server, _postgres_database, make_settings, start_server
 
-# Fixtures shared by more than one test folder (flows, attacks, conformance).
-pytest_plugins = ["tests.support.org_settings"]
+# Fixtures shared by more than one test folder (flows, attacks, conformance; every browser test's Chromium).
+pytest_plugins = ["tests.support.org_settings", "tests.support.pages"]
 
 
 @pytest.fixture(scope="session", params=[b for b in ("sqlite", "postgresql") if b in BACKENDS])

@@ -1,13 +1,12 @@
 """The login and consent pages in a real headless Chromium (Debian's), driven by Playwright, on every backend.
 
-Playwright never downloads a browser here: it drives /usr/bin/chromium (`make test` installs it). Without
-it the tests are skipped, with the reason shown; under CI (``CI=true``) they fail instead.
+Playwright never downloads a browser here: it drives /usr/bin/chromium (`make test` installs it), through
+the ``browser`` fixture of tests/support/pages.py.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,36 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from tests.support.server import IN_CI, PASSWORD, Server
+from tests.support.server import PASSWORD, Server
 
-CHROMIUM = "/usr/bin/chromium"
 CALLBACK = "https://app.example.com/oauth/callback"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} is missing: `make chromium` (or apt-get install chromium) installs it"
-        if IN_CI:
-            pytest.fail(message + " (mandatory under CI)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass

@@ -11,7 +11,7 @@ from forcegate.org.access import org_view, update_org
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
 from forcegate.web.setup.home import FLOW
-from tests.support.browser import authorize, authorize_url, forms, submit
+from tests.support.browser import authorize, authorize_url, forms, log_in_to_setup, setup_csrf_token, submit
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"
@@ -20,16 +20,7 @@ CALLBACK = "https://app.example.com/oauth/callback"
 
 
 def _log_in(browser: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
-    """Open the Setup login page and submit it; the answer to the POST."""
-    page = browser.get("/setup/login")
-    assert page.status_code == 200
-    assert forms(page.text)[0]["action"] == "/setup/login"
-    return submit(browser, page, username=username, password=password)
-
-
-def _csrf_token(page: httpx.Response) -> str:
-    (logout,) = [f for f in forms(page.text) if f["action"] == "/setup/logout"]
-    return str(logout["fields"]["csrf_token"])  # type: ignore[index]
+    return log_in_to_setup(browser, username, password)
 
 
 def _assert_page_headers(page: httpx.Response) -> None:
@@ -181,7 +172,7 @@ def test_logout_ends_the_session(server: Server) -> None:
         _log_in(browser, admin.username)
         home = browser.get("/setup")
         cookie = browser.cookies["fg_sid"]
-        out = browser.post("/setup/logout", data={"csrf_token": _csrf_token(home)})
+        out = browser.post("/setup/logout", data={"csrf_token": setup_csrf_token(home)})
         assert out.status_code == 302 and out.headers["location"] == "/setup/login"
         assert 'fg_sid=""' in out.headers["set-cookie"] or "max-age=0" in out.headers["set-cookie"].lower()
         assert browser.get("/setup").headers["location"] == "/setup/login"
@@ -195,7 +186,7 @@ def test_logout_without_the_right_csrf_token_is_refused(server: Server, token: s
     admin = server.create_user(profile=ADMIN)
     with server.client() as other:
         _log_in(other, admin.username)
-        other_token = _csrf_token(other.get("/setup"))
+        other_token = setup_csrf_token(other.get("/setup"))
     with server.client() as browser:
         _log_in(browser, admin.username)
         data = {} if token is None else {"csrf_token": other_token if token == "other-session" else token}

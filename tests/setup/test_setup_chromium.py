@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, ConsoleMessage
+from playwright.sync_api import Browser
 
+from tests.support.pages import PHONE, fresh_tab
 from tests.support.server import PASSWORD, Server
 
 
@@ -11,17 +12,10 @@ def test_an_administrator_logs_in_from_the_root_and_reaches_setup_home(
     server: Server, browser: Browser
 ) -> None:
     admin = server.create_user(profile="System Administrator")
-    context = browser.new_context(viewport={"width": 375, "height": 740})  # phone width
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":  # a CSP violation (a blocked style or script) is logged as one
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    try:
+    with fresh_tab(browser) as tab:
+        page = tab.page
+        page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        errors = tab.console_errors
         page.goto(server.url + "/")
         assert page.url == server.url + "/setup/login"
         page.get_by_label("Username").fill(admin.username)
@@ -40,5 +34,3 @@ def test_an_administrator_logs_in_from_the_root_and_reaches_setup_home(
         page.goto(server.url + "/setup")
         assert page.url == server.url + "/setup/login"
         assert errors == []
-    finally:
-        context.close()

@@ -81,3 +81,17 @@ def authorize(
         pages.append("consent")
         response = submit(client, response, decision=decision)
     return Outcome(response, pages)
+
+
+def log_in_to_setup(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Open the Setup login page and submit it; the answer to the POST."""
+    page = client.get("/setup/login")
+    assert page.status_code == 200
+    assert forms(page.text)[0]["action"] == "/setup/login"
+    return submit(client, page, username=username, password=password)
+
+
+def setup_csrf_token(page: httpx.Response) -> str:
+    """The CSRF token of a Setup page's session, as its Log Out form carries it."""
+    (logout,) = [f for f in forms(page.text) if f["action"] == "/setup/logout"]
+    return str(logout["fields"]["csrf_token"])  # type: ignore[index]
