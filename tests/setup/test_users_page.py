@@ -14,6 +14,7 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import lockout
 from forcegate.storage import repositories as repo
 from tests.support.browser import submit
+from tests.support.data_api import admin_client
 from tests.support.server import PASSWORD, Server
 from tests.support.setup_client import element_text, logged_in, post
 
@@ -226,3 +227,16 @@ def test_a_non_administrator_and_a_form_without_csrf_are_refused(server: Server,
         assert post(standard, f"/setup/users/{user.id}/security-token", {}).status_code == 403
     forged = setup.post(f"/setup/users/{user.id}/security-token", data={"csrf_token": "forged"})
     assert forged.status_code == 403 and 'id="security-token"' not in forged.text
+
+
+def test_the_admin_api_resets_a_security_token_as_the_page_does(server: Server) -> None:
+    """``reset_security_token`` is declared once: the admin API (and the CLI) take it too."""
+    user = server.create_user(profile=STANDARD)
+    with admin_client(server) as admin:
+        answer = admin.patch(f"/admin/api/v1/users/{user.id}", json={"reset_security_token": True})
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["security_token"]
+        shown = admin.get(f"/admin/api/v1/users/{user.id}").json()
+    with server.ctx.db.read() as conn:
+        assert lockout.security_token_hash(conn, user.id) == token_hash(token)
+    assert "security_token" not in shown
