@@ -35,6 +35,7 @@ from joserfc.jws import JWSRegistry
 from sqlalchemy.engine import make_url
 
 from forcegate.org import connected_apps
+from forcegate.org.audit import Actor
 from forcegate.storage import repositories as repo
 
 try:
@@ -50,7 +51,9 @@ def jwt_fixture(fx: harness.Fixture) -> harness.Fixture:
     with fx.ctx.db.write() as conn:
         app = repo.app_by_consumer_key(conn, fx.consumer_key)
         assert app is not None
-        connected_apps.update_app(fx.ctx, conn, app, {"jwt_access_tokens": True})
+        connected_apps.update_app(
+            fx.ctx, conn, app, {"jwt_access_tokens": True}, actor=Actor.system("benchmark fixture")
+        )
     return fx
 
 

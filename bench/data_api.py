@@ -39,6 +39,7 @@ from forcegate.context import Context
 from forcegate.data import api
 from forcegate.model.access import FULL_ACCESS, Caller
 from forcegate.org import access, connected_apps, users
+from forcegate.org.audit import Actor
 
 try:
     from bench import harness
@@ -59,7 +60,9 @@ def seed(ctx: Context, rows: int) -> tuple[str, str, str]:
     allowance no run can spend. Returns (org id, consumer key, consumer secret)."""
     with ctx.db.write() as conn:
         org = ensure_org(ctx, conn)
-        access.update_org(conn, org, {"daily_api_requests": 1_000_000_000})
+        access.update_org(
+            ctx, conn, org, {"daily_api_requests": 1_000_000_000}, actor=Actor.system("benchmark fixture")
+        )
         admin, _ = users.create_user(
             ctx,
             conn,
@@ -68,6 +71,7 @@ def seed(ctx: Context, rows: int) -> tuple[str, str, str]:
             password="Bench-passw0rd-" + secrets.token_hex(4),
             profile="System Administrator",
             last_name="Bench",
+            actor=Actor.system("benchmark fixture"),
         )
         app, secret = connected_apps.create_app(
             ctx,
@@ -78,6 +82,7 @@ def seed(ctx: Context, rows: int) -> tuple[str, str, str]:
             scopes="api",
             client_credentials_enabled=True,
             client_credentials_user=admin.id,
+            actor=Actor.system("benchmark fixture"),
         )
     system = Caller(org.id, None, FULL_ACCESS)
     for n in range(rows):

@@ -47,6 +47,7 @@ from forcegate.flows.common import Caller
 from forcegate.flows.jwt_bearer import jwt_bearer_grant
 from forcegate.flows.web_server import validate_authorize_request
 from forcegate.org import connected_apps
+from forcegate.org.audit import Actor
 from forcegate.protocol.requests import parse_authorize_request, parse_token_request
 from forcegate.storage import repositories as repo
 
@@ -106,6 +107,7 @@ class Org:
                 scopes="api",
                 client_credentials_enabled=True,
                 client_credentials_user=fx.user.id,
+                actor=Actor.system("benchmark fixture"),
             )
             self.jwt_app, _ = connected_apps.create_app(
                 ctx,
@@ -115,6 +117,7 @@ class Org:
                 callback_urls=[harness.REDIRECT_URI],
                 scopes="api",
                 certificate_pem=self_signed(self.private_key),
+                actor=Actor.system("benchmark fixture"),
             )
             # A self-authorize app needs the user's prior approval (Salesforce's rule for this flow).
             repo.save_approval(conn, fx.org_id, fx.user.id, self.jwt_app.id, ["api"], ctx.now_ms())
@@ -126,6 +129,7 @@ class Org:
                 callback_urls=[harness.REDIRECT_URI],
                 scopes="api refresh_token",
                 refresh_token_rotation=True,
+                actor=Actor.system("benchmark fixture"),
             )
 
     def assertions(self, count: int, audience: str) -> list[str]:

@@ -45,6 +45,7 @@ from forcegate.context import Context
 from forcegate.domain import User
 from forcegate.flows.web_server import ValidatedAuthorization, approve_code, validate_authorize_request
 from forcegate.org import connected_apps, users
+from forcegate.org.audit import Actor
 from forcegate.protocol.requests import parse_authorize_request
 from forcegate.storage.migrate import upgrade
 
@@ -89,6 +90,7 @@ def create_fixture(ctx: Context) -> Fixture:
             name=f"bench-{secrets.token_hex(4)}",
             callback_urls=[REDIRECT_URI],
             scopes=SCOPES,
+            actor=Actor.system("benchmark fixture"),
         )
         user, _ = users.create_user(
             ctx,
@@ -98,6 +100,7 @@ def create_fixture(ctx: Context) -> Fixture:
             password="Bench-passw0rd-" + secrets.token_hex(4),
             first_name="Bench",
             last_name="User",
+            actor=Actor.system("benchmark fixture"),
         )
         request = parse_authorize_request(
             [

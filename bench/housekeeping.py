@@ -41,6 +41,7 @@ from forcegate.config import Settings
 from forcegate.context import Context
 from forcegate.ids import KeyPrefix, new_id
 from forcegate.org import connected_apps, users
+from forcegate.org.audit import Actor
 from forcegate.storage import housekeeping as store
 from forcegate.storage import repositories as repo
 from forcegate.storage.migrate import upgrade
@@ -187,6 +188,7 @@ def main() -> int:
                 name=f"bench-{secrets.token_hex(4)}",
                 callback_urls=["https://app.example.com/oauth/callback"],
                 scopes="api refresh_token",
+                actor=Actor.system("benchmark fixture"),
             )
             user, _token = users.create_user(
                 ctx,
@@ -196,6 +198,7 @@ def main() -> int:
                 password="Bench-passw0rd",
                 first_name="Bench",
                 last_name="User",
+                actor=Actor.system("benchmark fixture"),
             )
         pinning = _pin()
         backend = ctx.db.engine.dialect.name

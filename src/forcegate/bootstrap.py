@@ -16,6 +16,7 @@ from forcegate.context import Context
 from forcegate.data.metadata import install_standard_objects
 from forcegate.data.seed import seed_demo
 from forcegate.domain import Org
+from forcegate.org.audit import Actor
 from forcegate.org.connected_apps import PLATFORM_CLI, create_app
 from forcegate.org.permissions import ensure_standard_profiles
 from forcegate.org.users import SYSTEM_ADMINISTRATOR, create_user
@@ -48,6 +49,7 @@ def ensure_org(ctx: Context, conn: Connection) -> Org:
         scopes=PLATFORM_CLI["scopes"],
         require_secret_for_web_server=PLATFORM_CLI["require_secret_for_web_server"],
         require_pkce=PLATFORM_CLI["require_pkce"],
+        actor=Actor.system("new org"),
     )
     install_standard_objects(conn, org.id, now)
     return org
@@ -79,11 +81,13 @@ def ensure_demo(ctx: Context, conn: Connection) -> DemoOrg | None:
         profile=SYSTEM_ADMINISTRATOR,
         first_name="Ada",
         last_name="Admin",
+        actor=Actor.system("demo org"),
     )
     seed_demo(conn, org.id, admin.id, ctx.now_ms())
     app, secret = create_app(
-        ctx, conn, org.id, name="Demo App", callback_urls=[DEMO_CALLBACK], scopes=DEMO_SCOPES
-    )
+        ctx, conn, org.id, name="Demo App", callback_urls=[DEMO_CALLBACK], scopes=DEMO_SCOPES,
+        actor=Actor.system("demo org"),
+    )  # fmt: skip
     stored = DemoCredentials(org.id, admin.id, ctx.box.encrypt(password), app.id)
     demo_credentials.save(conn, stored, ctx.now_ms())
     return DemoOrg(org.id, admin.username, password, app.consumer_key, secret)

@@ -139,6 +139,10 @@ class Settings:
     login_history_retention_days: int = field(
         default_factory=lambda: _int_env("LOGIN_HISTORY_RETENTION_DAYS", 180)
     )
+    # Setup Audit Trail entries older than this are purged (Salesforce keeps at least 180 days).
+    audit_trail_retention_days: int = field(
+        default_factory=lambda: _int_env("AUDIT_TRAIL_RETENTION_DAYS", 180)
+    )
     # Device authorization starts per client IP and per app, per device-request lifetime (10 minutes).
     device_starts_per_ip: int = field(default_factory=lambda: _int_env("DEVICE_STARTS_PER_IP", 10))
     device_starts_per_app: int = field(default_factory=lambda: _int_env("DEVICE_STARTS_PER_APP", 100))

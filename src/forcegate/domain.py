@@ -153,6 +153,7 @@ class AccessTokenGrant:
 
 REMOTE_ACCESS_LOGIN = "Remote Access 2.0"  # Salesforce's LoginType for OAuth logins
 APPLICATION_LOGIN = "Application"  # Salesforce's LoginType for a login to the org's own UI (Setup)
+LOGIN_SUCCESS = "Success"  # login history's status of a successful login (Salesforce's wording)
 
 
 @dataclass(frozen=True)

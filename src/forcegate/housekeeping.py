@@ -13,7 +13,8 @@ What goes (``storage.housekeeping.PURGES``, in this order):
 - grants (``authorizations``) that no token keeps alive any more;
 - SOQL query locators past their expiry, and per-day API request counts older than a week;
 - login history older than ``FORCEGATE_LOGIN_HISTORY_RETENTION_DAYS`` (180: Salesforce keeps six
-  months of it, "Monitor Login History" in Salesforce Help).
+  months of it, "Monitor Login History" in Salesforce Help), and Setup Audit Trail entries older than
+  ``FORCEGATE_AUDIT_TRAIL_RETENTION_DAYS`` (180: Salesforce keeps "at least the last 180 days").
 
 Every server process runs ``scheduled`` (see ``web/app.py``): it sleeps until the shared schedule
 says a run is due, then tries to take the lease; one process wins, moves the schedule on, purges and
@@ -87,16 +88,20 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:200]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def _before(now_ms: int, retention_days: int) -> int | None:
+    """The instant older rows go, for a retention in days (0: kept for ever)."""
+    return now_ms - retention_days * store.DAY_MS if retention_days > 0 else None
+
+
 def _cutoffs(ctx: Context, now_ms: int) -> store.Cutoffs:
-    retention_days = ctx.settings.login_history_retention_days
     return store.Cutoffs(
         now_ms=now_ms,
         rotated_before_ms=now_ms - ROTATED_KEPT_MS,
         device_expired_before_ms=now_ms - EXPIRED_KEPT_MS,
         rate_limit_before_ms=now_ms - RATE_LIMIT_KEPT_MS,
         authorization_created_before_ms=now_ms - AUTHORIZATION_MIN_AGE_MS,
-        # 0 days: kept for ever.
-        login_before_ms=now_ms - retention_days * store.DAY_MS if retention_days > 0 else None,
+        login_before_ms=_before(now_ms, ctx.settings.login_history_retention_days),
+        audit_before_ms=_before(now_ms, ctx.settings.audit_trail_retention_days),
     )
 
 

@@ -27,6 +27,7 @@ class KeyPrefix:
     PERMISSION_SET_ASSIGNMENT = "0Pa"
     CONNECTED_APP = "0H4"
     LOGIN_HISTORY = "0Ya"
+    SETUP_AUDIT_TRAIL = "0Ym"
     OAUTH_TOKEN = "0CQ"  # Salesforce's OauthToken object: one row per user/app authorization
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import update
 
 from forcegate import housekeeping
 from forcegate.domain import ConnectedApp
+from forcegate.org import audit
 from forcegate.storage import housekeeping as store
 from forcegate.storage import jwt_assertions, rate_limits
 from forcegate.storage.schema import access_tokens
@@ -331,6 +332,29 @@ def test_when_login_history_is_older_than_the_retention_then_it_is_purged(fresh:
 
     assert _run(fresh)["login_history"] >= 1
     assert kept() == {younger}
+
+
+def test_when_audit_trail_entries_are_older_than_the_retention_then_they_are_purged(fresh: Server) -> None:
+    """Salesforce keeps "at least the last 180 days" of the Setup Audit Trail (SetupAuditTrail):
+    ``FORCEGATE_AUDIT_TRAIL_RETENTION_DAYS`` defaults to 180."""
+    assert fresh.ctx.settings.audit_trail_retention_days == 180
+
+    def change(name: str) -> None:
+        fresh.create_app(name=name)  # recorded as the test fixture's change
+
+    def kept() -> set[str]:
+        with fresh.ctx.db.read() as conn:
+            found = audit.entries(conn, fresh.org_id, limit=1000)
+        return {e.target for e in found} & {"Oldest audited", "Younger audited"}
+
+    change("Oldest audited")
+    fresh.clock.advance(2 * DAY)
+    change("Younger audited")
+    assert kept() == {"Oldest audited", "Younger audited"}
+    fresh.clock.advance(179 * DAY)
+
+    assert _run(fresh)["setup_audit_trail"] >= 1
+    assert kept() == {"Younger audited"}
 
 
 def test_when_query_locators_expire_and_api_counts_age_then_they_are_purged(fresh: Server) -> None:

@@ -22,6 +22,7 @@ from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
 from forcegate.storage import repositories as repo
 from tests.attacks.unchanged import nothing_issued, snapshot
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.server import PASSWORD, Server
 
@@ -137,7 +138,7 @@ def _jwt_setup(server: Server, certificate_pem: str) -> tuple[ConnectedApp, User
     app, _ = server.create_app(permitted_users="admin_approved")
     app = server.update_app(app, certificate_pem=certificate_pem)
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+        grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     return app, server.create_user()
 
 

@@ -8,6 +8,7 @@ import pytest
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
 from tests.attacks.unchanged import nothing_issued
+from tests.support.actors import FIXTURE
 from tests.support.data_api import DATA, bearer, token_for
 from tests.support.fuzzing import sign_json
 from tests.support.jwt_bearer import GRANT_TYPE, KeyPair, key_pair
@@ -92,7 +93,7 @@ def jwt_app(server: Server) -> tuple[ConnectedApp, User, KeyPair]:
     app, _ = server.create_app(permitted_users="admin_approved")
     app = server.update_app(app, certificate_pem=keys.certificate_pem)
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+        grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     return app, server.create_user(), keys
 
 

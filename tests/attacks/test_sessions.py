@@ -19,6 +19,7 @@ from forcegate.domain import User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
 from tests.attacks.unchanged import nothing_issued
+from tests.support.actors import FIXTURE
 from tests.support.admin_api import api_for
 from tests.support.browser import authorize, authorize_url
 from tests.support.server import PASSWORD, Server
@@ -179,7 +180,7 @@ def api_logins(server: Server) -> Iterator[None]:
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            update_org(conn, org, settings)
+            update_org(server.ctx, conn, org, settings, actor=FIXTURE)
 
     change(allow_username_password_flows=True, allow_soap_login=True, trusted_ip_ranges=[])
     try:

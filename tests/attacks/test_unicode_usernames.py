@@ -19,6 +19,7 @@ from forcegate.domain import User
 from forcegate.org import users
 from tests.attacks.refusals import assert_api_error
 from tests.attacks.unchanged import nothing_issued
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.data_api import admin_client
 from tests.support.server import PASSWORD, Server
@@ -60,6 +61,7 @@ def victim(server: Server) -> User:
             server.org_id,
             username=f"office-kip-{secrets.token_hex(3)}@example.com",
             password=PASSWORD,
+            actor=FIXTURE,
         )
     return user
 

@@ -18,6 +18,7 @@ import httpx
 
 from forcegate.org.access import update_org
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize_url, submit
 from tests.support.server import Server, _postgres_database, make_settings, start_server
 
@@ -53,6 +54,7 @@ def throttled_server(kind: str, tmp: Path) -> Iterator[Server]:
                 assert org is not None
                 # Every address trusted (no security token), both API password paths on.
                 update_org(
+                    server.ctx,
                     conn,
                     org,
                     {
@@ -61,6 +63,7 @@ def throttled_server(kind: str, tmp: Path) -> Iterator[Server]:
                         "trusted_ip_ranges": ["0.0.0.0/0", "::/0"],
                         "max_login_attempts": 0,  # the throttle, not the lockout, is under test
                     },
+                    actor=FIXTURE,
                 )
             yield server
 

@@ -27,6 +27,7 @@ from forcegate.client import Connection, EncryptedFileStore
 from forcegate.client.cli import EXIT_CODES
 from forcegate.flows import device as device_flow
 from forcegate.storage import rate_limits
+from tests.support.actors import FIXTURE
 from tests.support.client_cli import Cli
 from tests.support.client_helpers import (
     approve_device,
@@ -452,7 +453,7 @@ def password_flow_allowed(server: Server) -> Iterator[None]:
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            update_org(conn, org, settings)
+            update_org(server.ctx, conn, org, settings, actor=FIXTURE)
 
     change(allow_username_password_flows=True, trusted_ip_ranges=["127.0.0.1/32", "::1/128"])
     yield

@@ -19,6 +19,7 @@ from forcegate.flows import device as device_flow
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import rate_limits
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.client_helpers import (
     approve_device,
@@ -408,7 +409,7 @@ def password_flow_allowed(server: Server) -> Iterator[None]:
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            update_org(conn, org, settings)
+            update_org(server.ctx, conn, org, settings, actor=FIXTURE)
 
     change(allow_username_password_flows=True, trusted_ip_ranges=["127.0.0.1/32", "::1/128"])
     yield

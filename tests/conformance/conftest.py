@@ -14,6 +14,7 @@ import pytest
 
 from forcegate.domain import ConnectedApp, User
 from forcegate.org import users
+from tests.support.actors import FIXTURE
 from tests.support.golden import Normaliser
 from tests.support.server import PASSWORD, Server
 
@@ -50,6 +51,7 @@ class GoldenOrg:
                     profile=profile,
                     first_name="Golden",
                     last_name=name.capitalize(),
+                    actor=FIXTURE,
                 )
         return self._users[name][0]
 

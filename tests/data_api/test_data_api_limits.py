@@ -16,6 +16,7 @@ import redis
 from forcegate.org import access
 from forcegate.org.api_limits import DatabaseCounter, RedisCounter
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.data_api import DATA, bearer, token_for
 from tests.support.server import IN_CI, Server, _postgres_database, make_settings, start_server
 
@@ -61,7 +62,7 @@ def _allow(server: Server, allowance: int) -> None:
     with server.ctx.db.write() as conn:
         org = repo.org_by_id(conn, server.org_id)
         assert org is not None
-        access.update_org(conn, org, {"daily_api_requests": allowance})
+        access.update_org(server.ctx, conn, org, {"daily_api_requests": allowance}, actor=FIXTURE)
 
 
 def _limits(server: Server, token: str) -> httpx.Response:

@@ -17,6 +17,7 @@ from forcegate.org.access import grant_access
 from forcegate.protocol.tokens import response_signature
 from forcegate.storage import rate_limits
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import forms, submit
 from tests.support.device import (
     CONNECT,
@@ -538,7 +539,7 @@ def test_when_admin_approved_app_and_user_not_assigned_then_access_denied(server
 def test_when_admin_approved_app_and_user_assigned_then_tokens(server: Server) -> None:
     s = _setup(server, permitted_users="admin_approved")
     with server.ctx.db.write() as conn:
-        grant_access(conn, s.app, profile="Standard User")
+        grant_access(server.ctx, conn, s.app, profile="Standard User", actor=FIXTURE)
     body = _started(s)
     assert "Device connected" in approve_user_code(server, s.user, str(body["user_code"])).text
     assert _poll(server, s.app.consumer_key, str(body["device_code"])).status_code == 200

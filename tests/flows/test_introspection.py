@@ -10,6 +10,7 @@ import secrets
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.introspection import INACTIVE, INTROSPECT, introspect, introspection_answer
 from tests.support.server import PASSWORD, Server
 from tests.support.tokens import client_credentials_app, client_credentials_token, refresh, web_server_tokens
@@ -180,7 +181,11 @@ def test_when_username_password_flow_token_then_inactive_as_salesforce_says(serv
     try:
         with server.ctx.db.write() as conn:
             update_org(
-                conn, org, {"allow_username_password_flows": True, "trusted_ip_ranges": ["127.0.0.1/32"]}
+                server.ctx,
+                conn,
+                org,
+                {"allow_username_password_flows": True, "trusted_ip_ranges": ["127.0.0.1/32"]},
+                actor=FIXTURE,
             )
         with server.client() as client:
             response = client.post(
@@ -209,9 +214,11 @@ def test_when_username_password_flow_token_then_inactive_as_salesforce_says(serv
             current = repo.org_by_id(conn, server.org_id)
             assert current is not None
             update_org(
+                server.ctx,
                 conn,
                 current,
                 {k: saved[k] for k in ("allow_username_password_flows", "trusted_ip_ranges")},
+                actor=FIXTURE,
             )
 
 

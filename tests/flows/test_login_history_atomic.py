@@ -33,6 +33,7 @@ from forcegate.domain import User
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
 from forcegate.storage import schema
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.client_helpers import approve_device, jwt_setup
 from tests.support.server import PASSWORD, Server
@@ -269,7 +270,7 @@ def open_org(server: Server) -> Iterator[None]:
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            update_org(conn, org, settings)
+            update_org(server.ctx, conn, org, settings, actor=FIXTURE)
 
     change(allow_username_password_flows=True, allow_soap_login=True, trusted_ip_ranges=LOOPBACK)
     try:

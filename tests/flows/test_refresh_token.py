@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from forcegate.domain import ConnectedApp, User
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.server import PASSWORD, Server
 
@@ -481,13 +482,13 @@ def test_when_admin_approved_access_removed_then_refresh_refused_invalid_app_acc
 
     app, secret = server.create_app(permitted_users="admin_approved")
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+        grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     user = server.create_user()
     first = _grant(server, app, secret, user, "api refresh_token")
     _refresh_ok(server, app, secret, first["refresh_token"])
 
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User", revoke=True)
+        grant_access(server.ctx, conn, app, profile="Standard User", revoke=True, actor=FIXTURE)
     response = _refresh(
         server, refresh_token=first["refresh_token"], client_id=app.consumer_key, client_secret=secret
     )

@@ -20,6 +20,7 @@ from forcegate.domain import PERMITTED_ADMIN_APPROVED, User
 from forcegate.flows.soap import LOGIN_TYPE, SOAP_APP_KEY
 from forcegate.org import users
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD, Server
 from tests.support.soap import ENV, NS, PARTNER, jsforce_login, parse_soap, soap_fault, soap_text
@@ -45,6 +46,7 @@ def _user(server: Server) -> tuple[User, str]:
             password=PASSWORD,
             first_name="Ada",
             last_name="Soap",
+            actor=FIXTURE,
         )
 
 
@@ -439,6 +441,7 @@ def test_when_user_lacks_api_enabled_then_api_disabled_fault(server: Server, soa
             username=f"soap-min-{secrets.token_hex(4)}@example.com",
             password=PASSWORD,
             profile="Minimum Access",
+            actor=FIXTURE,
         )
 
     response = _post(server, jsforce_login(user.username, PASSWORD + token))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.server import PASSWORD, Server
 
@@ -143,7 +144,7 @@ def test_when_app_is_admin_approved_then_only_assigned_users_get_tokens_without_
     outsider = server.create_user()
     insider = server.create_user(profile="System Administrator")
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="System Administrator")
+        grant_access(server.ctx, conn, app, profile="System Administrator", actor=FIXTURE)
     with server.client() as browser:
         refused = authorize(browser, _params(app.consumer_key), outsider.username, PASSWORD)
     assert _fragment(refused.location) == {

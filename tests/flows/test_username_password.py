@@ -17,6 +17,7 @@ from forcegate.flows.username_password import LOGIN_TYPE
 from forcegate.org import users
 from forcegate.org.access import grant_access
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.org_settings import LOOPBACK, OrgSettings
 from tests.support.server import PASSWORD, Server
@@ -35,6 +36,7 @@ def _user(server: Server) -> tuple[User, str]:
             password=PASSWORD,
             first_name="Pat",
             last_name="Word",
+            actor=FIXTURE,
         )
 
 
@@ -291,5 +293,5 @@ def test_when_app_is_admin_approved_and_user_not_assigned_then_invalid_app_acces
     )
     assert _history(server, user)[-1] == ("username_password", "Failed: Not approved for access")
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+        grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     assert _grant(server, app.consumer_key, secret, user.username, PASSWORD).status_code == 200

@@ -37,6 +37,7 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import repositories as repo
 from forcegate.storage import schema as t
 from forcegate.storage.db import is_unavailable
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.data_api import DATA, bearer
 from tests.support.server import PASSWORD, Server, _free_port
@@ -498,7 +499,13 @@ def test_when_postgres_restarts_under_load_then_only_calls_meeting_it_fail_and_t
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            update_org(conn, org, {"allow_soap_login": True, "trusted_ip_ranges": ["127.0.0.1/32"]})
+            update_org(
+                server.ctx,
+                conn,
+                org,
+                {"allow_soap_login": True, "trusted_ip_ranges": ["127.0.0.1/32"]},
+                actor=FIXTURE,
+            )
         soap_login = {
             "url": "/services/Soap/u/59.0",
             "content": jsforce_login(admin.username, PASSWORD),

@@ -27,6 +27,7 @@ from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id, to15, to18
 from forcegate.org.access import grant_access, update_org
 from forcegate.storage import repositories as repo
 from forcegate.web.soap import MAX_SOAP_BYTES
+from tests.support.actors import FIXTURE
 from tests.support.fuzzing import ServerLog, examples, fuzz_server_for, server_log, sign_json
 from tests.support.jwt_bearer import GRANT_TYPE, KeyPair, key_pair
 from tests.support.server import PASSWORD, Server
@@ -61,17 +62,17 @@ def org(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         )
         app = server.update_app(app, certificate_pem=keys.certificate_pem)
         with server.ctx.db.write() as conn:
-            grant_access(conn, app, profile="Standard User")
+            grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
             # Every parser's input reaches its flow: SOAP login() and the password grant on, and the
             # loopback trusted (no security token appended to passwords).
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
             update_org(
-                conn,
+                server.ctx, conn,
                 org,
                 {"allow_soap_login": True, "allow_username_password_flows": True,
                  "trusted_ip_ranges": ["127.0.0.1/32"]},
-            )  # fmt: skip
+            actor=FIXTURE, )  # fmt: skip
         with server.client() as client:
             yield Org(server, app, secret, user, keys, client)
 

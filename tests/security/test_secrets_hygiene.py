@@ -28,6 +28,7 @@ from sqlalchemy import text
 from forcegate.org import connected_apps, users
 from forcegate.org.access import update_org
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize, submit
 from tests.support.jwt_bearer import key_pair, sign
 from tests.support.server_process import Deployment, ServerProcess, database_url
@@ -143,6 +144,7 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
             profile="System Administrator",
             first_name="Ada",
             last_name="Admin",
+            actor=FIXTURE,
         )
         kept.keep("security token", admin_security_token)
         admin_app, admin_secret = connected_apps.create_app(
@@ -154,11 +156,14 @@ def test_when_every_flow_runs_at_debug_level_then_no_secret_is_logged_echoed_or_
             scopes="api",
             client_credentials_enabled=True,
             client_credentials_user=admin.username,
+            actor=FIXTURE,
         )
         kept.keep("consumer secret", admin_secret)
         org = repo.org_by_id(conn, server.org_id)
         assert org is not None
-        update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
+        update_org(
+            ctx, conn, org, {"allow_username_password_flows": True, "allow_soap_login": True}, actor=FIXTURE
+        )
 
     with client() as http:
         # Client credentials: the admin API's token.

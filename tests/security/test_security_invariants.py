@@ -39,6 +39,7 @@ from forcegate.domain import ConnectedApp, User
 from forcegate.org import credentials, users
 from forcegate.secrets_box import token_hash
 from forcegate.storage import schema
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize
 from tests.support.client_helpers import approve_device, jwt_setup
 from tests.support.server import BACKENDS, PASSWORD, Server, _postgres_database, make_settings, start_server
@@ -138,7 +139,7 @@ def test_when_secret_is_not_exactly_the_secret_then_the_token_endpoint_refuses(
     """Mutant: the secret compared against only its first characters (or only its length)."""
     app, secret, _user = client_credentials_app(server)
     with server.ctx.db.write() as conn:
-        app, new_secret = credentials.rotate_secret(server.ctx, conn, app)
+        app, new_secret = credentials.rotate_secret(server.ctx, conn, app, actor=FIXTURE)
 
     for held in (secret, new_secret):  # the staged rotation's old secret and the new one
         for what, wrong in _wrong_secrets(held).items():
@@ -407,7 +408,7 @@ def test_when_server_key_rotated_and_old_key_dropped_then_every_consumer_secret_
             plain, plain_secret, _ = client_credentials_app(before)
             staged, staged_old, _ = client_credentials_app(before)
             with before.ctx.db.write() as conn:
-                staged, staged_new = credentials.rotate_secret(before.ctx, conn, staged)
+                staged, staged_new = credentials.rotate_secret(before.ctx, conn, staged, actor=FIXTURE)
             held = [(plain, plain_secret), (staged, staged_old), (staged, staged_new)]
             for app, secret in held:
                 assert _token_request(before, app, secret, basic=False).status_code == 200
@@ -671,6 +672,7 @@ def test_when_a_user_is_created_then_password_is_argon2id_and_security_token_is_
             profile=None,
             first_name="At",
             last_name="Rest",
+            actor=FIXTURE,
         )
 
     row = _row(server, schema.users, id=user.id)
@@ -719,7 +721,7 @@ def test_when_client_authentication_fails_then_its_login_row_says_why_where_from
         form["client_secret"] = secret + "0"
     elif case == "neither secret of a staged rotation":
         with server.ctx.db.write() as conn:
-            app, new_secret = credentials.rotate_secret(server.ctx, conn, app)
+            app, new_secret = credentials.rotate_secret(server.ctx, conn, app, actor=FIXTURE)
         form["client_secret"] = secret + new_secret
     elif case == "flow disabled":
         app = server.update_app(app, client_credentials_enabled=False)

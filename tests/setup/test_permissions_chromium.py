@@ -8,6 +8,7 @@ import secrets
 from playwright.sync_api import Browser
 
 from forcegate.org import permissions
+from tests.support.actors import FIXTURE
 from tests.support.pages import check_page, fresh_tab
 from tests.support.server import PASSWORD, Server
 
@@ -18,7 +19,7 @@ def test_an_administrator_checks_a_box_in_the_matrix_and_sees_it_saved(
     admin = server.create_user(profile="System Administrator")
     name = f"Matrix {secrets.token_hex(3)}"
     with server.ctx.db.write() as conn:
-        permissions.create_profile(server.ctx, conn, server.org_id, name)
+        permissions.create_profile(server.ctx, conn, server.org_id, name, actor=FIXTURE)
     with fresh_tab(browser) as tab:
         page = tab.page
         page.goto(server.url + "/setup/profiles")

@@ -11,6 +11,7 @@ from forcegate.org.access import org_view, update_org
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
 from forcegate.web.setup.home import FLOW
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize, authorize_url, forms, log_in_to_setup, setup_csrf_token, submit
 from tests.support.server import PASSWORD, Server
 
@@ -122,7 +123,7 @@ def _org_setting(server: Server, **changes: object) -> dict[str, object]:
         org = repo.org_by_id(conn, server.org_id)
         assert org is not None
         before = {name: org_view(org)[name] for name in changes}
-        update_org(conn, org, dict(changes))
+        update_org(server.ctx, conn, org, dict(changes), actor=FIXTURE)
     return before
 
 
@@ -163,7 +164,7 @@ def test_the_admin_session_timeout_is_validated(server: Server, minutes: object)
         org = repo.org_by_id(conn, server.org_id)
         assert org is not None
         with pytest.raises(ValidationFailed, match="admin_session_minutes must be"):
-            update_org(conn, org, {"admin_session_minutes": minutes})
+            update_org(server.ctx, conn, org, {"admin_session_minutes": minutes}, actor=FIXTURE)
 
 
 def test_logout_ends_the_session(server: Server) -> None:

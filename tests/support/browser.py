@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+
+from tests.support.server import PASSWORD, Server
 
 
 class _FormParser(HTMLParser):
@@ -95,3 +99,12 @@ def setup_csrf_token(page: httpx.Response) -> str:
     """The CSRF token of a Setup page's session, as its Log Out form carries it."""
     (logout,) = [f for f in forms(page.text) if f["action"] == "/setup/logout"]
     return str(logout["fields"]["csrf_token"])  # type: ignore[index]
+
+
+@contextmanager
+def setup_session(server: Server, profile: str = "System Administrator") -> Iterator[httpx.Client]:
+    """A browser (without JavaScript) logged in to Setup as a new user of ``profile``."""
+    user = server.create_user(profile=profile)
+    with server.client() as client:
+        assert log_in_to_setup(client, user.username, PASSWORD).status_code == 302
+        yield client

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from forcegate.client import Connection
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
+from tests.support.actors import FIXTURE
 from tests.support.browser import authorize, submit
 from tests.support.server import PASSWORD, Server
 
@@ -104,7 +105,7 @@ def jwt_setup(
         app, certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode()
     )
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile=profile)
+        grant_access(server.ctx, conn, app, profile=profile, actor=FIXTURE)
     user = server.create_user(profile=profile)
     key_file = directory / "server.key"
     key_file.write_bytes(

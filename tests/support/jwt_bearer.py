@@ -24,6 +24,7 @@ from joserfc.jwk import RSAKey
 
 from forcegate.domain import ConnectedApp, User
 from forcegate.org.access import grant_access
+from tests.support.actors import FIXTURE
 from tests.support.server import Server
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -110,5 +111,5 @@ def admin_approved_setup(server: Server, keys: KeyPair, *, assigned: bool = True
     user = server.create_user()  # profile "Standard User"
     if assigned:
         with server.ctx.db.write() as conn:
-            grant_access(conn, app, profile="Standard User")
+            grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     return Setup(server, app, user, keys)

@@ -12,6 +12,7 @@ import pytest
 from forcegate.domain import Org
 from forcegate.org.access import org_view, update_org
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.server import Server
 
 LOOPBACK = ["127.0.0.1/32", "::1/128"]
@@ -30,7 +31,7 @@ def org_settings(server: Server) -> Iterator[OrgSettings]:
         with server.ctx.db.write() as conn:
             org = repo.org_by_id(conn, server.org_id)
             assert org is not None
-            return update_org(conn, org, settings)
+            return update_org(server.ctx, conn, org, settings, actor=FIXTURE)
 
     try:
         yield change

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
-from tests.support.server import IN_CI
+from tests.support.server import IN_CI, PASSWORD, Server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -90,6 +91,20 @@ def fresh_tab(browser: Browser) -> Iterator[Tab]:
         yield tab
     finally:
         context.close()
+
+
+@contextmanager
+def setup_tab(browser: Browser, server: Server, path: str) -> Iterator[Tab]:
+    """A fresh tab logged in to Setup through its login page as a new administrator, on ``path``
+    (the login page's ``?next=``)."""
+    with fresh_tab(browser) as tab:
+        tab.page.goto(server.url + "/setup/login?" + urlencode({"next": path}))
+        tab.page.get_by_label("Username").fill(server.create_user(profile="System Administrator").username)
+        tab.page.get_by_label("Password").fill(PASSWORD)
+        with tab.page.expect_navigation():
+            tab.page.get_by_role("button", name="Log In").click()
+        assert tab.page.url == server.url + path
+        yield tab
 
 
 def _serious_violations(page: Page) -> list[str]:

@@ -20,6 +20,7 @@ from forcegate.domain import PERMITTED_ADMIN_APPROVED
 from forcegate.org import users
 from forcegate.org.access import grant_access, update_org
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.data_api import token_for
 from tests.support.server import PASSWORD, Server, _postgres_database
 
@@ -99,11 +100,17 @@ def reader_environment(server: Server, url: str, directory: Path) -> tuple[dict[
     key_file, certificate = key_pair(directory)
     with server.ctx.db.write() as conn:
         user, security_token = users.create_user(
-            server.ctx, conn, server.org_id, username="ci@example.com", password=PASSWORD
+            server.ctx, conn, server.org_id, username="ci@example.com", password=PASSWORD, actor=FIXTURE
         )
         org = repo.org_by_id(conn, server.org_id)
         assert org is not None
-        update_org(conn, org, {"allow_username_password_flows": True, "allow_soap_login": True})
+        update_org(
+            server.ctx,
+            conn,
+            org,
+            {"allow_username_password_flows": True, "allow_soap_login": True},
+            actor=FIXTURE,
+        )
     app, secret = server.create_app(
         name="My Integration",
         scopes="api refresh_token openid profile",
@@ -114,7 +121,7 @@ def reader_environment(server: Server, url: str, directory: Path) -> tuple[dict[
         client_credentials_user=user.username,
     )
     with server.ctx.db.write() as conn:
-        grant_access(conn, app, profile="Standard User")
+        grant_access(server.ctx, conn, app, profile="Standard User", actor=FIXTURE)
     variables = {
         "FORCEGATE_URL": url,
         "FORCEGATE_CONSUMER_KEY": app.consumer_key,

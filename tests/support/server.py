@@ -26,6 +26,7 @@ from forcegate.server import uvicorn_config
 from forcegate.storage import schema
 from forcegate.storage.migrate import upgrade
 from forcegate.web.app import create_app
+from tests.support.actors import FIXTURE
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "FORCEGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -99,11 +100,11 @@ class Server:
         }
         values.update(options)
         with self.ctx.db.write() as conn:
-            return connected_apps.create_app(self.ctx, conn, self.org_id, **values)  # type: ignore[arg-type]
+            return connected_apps.create_app(self.ctx, conn, self.org_id, **values, actor=FIXTURE)  # type: ignore[arg-type]
 
     def update_app(self, app: ConnectedApp, **changes: object) -> ConnectedApp:
         with self.ctx.db.write() as conn:
-            return connected_apps.update_app(self.ctx, conn, app, dict(changes))
+            return connected_apps.update_app(self.ctx, conn, app, dict(changes), actor=FIXTURE)
 
     def create_user(self, profile: str | None = None, password: str = PASSWORD) -> User:
         with self.ctx.db.write() as conn:
@@ -116,12 +117,13 @@ class Server:
                 profile=profile,
                 first_name="Test",
                 last_name="User",
+                actor=FIXTURE,
             )
         return user
 
     def update_user(self, user: User, **changes: object) -> User:
         with self.ctx.db.write() as conn:
-            return users.update_user(self.ctx, conn, user, dict(changes))[0]
+            return users.update_user(self.ctx, conn, user, dict(changes), actor=FIXTURE)[0]
 
     def login_history_of(self, **match: object) -> list[dict[str, object]]:
         """This org's login history rows whose columns equal `match` (e.g. username=..., app_id=...),

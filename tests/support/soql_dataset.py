@@ -18,6 +18,7 @@ from forcegate.model.access import Caller
 from forcegate.org import users
 from forcegate.org.permissions import ensure_standard_profiles
 from forcegate.storage import repositories as repo
+from tests.support.actors import FIXTURE
 from tests.support.server import PASSWORD
 
 VERSION = "62.0"
@@ -148,6 +149,7 @@ def build(ctx: Context, clock_offset: Callable[[int], None]) -> Dataset:
             profile="System Administrator",
             first_name="Olga",
             last_name="Owner",
+            actor=FIXTURE,
         )
     today = dt.datetime.fromtimestamp(ctx.now_ms() / 1000, tz=dt.UTC).date()
     data = Dataset(org.id, owner.id, "Olga Owner", today)

@@ -3,7 +3,7 @@
 ``forcegate.cli`` loads this package only when one of its commands runs, so the client commands
 (login, query, ...) start without importing the server.
 
-One module per resource (``apps``, ``users``, ``profiles``, ``permission_sets``, ``org``,
+One module per resource (``apps``, ``audit_trail``, ``users``, ``profiles``, ``permission_sets``, ``org``,
 ``objects``, ``fields``, ``keys``, ``server_key``, ``housekeeping``, ``demo``, ``db``, ``tls``,
 ``serve``), each with its own command group; this module assembles them. Every command that opens
 the org's database takes ``--database URL`` (declared once, in ``common``: default
@@ -17,6 +17,7 @@ import click
 
 from forcegate.admin_cli import (
     apps,
+    audit_trail,
     db,
     demo,
     fields,
@@ -51,6 +52,7 @@ for command in (
     profiles.profiles_group,
     users.users_group,
     users.login_history,
+    audit_trail.audit_trail,
     housekeeping.housekeeping_group,
     server_key.server_key,
     keys.keys_group,

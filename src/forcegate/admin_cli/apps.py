@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import given, options
 from forcegate.org import access, credentials, users
 from forcegate.org import connected_apps as apps
@@ -36,7 +36,9 @@ def apps_create(disabled: bool, database: str | None, **values: Any) -> None:
     """Register a connected app; prints its consumer key and (once only) its consumer secret."""
     settings = given(declared_app.CREATE, values, "name", "callback_urls", "scopes", *POLICIES)
     with org_transaction(database) as (ctx, conn, org_id):
-        app, secret = apps.create_app(ctx, conn, org_id, is_enabled=not disabled, **settings)
+        app, secret = apps.create_app(
+            ctx, conn, org_id, is_enabled=not disabled, actor=CLI_ACTOR(), **settings
+        )
         print_json(apps.app_view(app, consumer_secret=secret))
 
 
@@ -79,16 +81,16 @@ def apps_update(app: str, no_certificate: bool, no_run_as: bool, database: str |
         changes["client_credentials_user"] = None
     with org_transaction(database) as (ctx, conn, org_id):
         found = apps.find_app(conn, org_id, app)
-        print_json(apps.app_view(apps.update_app(ctx, conn, found, changes)))
+        print_json(apps.app_view(apps.update_app(ctx, conn, found, changes, actor=CLI_ACTOR())))
 
 
 @apps_group.command("delete")
 @click.argument("app")
 def apps_delete(app: str, database: str | None) -> None:
     """Delete an app and every token issued to it."""
-    with org_transaction(database) as (_ctx, conn, org_id):
+    with org_transaction(database) as (ctx, conn, org_id):
         found = apps.find_app(conn, org_id, app)
-        repo.delete_app(conn, found.id)
+        apps.delete_app(ctx, conn, found, actor=CLI_ACTOR())
         print_json({"deleted": found.id, "name": found.name})
 
 
@@ -101,10 +103,18 @@ def apps_access(
     app: str, profile: str | None, permission_set: str | None, revoke: bool, database: str | None
 ) -> None:
     """Pre-authorize a profile's or permission set's users for an admin-approved app."""
-    with org_transaction(database) as (_ctx, conn, org_id):
+    with org_transaction(database) as (ctx, conn, org_id):
         found = apps.find_app(conn, org_id, app)
         print_json(
-            access.grant_access(conn, found, profile=profile, permission_set=permission_set, revoke=revoke)
+            access.grant_access(
+                ctx,
+                conn,
+                found,
+                profile=profile,
+                permission_set=permission_set,
+                revoke=revoke,
+                actor=CLI_ACTOR(),
+            )
         )
 
 
@@ -114,7 +124,9 @@ def apps_rotate_secret(app: str, database: str | None) -> None:
     """Generate a new consumer secret (printed once). The old one keeps working until
     `apps revoke-old-secret`, so clients can move over first."""
     with org_transaction(database) as (ctx, conn, org_id):
-        rotated, secret = credentials.rotate_secret(ctx, conn, apps.find_app(conn, org_id, app))
+        rotated, secret = credentials.rotate_secret(
+            ctx, conn, apps.find_app(conn, org_id, app), actor=CLI_ACTOR()
+        )
         print_json(apps.app_view(rotated, consumer_secret=secret))
 
 
@@ -123,7 +135,11 @@ def apps_rotate_secret(app: str, database: str | None) -> None:
 def apps_revoke_old_secret(app: str, database: str | None) -> None:
     """End the old consumer secret of a rotation: from now on only the new one authenticates."""
     with org_transaction(database) as (ctx, conn, org_id):
-        print_json(apps.app_view(credentials.revoke_old_secret(ctx, conn, apps.find_app(conn, org_id, app))))
+        print_json(
+            apps.app_view(
+                credentials.revoke_old_secret(ctx, conn, apps.find_app(conn, org_id, app), actor=CLI_ACTOR())
+            )
+        )
 
 
 @apps_group.command("revoke-tokens")
@@ -134,4 +150,4 @@ def apps_revoke_tokens(app: str, user_ref: str | None, database: str | None) -> 
     with org_transaction(database) as (ctx, conn, org_id):
         found = apps.find_app(conn, org_id, app)
         user = users.find_user(conn, org_id, user_ref) if user_ref else None
-        print_json(credentials.revoke_tokens(ctx, conn, org_id, user=user, app=found))
+        print_json(credentials.revoke_tokens(ctx, conn, org_id, user=user, app=found, actor=CLI_ACTOR()))

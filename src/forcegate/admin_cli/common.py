@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from forcegate.bootstrap import ensure_org
 from forcegate.config import Settings, default_database_url
 from forcegate.context import Context
+from forcegate.org.audit import Actor
 from forcegate.org.errors import AdminError
 from forcegate.storage.migrate import has_schema, upgrade
 
@@ -108,6 +109,10 @@ def _database_from_environment() -> bool:
     """Whether ``--database`` took its value from FORCEGATE_DATABASE_URL rather than the command line."""
     ctx = click.get_current_context(silent=True)
     return ctx is not None and ctx.get_parameter_source("database") is ParameterSource.ENVIRONMENT
+
+
+# Every change the CLI makes is recorded as the operating-system user who ran it.
+CLI_ACTOR = Actor.cli
 
 
 def print_json(value: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from forcegate.admin_cli.common import OrgCommands, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, print_json
 from forcegate.admin_cli.declared import options
 from forcegate.admin_cli.objects import schema_transaction
 from forcegate.resources import schema as declared
@@ -34,14 +34,14 @@ def fields_create(
     database: str | None,
 ) -> None:
     """Add a custom field to an object (standard or custom)."""
-    from forcegate.data import metadata
+    from forcegate.org import customization
 
     with schema_transaction(database) as (ctx, conn, org_id):
-        created = metadata.create_custom_field(
-            conn, org_id, object_name, name, type_, label=label, length=length, precision=precision,
-            scale=scale, required=required, picklist=picklist, reference_to=reference_to,
-            relationship_name=relationship_name, child_relationship_name=child_relationship_name,
-            now_ms=ctx.now_ms(),
+        created = customization.create_custom_field(
+            ctx, conn, org_id, object_name, name, type_, label=label, length=length,
+            precision=precision, scale=scale, required=required, picklist=picklist,
+            reference_to=reference_to, relationship_name=relationship_name,
+            child_relationship_name=child_relationship_name, actor=CLI_ACTOR(),
         )  # fmt: skip
         print_json(
             {"object": object_name, "name": created.name, "type": created.type, "label": created.label}

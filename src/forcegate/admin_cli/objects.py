@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import options
 from forcegate.context import Context
 from forcegate.resources import schema as declared
@@ -48,10 +48,12 @@ def objects_group() -> None:
 @options(declared.OBJECT_CREATE, *declared.ObjectCreate.model_fields)
 def objects_create(name: str, label: str | None, plural_label: str | None, database: str | None) -> None:
     """Create a custom object (with a Name field, an owner and the system fields)."""
-    from forcegate.data import metadata
+    from forcegate.org import customization
 
     with schema_transaction(database) as (ctx, conn, org_id):
-        info = metadata.create_custom_object(conn, org_id, name, label, plural_label, now_ms=ctx.now_ms())
+        info = customization.create_custom_object(
+            ctx, conn, org_id, name, label, plural_label, actor=CLI_ACTOR()
+        )
         print_json(object_view(info))
 
 

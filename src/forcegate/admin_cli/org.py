@@ -7,7 +7,7 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import given, options
 from forcegate.domain import Org
 from forcegate.org import access
@@ -41,8 +41,8 @@ def org_update(no_trusted_ip_ranges: bool, database: str | None, **values: Any) 
     changes = given(declared.UPDATE, values, *SETTINGS)
     if no_trusted_ip_ranges:
         changes["trusted_ip_ranges"] = []
-    with org_transaction(database) as (_ctx, conn, org_id):
-        updated = access.update_org(conn, _the_org(conn, org_id), changes)
+    with org_transaction(database) as (ctx, conn, org_id):
+        updated = access.update_org(ctx, conn, _the_org(conn, org_id), changes, actor=CLI_ACTOR())
         print_json(access.org_view(updated))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from forcegate.admin_cli import data_permissions
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import options
 from forcegate.org import access, permissions, users
 from forcegate.resources import permissions as declared
@@ -24,7 +24,12 @@ def permission_sets_group() -> None:
 def permission_sets_create(name: str, label: str | None, database: str | None) -> None:
     """Create a permission set."""
     with org_transaction(database) as (ctx, conn, org_id):
-        print_json({"id": access.create_permission_set(ctx, conn, org_id, name, label), "name": name})
+        print_json(
+            {
+                "id": access.create_permission_set(ctx, conn, org_id, name, label, actor=CLI_ACTOR()),
+                "name": name,
+            }
+        )
 
 
 @permission_sets_group.command("list")
@@ -41,7 +46,7 @@ def permission_sets_assign(permission_set: str, user_ref: str, database: str | N
     """Assign a permission set to a user."""
     with org_transaction(database) as (ctx, conn, org_id):
         user = users.find_user(conn, org_id, user_ref)
-        access.assign_permission_set(ctx, conn, org_id, permission_set, user)
+        access.assign_permission_set(ctx, conn, org_id, permission_set, user, actor=CLI_ACTOR())
         print_json(users.user_view(conn, user))
 
 
@@ -61,9 +66,9 @@ def permission_sets_show(name: str, database: str | None) -> None:
 def permission_sets_update(name: str, database: str | None, **values: Any) -> None:
     """Change a permission set's permissions (named objects and fields are replaced, others kept)."""
     changes = data_permissions.changes_from(values)
-    with org_transaction(database) as (_ctx, conn, org_id):
+    with org_transaction(database) as (ctx, conn, org_id):
         found = permissions.find_parent(conn, org_id, "permission_set", name)
-        permissions.apply_changes(conn, org_id, found, changes)
+        permissions.apply_changes(ctx, conn, org_id, found, changes, actor=CLI_ACTOR())
         print_json(
             permissions.parent_view(conn, permissions.find_parent(conn, org_id, "permission_set", name))
         )
@@ -74,9 +79,8 @@ def permission_sets_update(name: str, database: str | None, **values: Any) -> No
 @options(declared.ASSIGNMENT, "user")
 def permission_sets_unassign(permission_set: str, user_ref: str, database: str | None) -> None:
     """Take a permission set away from a user."""
-    with org_transaction(database) as (_ctx, conn, org_id):
+    with org_transaction(database) as (ctx, conn, org_id):
         user = users.find_user(conn, org_id, user_ref)
-        permissions.unassign(
-            conn, permissions.find_parent(conn, org_id, "permission_set", permission_set), user.id
-        )
+        found = permissions.find_parent(conn, org_id, "permission_set", permission_set)
+        permissions.unassign(ctx, conn, found, user, actor=CLI_ACTOR())
         print_json(users.user_view(conn, user))

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from forcegate.admin_cli import data_permissions
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import options
 from forcegate.org import permissions
 from forcegate.resources import permissions as declared
@@ -46,8 +46,8 @@ def profiles_create(name: str, database: str | None, **values: Any) -> None:
     """Create a profile that grants nothing but what the options grant."""
     changes = data_permissions.changes_from(values)
     with org_transaction(database) as (ctx, conn, org_id):
-        profile = permissions.create_profile(ctx, conn, org_id, name)
-        permissions.apply_changes(conn, org_id, profile, changes)
+        profile = permissions.create_profile(ctx, conn, org_id, name, actor=CLI_ACTOR())
+        permissions.apply_changes(ctx, conn, org_id, profile, changes, actor=CLI_ACTOR())
         print_json(
             permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", profile.name))
         )
@@ -59,9 +59,9 @@ def profiles_create(name: str, database: str | None, **values: Any) -> None:
 def profiles_update(name: str, database: str | None, **values: Any) -> None:
     """Change a profile's permissions (named objects and fields are replaced, others kept)."""
     changes = data_permissions.changes_from(values)
-    with org_transaction(database) as (_ctx, conn, org_id):
+    with org_transaction(database) as (ctx, conn, org_id):
         profile = permissions.find_parent(conn, org_id, "profile", name)
-        permissions.apply_changes(conn, org_id, profile, changes)
+        permissions.apply_changes(ctx, conn, org_id, profile, changes, actor=CLI_ACTOR())
         print_json(
             permissions.parent_view(conn, permissions.find_parent(conn, org_id, "profile", profile.name))
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from forcegate.admin_cli.common import OrgCommands, org_transaction, print_json
+from forcegate.admin_cli.common import CLI_ACTOR, OrgCommands, org_transaction, print_json
 from forcegate.admin_cli.declared import given, options
 from forcegate.org import connected_apps as apps
 from forcegate.org import credentials, users
@@ -30,7 +30,7 @@ def users_create(database: str | None, **values: Any) -> None:
     """Create a user; prints it with its security token (shown once)."""
     fields = given(declared_user.CREATE, values, *CREATED)
     with org_transaction(database) as (ctx, conn, org_id):
-        user, security_token = users.create_user(ctx, conn, org_id, **fields)
+        user, security_token = users.create_user(ctx, conn, org_id, actor=CLI_ACTOR(), **fields)
         print_json(users.user_view(conn, user, security_token=security_token))
 
 
@@ -57,7 +57,7 @@ def users_update(user: str, database: str | None, **values: Any) -> None:
     changes = given(declared_user.UPDATE, values, *CHANGED)
     with org_transaction(database) as (ctx, conn, org_id):
         found = users.find_user(conn, org_id, user)
-        updated, security_token = users.update_user(ctx, conn, found, changes)
+        updated, security_token = users.update_user(ctx, conn, found, changes, actor=CLI_ACTOR())
         print_json(users.user_view(conn, updated, security_token=security_token))
 
 
@@ -69,7 +69,7 @@ def users_revoke_tokens(user: str, app_ref: str | None, database: str | None) ->
     with org_transaction(database) as (ctx, conn, org_id):
         found = users.find_user(conn, org_id, user)
         app = apps.find_app(conn, org_id, app_ref) if app_ref else None
-        print_json(credentials.revoke_tokens(ctx, conn, org_id, user=found, app=app))
+        print_json(credentials.revoke_tokens(ctx, conn, org_id, user=found, app=app, actor=CLI_ACTOR()))
 
 
 @click.command("login-history")

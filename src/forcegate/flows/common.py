@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 
 from forcegate.context import Context
-from forcegate.domain import REMOTE_ACCESS_LOGIN, ConnectedApp, LoginAttempt, User
+from forcegate.domain import LOGIN_SUCCESS, REMOTE_ACCESS_LOGIN, ConnectedApp, LoginAttempt, User
 from forcegate.flows import openid, throttle
 from forcegate.protocol.errors import AppBlocked, InvalidClient, InvalidClientId, OAuthError
 from forcegate.protocol.scopes import grants_refresh_token
@@ -29,7 +29,7 @@ __all__ = [
 
 log = logging.getLogger("forcegate.flows")
 
-SUCCESS = "Success"  # login history's status of a successful login (Salesforce's wording)
+SUCCESS = LOGIN_SUCCESS  # login history's status of a successful login
 
 
 @dataclass(frozen=True)

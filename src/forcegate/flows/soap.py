@@ -40,6 +40,7 @@ from forcegate.flows.bearer import validate_access_token
 from forcegate.flows.common import Caller, insert_login, issue_tokens, record_login
 from forcegate.flows.login import LOGIN_RATE_EXCEEDED, check_password
 from forcegate.ids import to15
+from forcegate.org.audit import Actor
 from forcegate.org.connected_apps import create_app
 from forcegate.org.errors import AdminError
 from forcegate.org.permissions import load_user_access
@@ -289,6 +290,7 @@ def soap_app(ctx: Context, org_id: str) -> ConnectedApp:
                     permitted_users=PERMITTED_ADMIN_APPROVED,
                     require_pkce=True,
                     user_agent_flow_enabled=False,
+                    actor=Actor.system("SOAP API app, created on first use"),
                 )
                 log.info("created the internal %r connected app for SOAP sessions", SOAP_APP_NAME)
             return app

@@ -14,6 +14,8 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import PERMITTED_ADMIN_APPROVED, ConnectedApp, Org, User
+from forcegate.org import audit
+from forcegate.org.audit import Actor
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.resources import org_settings as declared_org
 from forcegate.resources import permissions as declared_permissions
@@ -43,12 +45,14 @@ def user_may_use_app(conn: Connection, app: ConnectedApp, user: User) -> bool | 
 
 
 def grant_access(
+    ctx: Context,
     conn: Connection,
     app: ConnectedApp,
     *,
     profile: str | None = None,
     permission_set: str | None = None,
     revoke: bool = False,
+    actor: Actor,
 ) -> dict[str, list[str]]:
     """Assign (or with ``revoke``, unassign) a profile or permission set to an admin-approved app."""
     profile_id = permission_set_id = None
@@ -64,6 +68,7 @@ def grant_access(
         permission_set_id = row.id
     if profile_id is None and permission_set_id is None:
         raise ValidationFailed("name a profile or a permission set")
+    before = repo.app_access_names(conn, app.id)
     if revoke:
         repo.revoke_app_access(conn, app.id, profile_id=profile_id, permission_set_id=permission_set_id)
     else:
@@ -71,24 +76,55 @@ def grant_access(
             repo.grant_profile_access(conn, app.org_id, app.id, profile_id)
         if permission_set_id:
             repo.grant_permission_set_access(conn, app.org_id, app.id, permission_set_id)
-    return repo.app_access_names(conn, app.id)
+    after = repo.app_access_names(conn, app.id)
+    changed = audit.diff(before, after, sorted(after))
+    if changed:
+        named = " and ".join(
+            f'{kind} "{name}"'
+            for kind, name in (("profile", profile), ("permission set", permission_set))
+            if name
+        )
+        verb, action = ("Removed", "revoked") if revoke else ("Pre-authorized", "granted")
+        audit.record(
+            conn, ctx.now_ms(), app.org_id, actor, section=audit.CONNECTED_APPS,
+            action=f"connected_app.access_{action}", target=app.name,
+            display=f'{verb} {named} {"from" if revoke else "for"} connected app "{app.name}"',
+            changes=changed,
+        )  # fmt: skip
+    return after
 
 
-def create_permission_set(ctx: Context, conn: Connection, org_id: str, name: str, label: str | None) -> str:
+def create_permission_set(
+    ctx: Context, conn: Connection, org_id: str, name: str, label: str | None, *, actor: Actor
+) -> str:
     given = declared_permissions.PERMISSION_SET_CREATE.validate({"name": name, "label": label})
     name, label = given["name"], given["label"]
     if repo.permission_set_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a permission set named {name!r} already exists", "name")
-    return repo.insert_permission_set(conn, org_id, name, label or name, ctx.now_ms())
+    now = ctx.now_ms()
+    created = repo.insert_permission_set(conn, org_id, name, label or name, now)
+    audit.record(
+        conn, now, org_id, actor, section=audit.MANAGE_USERS, action="permission_set.created",
+        target=name, display=f'Created permission set "{name}"',
+        changes=audit.diff({}, {"name": name, "label": label or name}, ("name", "label")),
+    )  # fmt: skip
+    return created
 
 
-def assign_permission_set(ctx: Context, conn: Connection, org_id: str, name: str, user: User) -> None:
+def assign_permission_set(
+    ctx: Context, conn: Connection, org_id: str, name: str, user: User, *, actor: Actor
+) -> None:
     row = repo.permission_set_by_name(conn, org_id, name)
     if row is None:
         raise NotFound(f"no permission set named {name!r}")
     if name in repo.permission_set_names_for_user(conn, user.id):
         return
-    repo.assign_permission_set(conn, org_id, row.id, user.id, ctx.now_ms())
+    now = ctx.now_ms()
+    repo.assign_permission_set(conn, org_id, row.id, user.id, now)
+    audit.record(
+        conn, now, org_id, actor, section=audit.MANAGE_USERS, action="permission_set.assigned",
+        target=user.username, display=f'Assigned permission set "{name}" to user {user.username}',
+    )  # fmt: skip
 
 
 def ip_is_trusted(org: Org, ip: str) -> bool:
@@ -107,13 +143,20 @@ def _validated_ranges(ranges: list[Any]) -> str:
         raise ValidationFailed(f"trusted_ip_ranges: {exc}", "trusted_ip_ranges") from exc
 
 
-def update_org(conn: Connection, org: Org, changes: dict[str, Any]) -> Org:
+def update_org(ctx: Context, conn: Connection, org: Org, changes: dict[str, Any], *, actor: Actor) -> Org:
     values = declared_org.UPDATE.validate(changes)
     if "trusted_ip_ranges" in values:
         values["trusted_ip_ranges"] = _validated_ranges(values["trusted_ip_ranges"])
     repo.update_org(conn, org.id, values)
     updated = repo.org_by_id(conn, org.id)
     assert updated is not None
+    changed = audit.diff(org_view(org), org_view(updated), ORG_SETTINGS)
+    if changed:
+        audit.record(
+            conn, ctx.now_ms(), org.id, actor, section=audit.SECURITY_CONTROLS, action="org.updated",
+            target=org.name, display=audit.described("the org's security settings", changed),
+            changes=changed,
+        )  # fmt: skip
     return updated
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Connection
 
@@ -25,6 +25,8 @@ from forcegate.domain import (
     ConnectedApp,
 )
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
+from forcegate.org import audit
+from forcegate.org.audit import Actor
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.protocol.callbacks import InvalidCallbackUrl, validate_callback_url
 from forcegate.protocol.scopes import parse_scope, unknown_scopes
@@ -32,7 +34,15 @@ from forcegate.resources import connected_app as declared
 from forcegate.resources.connected_app import ConnectedAppSettings
 from forcegate.storage import repositories as repo
 
-__all__ = ["PLATFORM_CLI", "app_view", "create_app", "find_app", "new_consumer_secret", "update_app"]
+__all__ = [
+    "PLATFORM_CLI",
+    "app_view",
+    "create_app",
+    "delete_app",
+    "find_app",
+    "new_consumer_secret",
+    "update_app",
+]
 
 _BASE62 = string.ascii_letters + string.digits
 
@@ -86,6 +96,7 @@ def create_app(
     callback_urls: list[str],
     scopes: str,
     consumer_key: str | None = None,
+    actor: Actor,
     **policies: Any,
 ) -> tuple[ConnectedApp, str]:
     """Register an app; returns it with its consumer secret, which is never shown again.
@@ -117,6 +128,11 @@ def create_app(
     )
     app = replace(app, **_checked_changes(conn, app, values))
     repo.insert_app(conn, app)
+    audit.record(
+        conn, now, org_id, actor, section=audit.CONNECTED_APPS, action="connected_app.created",
+        target=app.name, display=f'Created connected app "{app.name}"',
+        changes=audit.diff({}, audited_fields(app), AUDITED_FIELDS),
+    )  # fmt: skip
     return app, secret
 
 
@@ -193,10 +209,53 @@ def _run_as_user(conn: Connection, org_id: str, ref: str | None) -> str | None:
     return user.id
 
 
-def update_app(ctx: Context, conn: Connection, app: ConnectedApp, changes: dict[str, Any]) -> ConnectedApp:
-    updated = replace(app, modified_ms=ctx.now_ms(), **_validated_changes(conn, app, changes))
+def update_app(
+    ctx: Context, conn: Connection, app: ConnectedApp, changes: dict[str, Any], *, actor: Actor
+) -> ConnectedApp:
+    """Apply an admin's changes: one audit entry lists every field that changed, old and new."""
+    now = ctx.now_ms()
+    updated = replace(app, modified_ms=now, **_validated_changes(conn, app, changes))
     repo.replace_app(conn, updated)
+    changed = audit.diff(audited_fields(app), audited_fields(updated), AUDITED_FIELDS)
+    if changed:
+        audit.record(
+            conn, now, app.org_id, actor, section=audit.CONNECTED_APPS, action="connected_app.updated",
+            target=updated.name, display=audit.described(f'connected app "{updated.name}"', changed),
+            changes=changed,
+        )  # fmt: skip
     return updated
+
+
+def delete_app(ctx: Context, conn: Connection, app: ConnectedApp, *, actor: Actor) -> None:
+    """Delete the app; its tokens go with it."""
+    repo.delete_app(conn, app.id)
+    audit.record(
+        conn, ctx.now_ms(), app.org_id, actor, section=audit.CONNECTED_APPS,
+        action="connected_app.deleted", target=app.name, display=f'Deleted connected app "{app.name}"',
+    )  # fmt: skip
+
+
+def certificate_fingerprint(pem: str | None) -> str | None:
+    """How the audit trail names a certificate: ``SHA-256 AB:CD:…`` (never the PEM itself)."""
+    if pem is None:
+        return None
+    digest = x509.load_pem_x509_certificate(pem.encode()).fingerprint(hashes.SHA256())
+    return "SHA-256 " + ":".join(f"{b:02X}" for b in digest)
+
+
+# What the audit trail compares between an app's versions: its view, without what changes on every
+# write (modified_ms) or is not a setting, the certificate by its fingerprint.
+AUDITED_FIELDS = tuple(
+    f
+    for f in (*UPDATABLE_FIELDS, "consumer_key", "client_credentials_user_id")
+    if f not in ("client_credentials_user",)
+)
+
+
+def audited_fields(app: ConnectedApp) -> dict[str, Any]:
+    view = app_view(app)
+    view["certificate_pem"] = certificate_fingerprint(app.certificate_pem)
+    return view
 
 
 def app_view(app: ConnectedApp, consumer_secret: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.domain import ConnectedApp, User
+from forcegate.org import audit
+from forcegate.org.audit import Actor
 from forcegate.org.connected_apps import new_consumer_secret
 from forcegate.org.errors import InvalidOperation
 from forcegate.storage import repositories as repo
@@ -25,7 +27,9 @@ from forcegate.storage import token_lifecycle
 __all__ = ["revoke_old_secret", "revoke_tokens", "rotate_secret"]
 
 
-def rotate_secret(ctx: Context, conn: Connection, app: ConnectedApp) -> tuple[ConnectedApp, str]:
+def rotate_secret(
+    ctx: Context, conn: Connection, app: ConnectedApp, *, actor: Actor
+) -> tuple[ConnectedApp, str]:
     """Generate a new consumer secret; the current one becomes the old one and keeps working until
     ``revoke_old_secret``. Returns the app and the new secret (never shown again)."""
     if app.previous_consumer_secret_encrypted is not None:
@@ -42,27 +46,61 @@ def rotate_secret(ctx: Context, conn: Connection, app: ConnectedApp) -> tuple[Co
         modified_ms=now,
     )
     repo.replace_app(conn, rotated)
+    audit.record(
+        conn, now, app.org_id, actor, section=audit.CONNECTED_APPS, action="connected_app.secret_rotated",
+        target=app.name, display=f'Rotated the consumer secret of connected app "{app.name}"',
+        changes=[audit.secret_changed("consumer_secret")],
+    )  # fmt: skip
     return rotated, secret
 
 
-def revoke_old_secret(ctx: Context, conn: Connection, app: ConnectedApp) -> ConnectedApp:
+def revoke_old_secret(ctx: Context, conn: Connection, app: ConnectedApp, *, actor: Actor) -> ConnectedApp:
     """End the old secret of a staged rotation: from now on only the new one authenticates."""
     if app.previous_consumer_secret_encrypted is None:
         raise InvalidOperation("no old consumer secret to revoke: rotate the secret first")
-    updated = replace(app, previous_consumer_secret_encrypted=None, modified_ms=ctx.now_ms())
+    now = ctx.now_ms()
+    updated = replace(app, previous_consumer_secret_encrypted=None, modified_ms=now)
     repo.replace_app(conn, updated)
+    audit.record(
+        conn, now, app.org_id, actor, section=audit.CONNECTED_APPS,
+        action="connected_app.old_secret_revoked", target=app.name,
+        display=f'Revoked the old consumer secret of connected app "{app.name}"',
+        changes=[audit.Change("old_secret_active", True, False)],
+    )  # fmt: skip
     return updated
 
 
 def revoke_tokens(
-    ctx: Context, conn: Connection, org_id: str, *, user: User | None = None, app: ConnectedApp | None = None
+    ctx: Context,
+    conn: Connection,
+    org_id: str,
+    *,
+    user: User | None = None,
+    app: ConnectedApp | None = None,
+    actor: Actor,
 ) -> dict[str, Any]:
     """Revoke every grant of ``user``, of ``app``, or of ``user`` for ``app``: their access and
     refresh tokens stop working at once, and codes or device approvals not yet exchanged can no
     longer be. Returns what was revoked."""
+    now = ctx.now_ms()
     counts = token_lifecycle.revoke_matching(
-        conn, org_id, ctx.now_ms(), user_id=user.id if user else None, app_id=app.id if app else None
+        conn, org_id, now, user_id=user.id if user else None, app_id=app.id if app else None
     )
+    if app is not None:
+        whose = (
+            f' of user {user.username} for connected app "{app.name}"'
+            if user
+            else f' of connected app "{app.name}"'
+        )
+        section, action, target = audit.CONNECTED_APPS, "connected_app.tokens_revoked", app.name
+    else:
+        assert user is not None
+        whose = f" of user {user.username}"
+        section, action, target = audit.MANAGE_USERS, "user.tokens_revoked", user.username
+    audit.record(
+        conn, now, org_id, actor, section=section, action=action, target=target,
+        display=f"Revoked the OAuth tokens{whose}",
+    )  # fmt: skip
     return {
         "user_id": user.id if user else None,
         "username": user.username if user else None,

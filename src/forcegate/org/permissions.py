@@ -34,6 +34,8 @@ from forcegate.model.access import (
     ObjectPermissions,
 )
 from forcegate.model.objects import OrgSchema
+from forcegate.org import audit
+from forcegate.org.audit import Actor
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.resources import permissions as declared
 from forcegate.resources.base import Declaration
@@ -216,14 +218,17 @@ def find_parent(conn: Connection, org_id: str, kind: str, name: str) -> store.Pa
     return found
 
 
-def create_profile(ctx: Context, conn: Connection, org_id: str, name: str) -> store.Parent:
+def create_profile(ctx: Context, conn: Connection, org_id: str, name: str, *, actor: Actor) -> store.Parent:
     """A custom profile: nothing granted until an admin grants it (like cloning Minimum Access)."""
     name = declared.PROFILE_CREATE.validate({"name": name})["name"]
     if repo.profile_by_name(conn, org_id, name) is not None:
         raise Conflict(f"a profile named {name!r} already exists", "name")
-    repo.insert_profile(
-        conn, org_id, name, manage_connected_apps=False, manage_users=False, now_ms=ctx.now_ms()
-    )
+    now = ctx.now_ms()
+    repo.insert_profile(conn, org_id, name, manage_connected_apps=False, manage_users=False, now_ms=now)
+    audit.record(
+        conn, now, org_id, actor, section=audit.MANAGE_USERS, action="profile.created", target=name,
+        display=f'Created profile "{name}"',
+    )  # fmt: skip
     return find_parent(conn, org_id, "profile", name)
 
 
@@ -276,7 +281,15 @@ def _flags(value: Any, flags: Declaration, where: str) -> dict[str, bool]:
     return {f.name: bool(given.get(f.name, False)) for f in flags.fields()}
 
 
-def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: dict[str, Any]) -> None:
+def apply_changes(
+    ctx: Context,
+    conn: Connection,
+    org_id: str,
+    parent: store.Parent,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+) -> None:
     """Change a profile's or permission set's permissions. ``changes`` may carry:
 
     * ``api_enabled``, ``view_all_data``, ``modify_all_data``: booleans;
@@ -301,6 +314,7 @@ def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: 
         granted = _flags(flags, declared.FIELD_FLAGS, qualified)
         field_changes.append((*_field_name(schema, object_name, field_name), granted))
     # Validated everything before writing anything: a bad entry leaves the parent as it was.
+    before = _granted(conn, parent)
     if system:
         store.set_system_permissions(conn, parent.id, system)
     for name, access in object_changes:
@@ -316,6 +330,26 @@ def apply_changes(conn: Connection, org_id: str, parent: store.Parent, changes: 
             store.set_field_permission(
                 conn, org_id, parent.id, object_name, field_name, True, granted["edit"]
             )
+    after = _granted(conn, find_parent(conn, org_id, parent.kind, parent.name))
+    changed = audit.diff(before, after, sorted(before.keys() | after.keys(), key=str.lower))
+    if changed:
+        what = f'{KINDS[parent.kind]} "{parent.name}"'
+        audit.record(
+            conn, ctx.now_ms(), org_id, actor, section=audit.MANAGE_USERS,
+            action=f"{parent.kind}.permissions_changed", target=parent.name,
+            display=audit.described(f"permissions of {what}", changed), changes=changed,
+        )  # fmt: skip
+
+
+def _granted(conn: Connection, parent: store.Parent) -> dict[str, str]:
+    """What a profile or permission set grants, one entry per permission, object or field, its
+    flags in words ("read, create"), for the audit trail to compare."""
+    view = parent_view(conn, parent)
+    flat = {name: str(view[name]).lower() for name in declared.SYSTEM_PERMISSIONS}
+    for kind in ("object_permissions", "field_permissions"):
+        for name, flags in view[kind].items():
+            flat[name] = ", ".join(flag for flag, on in flags.items() if on) or "no access"
+    return flat
 
 
 def parent_view(conn: Connection, parent: store.Parent) -> dict[str, Any]:
@@ -405,6 +439,13 @@ def assigned_users(conn: Connection, permission_set: store.Parent) -> list[User]
     return repo.users_with_permission_set(conn, permission_set.id)
 
 
-def unassign(conn: Connection, permission_set: store.Parent, user_id: str) -> None:
-    if not store.unassign_permission_set(conn, permission_set.id, user_id):
+def unassign(
+    ctx: Context, conn: Connection, permission_set: store.Parent, user: User, *, actor: Actor
+) -> None:
+    if not store.unassign_permission_set(conn, permission_set.id, user.id):
         raise NotFound(f"the permission set {permission_set.name!r} is not assigned to that user")
+    audit.record(
+        conn, ctx.now_ms(), permission_set.org_id, actor, section=audit.MANAGE_USERS,
+        action="permission_set.unassigned", target=user.username,
+        display=f'Unassigned permission set "{permission_set.name}" from user {user.username}',
+    )  # fmt: skip

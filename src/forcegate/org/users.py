@@ -24,6 +24,8 @@ from sqlalchemy import Connection
 from forcegate.context import Context
 from forcegate.domain import User, username_key
 from forcegate.ids import InvalidId, KeyPrefix, new_id, normalize_id
+from forcegate.org import audit
+from forcegate.org.audit import Actor
 from forcegate.org.errors import Conflict, NotFound, ValidationFailed
 from forcegate.resources import user as declared
 from forcegate.secrets_box import token_hash
@@ -64,6 +66,7 @@ def create_user(
     email: str | None = None,
     first_name: str = "",
     last_name: str | None = None,
+    actor: Actor,
 ) -> tuple[User, str]:
     """Create a user; returns it with its security token (shown once, stored hashed)."""
     given = {"username": username, "password": password, "profile": profile, "email": email}
@@ -96,7 +99,66 @@ def create_user(
             "modified_ms": now,
         },
     )
+    audit.record(
+        conn, now, org_id, actor, section=audit.MANAGE_USERS, action="user.created",
+        target=user.username, display=f"Created new user {user.username}",
+        changes=audit.diff({}, _audited(user, found.name), AUDITED_FIELDS),
+    )  # fmt: skip
     return user, security_token
+
+
+# A user's fields the audit trail shows (never the password's or the security token's hash).
+AUDITED_FIELDS = ("username", "email", "first_name", "last_name", "profile", "is_active")
+
+
+def _audited(user: User, profile: str | None) -> dict[str, Any]:
+    return {**{f: getattr(user, f) for f in AUDITED_FIELDS if f != "profile"}, "profile": profile}
+
+
+def _profile_name(conn: Connection, user: User) -> str | None:
+    found = repo.profile_by_id(conn, user.profile_id)
+    return found.name if found else None
+
+
+def _record_update(
+    conn: Connection, now: int, before: User, after: User, changes: dict[str, Any], actor: Actor
+) -> None:
+    """Salesforce's entries for one update: a password reset, an unlock, (de)activation, a profile
+    change and other field changes each get their own, as each is its own act in Setup."""
+    name = after.username
+
+    def entry(action: str, display: str, changed: list[audit.Change]) -> None:
+        audit.record(
+            conn, now, after.org_id, actor, section=audit.MANAGE_USERS, action=action, target=name,
+            display=display, changes=changed,
+        )  # fmt: skip
+
+    old = _audited(before, _profile_name(conn, before))
+    new = _audited(after, _profile_name(conn, after))
+    if "password" in changes:
+        entry(
+            "user.password_reset", f"Reset password and security token for user {name}",
+            [audit.secret_changed("password"), audit.secret_changed("security_token")],
+        )  # fmt: skip
+    elif changes.get("reset_security_token"):
+        entry(
+            "user.security_token_reset", f"Reset security token for user {name}",
+            [audit.secret_changed("security_token")],
+        )  # fmt: skip
+    if changes.get("unlock"):
+        entry("user.unlocked", f"Unlocked user {name}", [])
+    if old["is_active"] != new["is_active"]:
+        verb = "Activated" if new["is_active"] else "Deactivated"
+        entry(f"user.{verb.lower()}", f"{verb} user {name}", audit.diff(old, new, ["is_active"]))
+    if old["profile"] != new["profile"]:
+        entry(
+            "user.profile_changed",
+            f"Changed profile for user {name} from {old['profile']} to {new['profile']}",
+            audit.diff(old, new, ["profile"]),
+        )
+    others = audit.diff(old, new, ("email", "first_name", "last_name"))
+    if others:
+        entry("user.updated", audit.described(f"user {name}", others), others)
 
 
 def list_users(conn: Connection, org_id: str, text: str = "") -> list[User]:
@@ -122,7 +184,7 @@ def find_user(conn: Connection, org_id: str, ref: str) -> User:
 
 
 def update_user(
-    ctx: Context, conn: Connection, user: User, changes: dict[str, Any]
+    ctx: Context, conn: Connection, user: User, changes: dict[str, Any], *, actor: Actor
 ) -> tuple[User, str | None]:
     """Apply an administrator's changes; returns the user and, after a password or security token
     reset, the new security token (shown once, stored hashed), else None."""
@@ -161,6 +223,7 @@ def update_user(
         token_lifecycle.revoke_matching(conn, user.org_id, now, user_id=user.id)
     updated = repo.user_by_id(conn, user.id)
     assert updated is not None
+    _record_update(conn, now, user, updated, changes, actor)
     return updated, security_token
 
 

@@ -14,7 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from forcegate.resources.base import Declaration
 from forcegate.resources.views import Problem, View
 
-__all__ = ["Operation", "document"]
+__all__ = ["Operation", "QueryParameter", "document"]
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{model}"
@@ -35,6 +35,13 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class QueryParameter:
+    name: str
+    description: str
+    type: str = "string"  # its JSON schema type
+
+
+@dataclass(frozen=True)
 class Operation:
     """One route of the admin API as its document shows it."""
 
@@ -52,6 +59,7 @@ class Operation:
     public: bool = False  # needs no token (the document itself)
     # A 409 here means the record's state refuses the action (INVALID_OPERATION), not a duplicate.
     state_refusal: bool = False
+    query: tuple[QueryParameter, ...] = ()  # all optional
 
 
 # Shared error answers, by status: (component name, description, error codes).
@@ -92,6 +100,10 @@ TAGS = [
     {"name": "connected-apps", "description": "OAuth clients (permission: manage connected apps)"},
     {"name": "users", "description": "Users (permission: manage users)"},
     {"name": "login-history", "description": "Login attempts (permission: manage users)"},
+    {
+        "name": "audit-trail",
+        "description": "Setup Audit Trail: configuration changes (permission: manage users)",
+    },
     {"name": "profiles", "description": "Profiles and their data-API permissions (permission: manage users)"},
     {"name": "permission-sets", "description": "Permission sets and assignments (permission: manage users)"},
     {"name": "meta", "description": "About the API"},
@@ -131,6 +143,12 @@ def _operation(op: Operation, schemas: dict[str, Schema]) -> Schema:
     }
     if op.public:
         item["security"] = []
+    if op.query:
+        item["parameters"] = [
+            {"name": q.name, "in": "query", "required": False, "description": q.description,
+             "schema": {"type": q.type}}
+            for q in op.query
+        ]  # fmt: skip
     if op.body is not None:
         schemas.setdefault(op.body.name, _hoist(op.body.json_schema(REF), schemas))
         item["requestBody"] = {

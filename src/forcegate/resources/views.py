@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import Field
@@ -119,6 +119,32 @@ class LoginHistoryEntry(View):
     status: Annotated[str, Field(examples=["Success"])]
 
 
+class AuditTrailChange(View):
+    field: str
+    old: Any
+    new: Any
+
+
+class AuditTrailEntry(View):
+    """A configuration change (Salesforce's SetupAuditTrail). Secrets never appear: a changed one shows
+    as "(secret changed)", a certificate as its SHA-256 fingerprint."""
+
+    id: Annotated[str, Field(min_length=18, max_length=18, description="record ID (key prefix 0Ym)")]
+    date: Annotated[str, Field(description="ISO-8601, UTC", examples=["2026-12-02T06:30:00.000Z"])]
+    created_ms: Millis
+    user: Annotated[str, Field(description="the username, cli:<os user> for the CLI, or system")]
+    user_id: RecordId | None
+    channel: Annotated[
+        Literal["console", "admin_api", "cli", "system"], Field(description="how the change was made")
+    ]
+    source_ip: Annotated[str | None, Field(description="the client's address (web channels only)")]
+    section: Annotated[str, Field(examples=["Connected Apps"])]
+    action: Annotated[str, Field(description="a stable code", examples=["connected_app.updated"])]
+    display: Annotated[str, Field(description="the change in words")]
+    target: Annotated[str, Field(description="the name of what changed")]
+    changes: list[AuditTrailChange]
+
+
 class _Permissions(View):
     id: RecordId
     name: str
@@ -177,6 +203,7 @@ VIEWS: tuple[type[View], ...] = (
     UserCreated,
     UserUpdated,
     LoginHistoryEntry,
+    AuditTrailEntry,
     Profile,
     PermissionSet,
     TokenRevocation,

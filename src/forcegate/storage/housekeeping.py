@@ -21,7 +21,6 @@ from sqlalchemy import Connection, Select, and_, delete, exists, false, func, or
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED
 from forcegate.storage.schema import (
     access_tokens,
     api_request_counts,
@@ -37,7 +36,9 @@ from forcegate.storage.schema import (
     rate_limits,
     refresh_tokens,
     scheduled_jobs,
+    setup_audit_trail,
 )
+from forcegate.storage.token_lifecycle import refresh_token_expired
 
 __all__ = [
     "PURGES",
@@ -73,6 +74,7 @@ class Cutoffs:
     rate_limit_before_ms: int  # fixed windows that started before this are over
     authorization_created_before_ms: int  # never delete a grant younger than this
     login_before_ms: int | None = None  # login history older than this goes (None: kept for ever)
+    audit_before_ms: int | None = None  # the Setup Audit Trail likewise
 
 
 def _dead_access_tokens(c: Cutoffs) -> ColumnElement[bool]:
@@ -82,8 +84,6 @@ def _dead_access_tokens(c: Cutoffs) -> ColumnElement[bool]:
 
 
 def _dead_refresh_tokens(c: Cutoffs) -> Select[Any]:
-    validity_ms = func.coalesce(connected_apps.c.refresh_token_validity_seconds, 0) * 1000
-    last_activity = func.coalesce(refresh_tokens.c.last_used_ms, refresh_tokens.c.issued_ms)
     return (
         select(refresh_tokens.c.token_hash)
         .join(authorizations, authorizations.c.id == refresh_tokens.c.authorization_id)
@@ -93,14 +93,7 @@ def _dead_refresh_tokens(c: Cutoffs) -> Select[Any]:
                 refresh_tokens.c.revoked_ms.is_not(None),
                 authorizations.c.revoked_ms.is_not(None),
                 refresh_tokens.c.rotated_ms < c.rotated_before_ms,
-                and_(
-                    connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_AFTER,
-                    authorizations.c.created_ms + validity_ms <= c.now_ms,
-                ),
-                and_(
-                    connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_IF_UNUSED,
-                    last_activity + validity_ms <= c.now_ms,
-                ),
+                refresh_token_expired(c.now_ms),
             )
         )
     )
@@ -120,6 +113,16 @@ def _old_logins(c: Cutoffs) -> ColumnElement[bool]:
         return false()
     # Per org, so the (org_id, login_ms) index finds the old rows.
     return and_(login_history.c.org_id.in_(select(orgs.c.id)), login_history.c.login_ms < c.login_before_ms)
+
+
+def _old_audit_entries(c: Cutoffs) -> ColumnElement[bool]:
+    if c.audit_before_ms is None:
+        return false()
+    # Per org, so the (org_id, created_ms) index finds the old rows.
+    return and_(
+        setup_audit_trail.c.org_id.in_(select(orgs.c.id)),
+        setup_audit_trail.c.created_ms < c.audit_before_ms,
+    )
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ PURGES: tuple[Purge, ...] = (
         lambda c: api_request_counts.c.day < c.now_ms // DAY_MS - API_USAGE_DAYS_KEPT,
     ),
     Purge("login_history", login_history, ("id",), _old_logins),
+    Purge("setup_audit_trail", setup_audit_trail, ("id",), _old_audit_entries),
 )
 
 

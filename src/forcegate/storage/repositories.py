@@ -11,11 +11,13 @@ or literal comparisons, cost more CPU than the database work itself: see ``bench
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
 
 from forcegate.domain import (
+    LOGIN_SUCCESS,
     AccessTokenGrant,
     AuthorizationCode,
     ConnectedApp,
@@ -44,6 +46,7 @@ from forcegate.storage.schema import (
     permission_sets,
     profiles,
     refresh_tokens,
+    setup_audit_trail,
     users,
 )
 
@@ -722,11 +725,88 @@ def insert_login(conn: Connection, attempt: LoginAttempt, now_ms: int) -> None:
     )
 
 
-def recent_logins(conn: Connection, org_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(login_history)
-        .where(login_history.c.org_id == org_id)
-        .order_by(login_history.c.login_ms.desc(), login_history.c.id)
-        .limit(limit)
-    )
+@dataclass(frozen=True)
+class LoginFilter:
+    """Which login history rows a list wants; None (or False) leaves a column unfiltered."""
+
+    user_id: str | None = None  # a user's logins: the rows recorded with their record ID
+    username: str | None = None  # attempts naming a username no user has: the rows as typed
+    app_id: str | None = None
+    status: str | None = None  # an exact status ("Success", "Invalid Password", ...)
+    failures: bool = False  # every status but Success
+    flow: str | None = None
+    since_ms: int | None = None  # inclusive
+    until_ms: int | None = None  # exclusive
+
+
+def recent_logins(
+    conn: Connection, org_id: str, limit: int = 100, *, offset: int = 0, where: LoginFilter = LoginFilter()
+) -> list[dict[str, Any]]:
+    """The org's login history rows that match ``where``, newest first. Values are bound parameters;
+    migration 0013's indexes serve a user's, a username's and an app's rows in time order."""
+    table = login_history.c
+    query = select(login_history).where(table.org_id == org_id)
+    if where.user_id is not None:
+        query = query.where(table.user_id == where.user_id)
+    if where.username is not None:
+        query = query.where(table.username == where.username)
+    if where.app_id is not None:
+        query = query.where(table.app_id == where.app_id)
+    if where.status is not None:
+        query = query.where(table.status == where.status)
+    if where.failures:
+        query = query.where(table.status != LOGIN_SUCCESS)
+    if where.flow is not None:
+        query = query.where(table.flow == where.flow)
+    if where.since_ms is not None:
+        query = query.where(table.login_ms >= where.since_ms)
+    if where.until_ms is not None:
+        query = query.where(table.login_ms < where.until_ms)
+    rows = conn.execute(query.order_by(table.login_ms.desc(), table.id).limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows]
+
+
+# --- the Setup Audit Trail ------------------------------------------------------------------------
+
+
+def insert_audit_entry(conn: Connection, entry: dict[str, Any]) -> None:
+    conn.execute(insert(setup_audit_trail).values(id=new_id(KeyPrefix.SETUP_AUDIT_TRAIL), **entry))
+
+
+def audit_sections(conn: Connection, org_id: str) -> list[str]:
+    """The sections the org's entries name (a standard object's fields are filed under its own
+    "Customize ..." section), in order."""
+    table = setup_audit_trail.c
+    query = select(table.section).where(table.org_id == org_id).distinct().order_by(table.section)
+    return list(conn.scalars(query))
+
+
+def audit_entries(
+    conn: Connection,
+    org_id: str,
+    *,
+    actor: str | None = None,
+    section: str | None = None,
+    action: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The org's entries, newest first, filtered by each criterion given (actor and section compared
+    case-insensitively; ``until_ms`` exclusive)."""
+    table = setup_audit_trail.c
+    query = select(setup_audit_trail).where(table.org_id == org_id)
+    if actor is not None:
+        query = query.where(func.lower(table.actor) == actor.lower())
+    if section is not None:
+        query = query.where(func.lower(table.section) == section.lower())
+    if action is not None:
+        query = query.where(table.action == action)
+    if since_ms is not None:
+        query = query.where(table.created_ms >= since_ms)
+    if until_ms is not None:
+        query = query.where(table.created_ms < until_ms)
+    # Entries of one millisecond (one change's) keep a stable order for paging, by their random id.
+    query = query.order_by(table.created_ms.desc(), table.id.desc()).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -394,6 +394,41 @@ login_history = Table(
     Column("status", String(LOGIN_STATUS_LENGTH), nullable=False),
 )
 Index("ix_login_history_org_time", login_history.c.org_id, login_history.c.login_ms)
+# Setup's Login History filters (0013): a user's, a username's and an app's logins, newest first. The
+# app's index also serves the app's deletion (its rows' app_id is cleared).
+Index(
+    "ix_login_history_org_user_time",
+    login_history.c.org_id,
+    login_history.c.user_id,
+    login_history.c.login_ms,
+)
+Index(
+    "ix_login_history_org_username_time",
+    login_history.c.org_id,
+    login_history.c.username,
+    login_history.c.login_ms,
+)
+Index("ix_login_history_app_time", login_history.c.app_id, login_history.c.login_ms)
+
+# Salesforce's SetupAuditTrail (0010): one row per configuration change, written in the change's own
+# transaction. ``changes`` is JSON, a list of {"field", "old", "new"}; secrets never reach it.
+setup_audit_trail = Table(
+    "setup_audit_trail",
+    metadata,
+    _id(),
+    _org(),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("actor_user_id", String(18), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("actor", String(255), nullable=False),  # username, "cli:<os user>" or "system"
+    Column("channel", String(16), nullable=False),  # console | admin_api | cli | system
+    Column("source_ip", String(45), nullable=True),
+    Column("section", String(40), nullable=False),
+    Column("action", String(120), nullable=False),
+    Column("display", String(1000), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("changes", Text, nullable=False),
+)
+Index("ix_setup_audit_trail_org_time", setup_audit_trail.c.org_id, setup_audit_trail.c.created_ms)
 
 
 # --- data API permissions and usage (0006) -----------------------------------------------------------

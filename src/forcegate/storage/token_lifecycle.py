@@ -1,5 +1,6 @@
 """Tokens after they are issued: lookup by hash for revocation and introspection, revoking one
-access token, and revoking everything a user, an app, or a user for one app holds.
+access token, revoking everything a user, an app, or a user for one app holds, and who holds live
+tokens for which app (Setup's "Connected Apps OAuth Usage").
 
 Revoking a refresh token revokes its family (``repositories.revoke_authorization``); revoking "by
 scope of damage" marks the authorizations, both token tables, the codes not yet exchanged and the
@@ -12,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from forcegate.domain import REFRESH_EXPIRE_AFTER, REFRESH_EXPIRE_IF_UNUSED
 from forcegate.storage import device_requests as device_store
 from forcegate.storage.schema import (
     access_tokens,
     authorization_codes,
     authorizations,
     browser_sessions,
+    connected_apps,
     device_requests,
     refresh_tokens,
     users,
@@ -29,10 +32,13 @@ from forcegate.storage.schema import (
 __all__ = [
     "ACCESS_TOKEN",
     "REFRESH_TOKEN",
+    "OAuthUsage",
     "RevokedCounts",
     "StoredToken",
     "end_browser_sessions",
     "find_token",
+    "oauth_usage",
+    "refresh_token_expired",
     "revoke_access_token",
     "revoke_matching",
 ]
@@ -241,3 +247,128 @@ def end_browser_sessions(conn: Connection, org_id: str, user_id: str) -> int:
             browser_sessions.c.user_id == user_id, browser_sessions.c.org_id == org_id
         )
     ).rowcount
+
+
+# --- who holds live tokens (Setup's "Connected Apps OAuth Usage") -------------------------------
+
+
+def refresh_token_expired(now_ms: int) -> ColumnElement[bool]:
+    """SQL for "the app's refresh token policy has expired this token at ``now_ms``", the database's
+    reading of ``flows.refresh_token.refresh_token_expiry_ms``: "expire after" counts from the grant's
+    creation, "expire if unused" from the token's last use (or issue). The query must join the token's
+    ``authorizations`` and ``connected_apps`` rows."""
+    validity_ms = func.coalesce(connected_apps.c.refresh_token_validity_seconds, 0) * 1000
+    last_activity = func.coalesce(refresh_tokens.c.last_used_ms, refresh_tokens.c.issued_ms)
+    return or_(
+        and_(
+            connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_AFTER,
+            authorizations.c.created_ms + validity_ms <= now_ms,
+        ),
+        and_(
+            connected_apps.c.refresh_token_policy == REFRESH_EXPIRE_IF_UNUSED,
+            last_activity + validity_ms <= now_ms,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class OAuthUsage:
+    """One user's live tokens for one app."""
+
+    app_id: str
+    app_name: str
+    app_user_count: int  # users holding live tokens for this app (all of them, not just this page's)
+    user_id: str
+    username: str
+    user_name: str  # first and last name
+    access_tokens: int
+    refresh_tokens: int
+    first_issued_ms: int  # when the oldest grant they still hold tokens of was made
+    # The last time a token of theirs was issued or a refresh token of theirs was used. A call with an
+    # access token is not recorded: the bearer check writes nothing, so the data API stays read-only.
+    last_used_ms: int
+
+
+def _live_tokens(org_id: str, now_ms: int) -> Any:
+    """Each live token of the org as (app, user, grant, is access, is refresh, last activity): access
+    tokens neither revoked nor expired, refresh tokens neither revoked, rotated nor expired by their
+    app's policy, both of a grant not revoked."""
+    live_access = select(
+        access_tokens.c.app_id,
+        access_tokens.c.user_id,
+        access_tokens.c.authorization_id,
+        literal(1).label("access"),
+        literal(0).label("refresh"),
+        access_tokens.c.issued_ms.label("activity_ms"),
+    ).where(
+        access_tokens.c.org_id == org_id,
+        access_tokens.c.expires_ms > now_ms,  # the expiry index finds them
+        access_tokens.c.revoked_ms.is_(None),
+    )
+    live_refresh = (
+        select(
+            refresh_tokens.c.app_id,
+            refresh_tokens.c.user_id,
+            refresh_tokens.c.authorization_id,
+            literal(0).label("access"),
+            literal(1).label("refresh"),
+            func.coalesce(refresh_tokens.c.last_used_ms, refresh_tokens.c.issued_ms).label("activity_ms"),
+        )
+        .join(authorizations, authorizations.c.id == refresh_tokens.c.authorization_id)
+        .join(connected_apps, connected_apps.c.id == refresh_tokens.c.app_id)
+        .where(
+            refresh_tokens.c.org_id == org_id,
+            refresh_tokens.c.revoked_ms.is_(None),
+            refresh_tokens.c.rotated_ms.is_(None),
+            ~refresh_token_expired(now_ms),
+        )
+    )
+    return union_all(live_access, live_refresh).subquery("live")
+
+
+def oauth_usage(
+    conn: Connection, org_id: str, now_ms: int, *, limit: int, offset: int = 0
+) -> list[OAuthUsage]:
+    """Who holds live tokens for which app, a row per app and user, by app name then username: one
+    statement, whatever the number of apps and users."""
+    live = _live_tokens(org_id, now_ms)
+    user_name = func.trim(users.c.first_name + " " + users.c.last_name)
+    grouped = (live.c.app_id, connected_apps.c.name, live.c.user_id, users.c.username)
+    statement = (
+        select(
+            live.c.app_id,
+            connected_apps.c.name.label("app_name"),
+            func.count().over(partition_by=live.c.app_id).label("app_user_count"),
+            live.c.user_id,
+            users.c.username,
+            func.max(user_name).label("user_name"),
+            func.sum(live.c.access).label("access_tokens"),
+            func.sum(live.c.refresh).label("refresh_tokens"),
+            func.min(authorizations.c.created_ms).label("first_issued_ms"),
+            func.max(live.c.activity_ms).label("last_used_ms"),
+        )
+        .select_from(live)
+        .join(authorizations, authorizations.c.id == live.c.authorization_id)
+        .join(connected_apps, connected_apps.c.id == live.c.app_id)
+        .join(users, users.c.id == live.c.user_id)
+        .where(authorizations.c.revoked_ms.is_(None))
+        .group_by(*grouped)
+        .order_by(connected_apps.c.name, live.c.app_id, users.c.username, live.c.user_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        OAuthUsage(
+            app_id=row.app_id,
+            app_name=row.app_name,
+            app_user_count=int(row.app_user_count),
+            user_id=row.user_id,
+            username=row.username,
+            user_name=row.user_name,
+            access_tokens=int(row.access_tokens),
+            refresh_tokens=int(row.refresh_tokens),
+            first_issued_ms=int(row.first_issued_ms),
+            last_used_ms=int(row.last_used_ms),
+        )
+        for row in conn.execute(statement)
+    ]

@@ -19,15 +19,19 @@ from forcegate.api_errors import ApiError
 from forcegate.context import Context
 from forcegate.domain import AccessTokenGrant
 from forcegate.flows.bearer import InvalidSession, authenticate, bearer_token
-from forcegate.org import access, credentials, permissions, users
+from forcegate.org import access, audit, credentials, permissions, users
 from forcegate.org import connected_apps as apps
+from forcegate.org.audit import Actor
+from forcegate.org.errors import ValidationFailed
+from forcegate.protocol.errors import OAuthError
 from forcegate.protocol.requests import unstorable
 from forcegate.resources import connected_app, views
 from forcegate.resources import credentials as declared_credentials
 from forcegate.resources import permissions as declared_permissions
 from forcegate.resources import user as declared_user
-from forcegate.resources.openapi import Answer, Operation, document
+from forcegate.resources.openapi import Answer, Operation, QueryParameter, document
 from forcegate.resources.views import (
+    AuditTrailEntry,
     ConnectedApp,
     ConnectedAppCreated,
     LoginHistoryEntry,
@@ -44,8 +48,10 @@ from forcegate.web.common import (
     MalformedJson,
     api_error,
     api_error_response,
+    caller_of,
     json_response,
     parse_json,
+    query_pairs,
     read_capped,
     run_blocking,
     session_refusal,
@@ -54,7 +60,7 @@ from forcegate.web.common import (
 __all__ = ["OPENAPI", "OPERATIONS", "ROUTES"]
 
 MAX_JSON_BYTES = 64 * 1024
-Handler = Callable[[Context, Connection, AccessTokenGrant, dict[str, Any], Any], tuple[int, Any]]
+Handler = Callable[[Context, Connection, AccessTokenGrant, dict[str, Any], Any, Actor], tuple[int, Any]]
 
 
 def _authenticated(request: Request) -> AccessTokenGrant:
@@ -95,6 +101,8 @@ def _endpoint(handler: Handler, permission: str, write: bool) -> Callable[[Reque
             body = await _json_object(request)
             if isinstance(body, Response):
                 return body
+        elif request.method == "GET":
+            body = request.url.query  # a listing's filters (those that take any)
         return await run_in_threadpool(_run, request, grant, handler, permission, write, body)
 
     return endpoint
@@ -122,7 +130,9 @@ def _run(
                     "INSUFFICIENT_ACCESS",
                     "insufficient access rights: the user's profile may not do this",
                 )
-            status, result = handler(ctx, conn, grant, path_params, body)
+            assert user is not None  # a grant's user without a profile may nothing (above)
+            actor = Actor.admin_api(user, caller_of(request).ip)
+            status, result = handler(ctx, conn, grant, path_params, body, actor)
     except ApiError as error:  # AdminError's family (ValidationFailed, NotFound...) and the data layer's
         return api_error_response(error)
     if status == 204:
@@ -134,35 +144,60 @@ def _run(
 
 
 def list_apps(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, [apps.app_view(a) for a in repo.list_apps(conn, grant.org_id)]
 
 
 def create_app(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
-    app, secret = apps.create_app(ctx, conn, grant.org_id, **connected_app.CREATE.validate(body))
+    app, secret = apps.create_app(ctx, conn, grant.org_id, actor=actor, **connected_app.CREATE.validate(body))
     return 201, apps.app_view(app, consumer_secret=secret)
 
 
 def show_app(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, apps.app_view(apps.find_app(conn, grant.org_id, params["ref"]))
 
 
 def update_app(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     app = apps.find_app(conn, grant.org_id, params["ref"])
-    return 200, apps.app_view(apps.update_app(ctx, conn, app, body))
+    return 200, apps.app_view(apps.update_app(ctx, conn, app, body, actor=actor))
 
 
 def delete_app(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
-    repo.delete_app(conn, apps.find_app(conn, grant.org_id, params["ref"]).id)
+    apps.delete_app(ctx, conn, apps.find_app(conn, grant.org_id, params["ref"]), actor=actor)
     return 204, None
 
 
@@ -170,36 +205,74 @@ def delete_app(
 
 
 def list_users(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, [users.user_view(conn, u) for u in repo.list_users(conn, grant.org_id)]
 
 
 def create_user(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
-    created, token = users.create_user(ctx, conn, grant.org_id, **declared_user.CREATE.validate(body))
+    created, token = users.create_user(
+        ctx, conn, grant.org_id, actor=actor, **declared_user.CREATE.validate(body)
+    )
     return 201, users.user_view(conn, created, security_token=token)
 
 
 def show_user(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, users.user_view(conn, users.find_user(conn, grant.org_id, params["ref"]))
 
 
 def update_user(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = users.find_user(conn, grant.org_id, params["ref"])
-    updated, security_token = users.update_user(ctx, conn, found, body)
+    updated, security_token = users.update_user(ctx, conn, found, body, actor=actor)
     return 200, users.user_view(conn, updated, security_token=security_token)
 
 
 def login_history(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, repo.recent_logins(conn, grant.org_id, limit=200)
+
+
+def audit_trail(
+    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any, actor: Actor
+) -> tuple[int, Any]:
+    try:
+        query = dict(query_pairs(body))
+    except OAuthError:  # NUL or a lone surrogate: nothing any filter could match
+        raise ValidationFailed("the query string holds a character no parameter may") from None
+    found = audit.entries(conn, grant.org_id, **audit.filters_from(query))
+    return 200, [e.as_json() for e in found]
 
 
 # --- profiles and permission sets (data-API permissions) ---
@@ -211,7 +284,12 @@ def _changes(values: dict[str, Any], *fixed: str) -> dict[str, Any]:
 
 
 def list_profiles(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = [
         permissions.find_parent(conn, grant.org_id, "profile", p.name)
@@ -221,18 +299,28 @@ def list_profiles(
 
 
 def create_profile(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     values = declared_permissions.PROFILE_CREATE.validate(body)
-    profile = permissions.create_profile(ctx, conn, grant.org_id, values["name"])
-    permissions.apply_changes(conn, grant.org_id, profile, _changes(values, "name"))
+    profile = permissions.create_profile(ctx, conn, grant.org_id, values["name"], actor=actor)
+    permissions.apply_changes(ctx, conn, grant.org_id, profile, _changes(values, "name"), actor=actor)
     return 201, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "profile", profile.name)
     )
 
 
 def show_profile(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     return 200, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "profile", params["name"])
@@ -240,17 +328,27 @@ def show_profile(
 
 
 def update_profile(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     profile = permissions.find_parent(conn, grant.org_id, "profile", params["name"])
-    permissions.apply_changes(conn, grant.org_id, profile, body)
+    permissions.apply_changes(ctx, conn, grant.org_id, profile, body, actor=actor)
     return 200, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "profile", profile.name)
     )
 
 
 def list_permission_sets(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = [
         permissions.find_parent(conn, grant.org_id, "permission_set", row["name"])
@@ -260,50 +358,77 @@ def list_permission_sets(
 
 
 def create_permission_set(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     values = declared_permissions.PERMISSION_SET_CREATE.validate(body)
     name = values["name"]
-    access.create_permission_set(ctx, conn, grant.org_id, name, values.get("label"))
+    access.create_permission_set(ctx, conn, grant.org_id, name, values.get("label"), actor=actor)
     created = permissions.find_parent(conn, grant.org_id, "permission_set", name)
-    permissions.apply_changes(conn, grant.org_id, created, _changes(values, "name", "label"))
+    permissions.apply_changes(
+        ctx, conn, grant.org_id, created, _changes(values, "name", "label"), actor=actor
+    )
     return 201, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "permission_set", name)
     )
 
 
 def show_permission_set(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
     return 200, permissions.parent_view(conn, found)
 
 
 def update_permission_set(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
-    permissions.apply_changes(conn, grant.org_id, found, body)
+    permissions.apply_changes(ctx, conn, grant.org_id, found, body, actor=actor)
     return 200, permissions.parent_view(
         conn, permissions.find_parent(conn, grant.org_id, "permission_set", found.name)
     )
 
 
 def assign_permission_set(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     values = declared_permissions.ASSIGNMENT.validate(body)
     found = users.find_user(conn, grant.org_id, values["user"])
-    access.assign_permission_set(ctx, conn, grant.org_id, params["name"], found)
+    access.assign_permission_set(ctx, conn, grant.org_id, params["name"], found, actor=actor)
     return 200, users.user_view(conn, found)
 
 
 def unassign_permission_set(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     found = permissions.find_parent(conn, grant.org_id, "permission_set", params["name"])
     assigned = users.find_user(conn, grant.org_id, params["user"])
-    permissions.unassign(conn, found, assigned.id)
+    permissions.unassign(ctx, conn, found, assigned, actor=actor)
     return 204, None
 
 
@@ -311,37 +436,59 @@ def unassign_permission_set(
 
 
 def rotate_secret(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     declared_credentials.NO_FIELDS.validate(body)
-    app, secret = credentials.rotate_secret(ctx, conn, apps.find_app(conn, grant.org_id, params["ref"]))
+    app, secret = credentials.rotate_secret(
+        ctx, conn, apps.find_app(conn, grant.org_id, params["ref"]), actor=actor
+    )
     return 200, apps.app_view(app, consumer_secret=secret)
 
 
 def revoke_old_secret(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     declared_credentials.NO_FIELDS.validate(body)
     app = apps.find_app(conn, grant.org_id, params["ref"])
-    return 200, apps.app_view(credentials.revoke_old_secret(ctx, conn, app))
+    return 200, apps.app_view(credentials.revoke_old_secret(ctx, conn, app, actor=actor))
 
 
 def revoke_app_tokens(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     user_ref = declared_credentials.APP_TOKEN_REVOCATION.validate(body).get("user")
     app = apps.find_app(conn, grant.org_id, params["ref"])
     found = users.find_user(conn, grant.org_id, user_ref) if user_ref is not None else None
-    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app)
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app, actor=actor)
 
 
 def revoke_user_tokens(
-    ctx: Context, conn: Connection, grant: AccessTokenGrant, params: dict[str, Any], body: Any
+    ctx: Context,
+    conn: Connection,
+    grant: AccessTokenGrant,
+    params: dict[str, Any],
+    body: Any,
+    actor: Actor,
 ) -> tuple[int, Any]:
     app_ref = declared_credentials.USER_TOKEN_REVOCATION.validate(body).get("app")
     found = users.find_user(conn, grant.org_id, params["ref"])
     app = apps.find_app(conn, grant.org_id, app_ref) if app_ref is not None else None
-    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app)
+    return 200, credentials.revoke_tokens(ctx, conn, grant.org_id, user=found, app=app, actor=actor)
 
 
 async def openapi(request: Request) -> Response:
@@ -469,6 +616,20 @@ ADMIN_ROUTES: list[AdminRoute] = [
             {200: Answer("The logins", LoginHistoryEntry, many=True)},
         ),
         login_history, MANAGE_USERS,
+    ),
+    AdminRoute(
+        _op(
+            "GET", "/audit-trail", "listAuditTrail", "audit-trail", "Setup Audit Trail",
+            "The org's configuration changes, newest first, through any channel (admin API, CLI, "
+            "Setup), with who made them and from where. Filter by user, section, action and time; "
+            "page with limit and offset. Needs the manage-users permission.",
+            {200: Answer("The entries", AuditTrailEntry, many=True)}, errors=(400,),
+            query=tuple(
+                QueryParameter(name, text, "integer" if name in ("limit", "offset") else "string")
+                for name, text in audit.QUERY_PARAMETERS.items()
+            ),
+        ),
+        audit_trail, MANAGE_USERS,
     ),
     AdminRoute(
         _op(

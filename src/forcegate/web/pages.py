@@ -72,7 +72,8 @@ _templates = Environment(
 )
 
 
-def _iso(ms: int) -> str:
+def iso_time(ms: int) -> str:
+    """A time in milliseconds since the epoch as ISO 8601, UTC, to the second."""
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -81,7 +82,7 @@ def _shown_time(ms: int) -> str:
 
 
 # Times on pages: milliseconds since the epoch, shown in UTC (the server knows no browser's zone).
-_templates.filters["iso"] = _iso
+_templates.filters["iso"] = iso_time
 _templates.filters["shown_time"] = _shown_time
 
 

@@ -212,6 +212,10 @@ class Admin:
             **values,
         )
 
+    def not_found(self, message: str, *, section: str) -> Response:
+        """The 404 page, in the layout: a path named a record this org does not have."""
+        return self.render("setup/not_found.html", section=section, status=404, message=message)
+
     def redirect(self, path: str, notice: str | None = None, **query: str) -> Response:
         """Post/redirect/get: back to a page, with a notice code (one of ``NOTICES``)."""
         if notice is not None:

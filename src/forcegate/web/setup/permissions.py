@@ -145,13 +145,15 @@ def _create(kind: Kind) -> Any:
             changes = {k: v for k, v in values.items() if k not in ("name", "label")}
             with admin.ctx.db.write() as conn:
                 if kind is PROFILES:
-                    created = permissions.create_profile(admin.ctx, conn, admin.org_id, values["name"])
+                    created = permissions.create_profile(
+                        admin.ctx, conn, admin.org_id, values["name"], actor=admin.actor
+                    )
                 else:
                     access.create_permission_set(
-                        admin.ctx, conn, admin.org_id, values["name"], values.get("label")
+                        admin.ctx, conn, admin.org_id, values["name"], values.get("label"), actor=admin.actor
                     )
                     created = permissions.find_parent(conn, admin.org_id, kind.kind, values["name"])
-                permissions.apply_changes(conn, admin.org_id, created, changes)
+                permissions.apply_changes(admin.ctx, conn, admin.org_id, created, changes, actor=admin.actor)
         except AdminError as error:
             return _new_page(admin, kind, submission.body, error)
         return admin.redirect(kind.path(created.name), notice=kind.created)
@@ -249,7 +251,7 @@ def _change(
                 raise ValidationFailed(
                     f"{parent.name} is a standard profile: Setup does not change it; create a custom profile"
                 )
-            permissions.apply_changes(conn, admin.org_id, parent, changes)
+            permissions.apply_changes(admin.ctx, conn, admin.org_id, parent, changes, actor=admin.actor)
         except AdminError as error:
             return shown(conn, parent, error)
     return admin.redirect(back, notice="permissions-saved", **query)
@@ -348,9 +350,11 @@ def _assignment(remove: bool) -> Any:
             try:
                 user = users.find_user(conn, admin.org_id, submission.valid()["user"])
                 if remove:
-                    permissions.unassign(conn, parent, user.id)
+                    permissions.unassign(admin.ctx, conn, parent, user, actor=admin.actor)
                 else:
-                    access.assign_permission_set(admin.ctx, conn, admin.org_id, parent.name, user)
+                    access.assign_permission_set(
+                        admin.ctx, conn, admin.org_id, parent.name, user, actor=admin.actor
+                    )
             except AdminError as error:
                 return _detail(admin, conn, kind, parent, error)
         return admin.redirect(kind.path(parent.name), notice="assignment-saved")

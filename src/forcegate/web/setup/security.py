@@ -10,6 +10,7 @@ from starlette.routing import Route
 from forcegate import keys
 from forcegate.api_errors import AdminError
 from forcegate.org import access
+from forcegate.org import signing_keys as org_signing_keys
 from forcegate.resources import org_settings
 from forcegate.resources import signing_key as declared_key
 from forcegate.storage import repositories as repo
@@ -55,7 +56,7 @@ def _save_settings(admin: Admin, posted: FormData) -> Response:
             with admin.ctx.db.write() as conn:
                 org = repo.org_by_id(conn, admin.org_id)
                 assert org is not None
-                access.update_org(conn, org, submission.values)
+                access.update_org(admin.ctx, conn, org, submission.values, actor=admin.actor)
         except AdminError as refused:  # trusted IP ranges that do not parse
             error = refused
     if error is not None:
@@ -80,7 +81,7 @@ def signing_key_list(admin: Admin) -> Response:
 
 def _rotate(admin: Admin, posted: FormData) -> Response:
     with admin.ctx.db.write() as conn:
-        keys.rotate(admin.ctx.box, conn, admin.ctx.now_ms())
+        org_signing_keys.rotate(admin.ctx, conn, admin.org_id, actor=admin.actor)
     admin.ctx.keys.reload()
     return admin.redirect(KEYS_PATH, notice="key-rotated")
 
@@ -90,7 +91,9 @@ def _retire(admin: Admin, posted: FormData) -> Response:
     values = declared_key.RETIRE.validate({"kid": kid, "force": posted.get("force") == "true"})
     try:
         with admin.ctx.db.write() as conn:
-            keys.retire_key(conn, kid, admin.ctx.now_ms(), force=values["force"])
+            org_signing_keys.retire(
+                admin.ctx, conn, admin.org_id, kid, force=values["force"], actor=admin.actor
+            )
     except keys.NoSuchKey:
         return _keys_page(admin, error=f"There is no signing key {kid}.", status=404)
     except keys.RetireRefused as refused:

@@ -41,8 +41,10 @@ HELPS = {
 
 
 def not_found(admin: Admin, section: str, what: str) -> Response:
-    """The 404 page of a Setup record that does not exist."""
-    return admin.render("setup/not_found.html", section=section, status=404, what=what, back=section)
+    """The 404 page of a Setup record (``what``: "user", "profile"...) this org does not have."""
+    return admin.not_found(
+        f"There is no such {what}: it may have been deleted, or the link is wrong.", section=section
+    )
 
 
 def _profiles(conn: Connection, org_id: str) -> dict[str, tuple[Option, ...]]:
@@ -107,7 +109,7 @@ def create_user(admin: Admin, posted: FormData) -> Response:
     try:
         values = submission.valid()
         with admin.ctx.db.write() as conn:
-            created, token = users.create_user(admin.ctx, conn, admin.org_id, **values)
+            created, token = users.create_user(admin.ctx, conn, admin.org_id, **values, actor=admin.actor)
     except AdminError as error:
         return _new_page(admin, submission.body, error)
     return _revealed(admin, created, token, "The user was created.")
@@ -184,7 +186,9 @@ def _update(
         if found is None:
             return not_found(admin, USERS, "user")
         try:
-            updated, token = users.update_user(admin.ctx, conn, found, {**submission.valid(), **fixed})
+            updated, token = users.update_user(
+                admin.ctx, conn, found, {**submission.valid(), **fixed}, actor=admin.actor
+            )
         except AdminError as error:
             if "password" in names:
                 return _detail(admin, conn, found, password_error=error)
@@ -225,11 +229,10 @@ def _assignment(admin: Admin, posted: FormData, *, remove: bool) -> Response:
             return not_found(admin, USERS, "user")
         try:
             if remove:
-                permissions.unassign(
-                    conn, permissions.find_parent(conn, admin.org_id, "permission_set", name), found.id
-                )
+                permission_set = permissions.find_parent(conn, admin.org_id, "permission_set", name)
+                permissions.unassign(admin.ctx, conn, permission_set, found, actor=admin.actor)
             else:
-                access.assign_permission_set(admin.ctx, conn, admin.org_id, name, found)
+                access.assign_permission_set(admin.ctx, conn, admin.org_id, name, found, actor=admin.actor)
         except AdminError as error:
             return _detail(admin, conn, found, error=error)
     return admin.redirect(f"{USERS}/{found.id}", notice="assignment-saved")
