@@ -13,6 +13,7 @@ import pytest
 
 from forcegate.org import permissions
 from forcegate.storage import repositories as repo
+from tests.support.browser import setup_session
 from tests.support.data_api import DATA, bearer, error_of, token_for
 from tests.support.server import Server
 from tests.support.setup_client import checked, logged_in, post
@@ -24,7 +25,7 @@ FLAGS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 
 @pytest.fixture
 def setup(server: Server) -> Iterator[httpx.Client]:
-    with logged_in(server, server.create_user(profile=ADMIN)) as client:
+    with setup_session(server) as client:
         yield client
 
 

@@ -10,13 +10,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from forcegate.org.audit import CSV_COLUMNS
 from forcegate.secrets_box import token_hash
 from forcegate.storage import lockout
 from forcegate.storage import repositories as repo
-from tests.support.browser import submit
+from tests.support.browser import setup_session, submit
 from tests.support.data_api import admin_client
 from tests.support.server import PASSWORD, Server
 from tests.support.setup_client import element_text, logged_in, post
+from tests.support.tables import records
 
 ADMIN = "System Administrator"
 STANDARD = "Standard User"
@@ -24,7 +26,7 @@ STANDARD = "Standard User"
 
 @pytest.fixture
 def setup(server: Server) -> Iterator[httpx.Client]:
-    with logged_in(server, server.create_user(profile=ADMIN)) as client:
+    with setup_session(server) as client:
         yield client
 
 
@@ -240,3 +242,17 @@ def test_the_admin_api_resets_a_security_token_as_the_page_does(server: Server) 
     with server.ctx.db.read() as conn:
         assert lockout.security_token_hash(conn, user.id) == token_hash(token)
     assert "security_token" not in shown
+
+
+def test_the_users_page_changes_are_in_the_audit_trail_as_the_console(
+    server: Server, setup: httpx.Client
+) -> None:
+    user = server.create_user(profile=STANDARD)
+    assert post(setup, f"/setup/users/{user.id}/security-token", {}).status_code == 200
+    assert post(setup, f"/setup/users/{user.id}/unlock", {}).status_code == 302
+    page = setup.get("/setup/audit-trail", params={"limit": "500", "section": "Manage Users"})
+    mine = [e for e in records(page, list(CSV_COLUMNS)) if e["Target"] == user.username]
+    actions = {e["Action"] for e in mine}
+    assert {f"Reset security token for user {user.username}", f"Unlocked user {user.username}"} <= actions
+    # Setup's are the console's (the user was made by the test's fixture: the system's).
+    assert {e["Channel"] for e in mine if not e["Action"].startswith("Created")} == {"console"}

@@ -11,7 +11,7 @@ from html import unescape
 import httpx
 
 from forcegate.domain import User
-from tests.support.browser import forms, submit
+from tests.support.browser import log_in_to_setup, setup_csrf_token
 from tests.support.server import PASSWORD, Server
 
 __all__ = ["checked", "csrf_of", "element_text", "logged_in", "post"]
@@ -19,19 +19,16 @@ __all__ = ["checked", "csrf_of", "element_text", "logged_in", "post"]
 
 @contextmanager
 def logged_in(server: Server, user: User, password: str = PASSWORD) -> Iterator[httpx.Client]:
-    """A client holding a Setup session of ``user``."""
+    """A client holding a Setup session of ``user`` (``browser.setup_session`` makes a new user)."""
     with server.client() as client:
-        page = client.get("/setup/login")
-        answer = submit(client, page, username=user.username, password=password)
+        answer = log_in_to_setup(client, user.username, password)
         assert answer.status_code == 302, answer.text
         yield client
 
 
 def csrf_of(client: httpx.Client) -> str:
-    """The CSRF token of the session's Setup forms (the Log Out form carries it on every page)."""
-    page = client.get("/setup")
-    (logout,) = [f for f in forms(page.text) if f["action"] == "/setup/logout"]
-    return str(logout["fields"]["csrf_token"])  # type: ignore[index]
+    """The CSRF token of the session's Setup forms."""
+    return setup_csrf_token(client.get("/setup"))
 
 
 def post(client: httpx.Client, path: str, data: dict[str, str] | list[tuple[str, str]]) -> httpx.Response:
