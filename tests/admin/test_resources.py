@@ -126,7 +126,14 @@ REFUSALS: list[tuple[Declaration, dict[str, Any], str, str | None]] = [
     (user.UPDATE, {"is_active": "no"}, "is_active must be a boolean", "is_active"),
     (user.UPDATE, {"unlock": 1}, "unlock must be a boolean", "unlock"),
     (user.UPDATE, {"password": "nodigits!"}, user.PASSWORD_RULE, "password"),
-    (permissions.CHANGES, {"manage_users": True}, "unknown or read-only field(s): manage_users", None),
+    # Manage Users is a permission profiles and permission sets grant (issue 12): settable, but a boolean.
+    (
+        permissions.CHANGES,
+        {"manage_everything": True},
+        "unknown or read-only field(s): manage_everything",
+        None,
+    ),
+    (permissions.CHANGES, {"manage_users": "yes"}, "manage_users must be a boolean", "manage_users"),
     (permissions.CHANGES, {"api_enabled": "yes"}, "api_enabled must be a boolean", "api_enabled"),
     (
         permissions.CHANGES,

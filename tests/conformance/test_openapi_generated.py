@@ -176,11 +176,14 @@ def test_a_body_setting_every_field_is_accepted_by_each_route(server: Server) ->
         "first_name": "Changed",
         "last_name": "Fields",
         "unlock": True,
+        "reset_security_token": True,
     }
     grants = {
         "api_enabled": True,
         "view_all_data": False,
         "modify_all_data": False,
+        "manage_connected_apps": False,
+        "manage_users": False,
         "object_permissions": {"Account": {"read": True, "edit": True}},
         "field_permissions": {"Account.Phone": {"read": True, "edit": False}},
     }

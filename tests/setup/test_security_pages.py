@@ -9,6 +9,7 @@ import pytest
 
 from forcegate.storage import repositories as repo
 from tests.support.browser import forms, submit
+from tests.support.org_settings import OrgSettings
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"
@@ -42,7 +43,7 @@ def _settings_form(browser: httpx.Client) -> dict[str, object]:
 
 
 def test_the_security_settings_show_the_org_and_save_changes(
-    server: Server, admin_browser: httpx.Client
+    server: Server, admin_browser: httpx.Client, org_settings: OrgSettings
 ) -> None:
     browser = admin_browser
     page = browser.get("/setup/security")
@@ -69,7 +70,7 @@ def test_the_security_settings_show_the_org_and_save_changes(
 
 
 def test_a_bad_setting_is_refused_next_to_its_field_and_nothing_changes(
-    server: Server, admin_browser: httpx.Client
+    server: Server, admin_browser: httpx.Client, org_settings: OrgSettings
 ) -> None:
     browser = admin_browser
     fields = _settings_form(browser)

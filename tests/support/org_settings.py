@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from forcegate.domain import Org
-from forcegate.org.access import org_view, update_org
+from forcegate.org.access import ORG_SETTINGS, org_view, update_org
 from forcegate.storage import repositories as repo
 from tests.support.actors import FIXTURE
 from tests.support.server import Server
@@ -22,7 +22,8 @@ OrgSettings = Callable[..., Org]
 
 @pytest.fixture
 def org_settings(server: Server) -> Iterator[OrgSettings]:
-    """Change the shared server's org settings for one test; they are restored afterwards."""
+    """Change the shared server's org settings for one test; they are restored afterwards (all of
+    them: a test that changes them another way asks for this fixture too)."""
     with server.ctx.db.read() as conn:
         original = repo.org_by_id(conn, server.org_id)
     assert original is not None
@@ -37,15 +38,5 @@ def org_settings(server: Server) -> Iterator[OrgSettings]:
         yield change
     finally:
         saved = org_view(original)
-        change(
-            **{
-                k: saved[k]
-                for k in (
-                    "allow_username_password_flows",
-                    "allow_soap_login",
-                    "trusted_ip_ranges",
-                    "max_login_attempts",
-                    "lockout_minutes",
-                )
-            }
-        )
+        # Every setting, whoever changed it during the test (this fixture, Setup's page, the CLI).
+        change(**{k: saved[k] for k in ORG_SETTINGS})

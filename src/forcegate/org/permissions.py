@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from forcegate.context import Context
 from forcegate.data import metadata
-from forcegate.domain import Profile, User
+from forcegate.domain import User
 from forcegate.model.access import (
     ALL_OBJECT_PERMISSIONS,
     NO_OBJECT_PERMISSIONS,
@@ -46,14 +46,14 @@ __all__ = [
     "MINIMUM_ACCESS",
     "STANDARD_USER_OBJECTS",
     "UserAccess",
+    "admin_rights",
     "apply_changes",
     "create_profile",
     "ensure_standard_profiles",
     "find_parent",
     "load_user_access",
-    "may_administer",
     "parent_view",
-    "profile_may",
+    "user_may",
 ]
 
 MANAGE_CONNECTED_APPS = "manage_connected_apps"
@@ -82,16 +82,23 @@ STANDARD_USER_OBJECTS: dict[str, ObjectPermissions] = {
 }
 
 
-def profile_may(profile: Profile | None, what: str) -> bool:
-    """Whether a profile has an administrative permission (``manage_connected_apps``, ``manage_users``):
-    the one rule the admin API (per route) and Setup (any of them) apply. Permission sets do not carry
-    these permissions (yet), so the profile alone decides."""
-    return profile is not None and bool(getattr(profile, what))
+def admin_rights(conn: Connection, user_id: str) -> frozenset[str]:
+    """The administrative permissions (``manage_connected_apps``, ``manage_users``) the user's profile
+    and permission sets grant together: read on every request, so removing an assignment shuts the
+    user out at their next one."""
+    return frozenset(
+        what
+        for parent in store.parents_of_user(conn, user_id)
+        for what in ADMIN_PERMISSIONS
+        if getattr(parent, what)
+    )
 
 
-def may_administer(profile: Profile | None) -> bool:
-    """Whether a user with this profile may use Setup: any of the administrative permissions."""
-    return any(profile_may(profile, what) for what in ADMIN_PERMISSIONS)
+def user_may(conn: Connection, user_id: str, what: str | None = None) -> bool:
+    """The one rule of the admin API (``what``: the route's permission) and Setup (``None``: any of
+    them): whether the user's profile or one of their permission sets has it."""
+    rights = admin_rights(conn, user_id)
+    return bool(rights) if what is None else what in rights
 
 
 def _is_custom(name: str) -> bool:
@@ -349,11 +356,9 @@ def parent_view(conn: Connection, parent: store.Parent) -> dict[str, Any]:
     view: dict[str, Any] = {"id": parent.id, "name": parent.name}
     if parent.kind == "permission_set":
         view["label"] = parent.label
+    view.update({name: getattr(parent, name) for name in store.SYSTEM_PERMISSIONS})
     view.update(
         {
-            "api_enabled": parent.api_enabled,
-            "view_all_data": parent.view_all_data,
-            "modify_all_data": parent.modify_all_data,
             "object_permissions": {
                 r.object_name: {k: getattr(r, c) for k, c in store.OBJECT_FLAGS.items()}
                 for r in sorted(store.object_rows(conn, [parent.id]), key=lambda r: r.object_name.lower())
@@ -368,6 +373,70 @@ def parent_view(conn: Connection, parent: store.Parent) -> dict[str, Any]:
         }
     )
     return view
+
+
+# --- Setup's matrices ------------------------------------------------------------------------------
+
+STANDARD_PROFILES = (SYSTEM_ADMINISTRATOR, STANDARD_USER, MINIMUM_ACCESS)
+
+
+def is_standard(parent: store.Parent) -> bool:
+    """A standard profile: Setup shows it but does not change it (clone it as a custom profile);
+    Salesforce lets few of a standard profile's permissions change, and none of its system ones."""
+    return parent.kind == "profile" and parent.name in STANDARD_PROFILES
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One row of Setup's permission matrix: an object (``name``: its API name) or a field
+    (``Object.Field``), and its flags as stored, i.e. after Setup's implications."""
+
+    name: str
+    label: str
+    flags: dict[str, bool]
+
+
+def object_matrix(conn: Connection, org_id: str, parent: store.Parent) -> list[MatrixRow]:
+    """Every object of the org (custom ones too), by label, with what ``parent`` grants on it."""
+    granted = {r.object_name.lower(): r for r in store.object_rows(conn, [parent.id])}
+    rows = []
+    for obj in sorted(metadata.load_schema(conn, org_id).objects.values(), key=lambda o: o.label.lower()):
+        row = granted.get(obj.name.lower())
+        flags = {k: bool(row is not None and getattr(row, c)) for k, c in store.OBJECT_FLAGS.items()}
+        rows.append(MatrixRow(obj.name, obj.label, flags))
+    return rows
+
+
+def field_matrix(conn: Connection, org_id: str, parent: store.Parent, object_name: str) -> list[MatrixRow]:
+    """The fields of an object whose security may change, with what ``parent`` grants: its row, or
+    without one the default (a standard field follows the object, a custom one is hidden)."""
+    schema = metadata.load_schema(conn, org_id)
+    obj = schema.object(_object_name(schema, object_name))
+    assert obj is not None
+    on_object = next((r for r in object_matrix(conn, org_id, parent) if r.name == obj.name), None)
+    object_flags = on_object.flags if on_object else {}
+    rows_of = {
+        r.field_name.lower(): r
+        for r in store.field_rows(conn, [parent.id])
+        if r.object_name.lower() == obj.name.lower()
+    }
+    rows = []
+    for spec in sorted(obj.fields, key=lambda f: f.label.lower()):
+        if spec.system or spec.required:
+            continue
+        row = rows_of.get(spec.name.lower())
+        if row is not None:
+            read, edit = bool(row.can_read), bool(row.can_edit)
+        elif spec.custom:
+            read = edit = False
+        else:
+            read, edit = object_flags.get("read", False), object_flags.get("edit", False)
+        rows.append(MatrixRow(f"{obj.name}.{spec.name}", spec.label, {"read": read, "edit": edit}))
+    return rows
+
+
+def assigned_users(conn: Connection, permission_set: store.Parent) -> list[User]:
+    return repo.users_with_permission_set(conn, permission_set.id)
 
 
 def unassign(

@@ -32,7 +32,7 @@ from forcegate.secrets_box import token_hash
 from forcegate.storage import lockout, token_lifecycle
 from forcegate.storage import repositories as repo
 
-__all__ = ["STANDARD_USER", "create_user", "find_user", "update_user", "user_view"]
+__all__ = ["STANDARD_USER", "create_user", "find_user", "list_users", "update_user", "user_view"]
 
 STANDARD_USER = "Standard User"
 SYSTEM_ADMINISTRATOR = "System Administrator"
@@ -145,6 +145,11 @@ def _record_update(
             "user.password_reset", f"Reset password and security token for user {name}",
             [audit.secret_changed("password"), audit.secret_changed("security_token")],
         )  # fmt: skip
+    elif changes.get("reset_security_token"):
+        entry(
+            "user.security_token_reset", f"Reset security token for user {name}",
+            [audit.secret_changed("security_token")],
+        )  # fmt: skip
     if changes.get("unlock"):
         entry("user.unlocked", f"Unlocked user {name}", [])
     if old["is_active"] != new["is_active"]:
@@ -159,6 +164,16 @@ def _record_update(
     others = audit.diff(old, new, ("email", "first_name", "last_name"))
     if others:
         entry("user.updated", audit.described(f"user {name}", others), others)
+
+
+def list_users(conn: Connection, org_id: str, text: str = "") -> list[User]:
+    """The org's users by username; ``text`` keeps those whose name, username or email holds it
+    (any case): Setup's list filter."""
+    wanted = text.strip().lower()
+    found = repo.list_users(conn, org_id)
+    if not wanted:
+        return found
+    return [u for u in found if wanted in f"{u.first_name} {u.last_name}\n{u.username}\n{u.email}".lower()]
 
 
 def find_user(conn: Connection, org_id: str, ref: str) -> User:
@@ -176,8 +191,8 @@ def find_user(conn: Connection, org_id: str, ref: str) -> User:
 def update_user(
     ctx: Context, conn: Connection, user: User, changes: dict[str, Any], *, actor: Actor
 ) -> tuple[User, str | None]:
-    """Apply an administrator's changes; returns the user and, after a password reset, the new
-    security token (shown once, stored hashed), else None."""
+    """Apply an administrator's changes; returns the user and, after a password or security token
+    reset, the new security token (shown once, stored hashed), else None."""
     changes = declared.UPDATE.validate(changes)
     values: dict[str, Any] = {}
     if "is_active" in changes:
@@ -190,6 +205,8 @@ def update_user(
     security_token = None
     if "password" in changes:
         values["password_hash"] = ctx.passwords.hash(changes["password"])
+    if "password" in changes or changes.get("reset_security_token"):
+        # Salesforce's "Reset My Security Token": the old one stops working in the password flows.
         security_token = new_security_token()
         values["security_token_hash"] = token_hash(security_token)
     if "email" in changes:

@@ -73,6 +73,18 @@ ModifyAllData = Annotated[
     Field(description='"Modify All Data": everything on every object'),
     Flag(("--modify-all-data/--no-modify-all-data",), help='"Modify All Data".'),
 ]
+# The administrative rights: Setup and the admin API let in a user whose profile or a permission set
+# has one of them (``org.permissions.user_may``).
+ManageConnectedApps = Annotated[
+    bool,
+    Field(description='"Manage Connected Apps": App Manager, OAuth usage, signing keys and org settings'),
+    Flag(("--manage-connected-apps/--no-manage-connected-apps",), help='"Manage Connected Apps".'),
+]
+ManageUsers = Annotated[
+    bool,
+    Field(description='"Manage Users": users, profiles, permission sets and login history'),
+    Flag(("--manage-users/--no-manage-users",), help='"Manage Users".'),
+]
 ObjectPermissions = Annotated[
     dict[str, Any],
     _map_of(OBJECT_FLAGS, {"Account": {"read": True, "create": True, "edit": True}}),
@@ -115,11 +127,14 @@ class PermissionChanges(Resource):
     api_enabled: ApiEnabled = False
     view_all_data: ViewAllData = False
     modify_all_data: ModifyAllData = False
+    manage_connected_apps: ManageConnectedApps = False
+    manage_users: ManageUsers = False
     object_permissions: ObjectPermissions = {}
     field_permissions: FieldPermissions = {}
 
 
-SYSTEM_PERMISSIONS = ("api_enabled", "view_all_data", "modify_all_data")
+# Its booleans: the system permissions a profile or permission set carries.
+SYSTEM_PERMISSIONS = tuple(n for n, f in PermissionChanges.model_fields.items() if f.annotation is bool)
 
 
 class ProfileCreate(PermissionChanges):

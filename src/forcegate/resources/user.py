@@ -79,6 +79,13 @@ class UserUpdate(Resource):
         Field(description="true lifts a login lockout at once"),
         Flag(help="Lift a login lockout at once (a new --password does too)."),
     ]
+    reset_security_token: Annotated[
+        bool,
+        Field(
+            description="true issues a new security token (shown once in the answer; a new password does too)"
+        ),
+        Flag(help="Issue a new security token, shown once (a new --password does too)."),
+    ]
 
 
 CREATE = Declaration(UserCreate)

@@ -94,10 +94,11 @@ class UserCreated(User):
 
 
 class UserUpdated(User):
-    """A changed user; after a password reset, with its new security token."""
+    """A changed user; after a password or security token reset, with its new security token."""
 
     security_token: Annotated[
-        str, Field(description="after a password reset: the new API security token; shown once")
+        str,
+        Field(description="after a password or security token reset: the new API security token; shown once"),
     ] = ""
 
 
@@ -150,6 +151,8 @@ class _Permissions(View):
     api_enabled: bool
     view_all_data: bool
     modify_all_data: bool
+    manage_connected_apps: bool
+    manage_users: bool
     object_permissions: ObjectPermissions
     field_permissions: FieldPermissions
 

@@ -1,5 +1,6 @@
 """Object and field permissions granted by profiles and permission sets, and the system permissions
-("API Enabled", "View All Data", "Modify All Data") both carry.
+("API Enabled", "View All Data", "Modify All Data", and the administrative rights "Manage Connected
+Apps" and "Manage Users") both carry.
 
 A *parent* is a profile or a permission set; its key prefix (00e / 0PS) says which. Loading a user's
 access is three indexed statements in the caller's transaction: the parents (the profile and every
@@ -40,7 +41,13 @@ __all__ = [
     "unassign_permission_set",
 ]
 
-SYSTEM_PERMISSIONS = ("api_enabled", "view_all_data", "modify_all_data")
+SYSTEM_PERMISSIONS = (
+    "api_enabled",
+    "view_all_data",
+    "modify_all_data",
+    "manage_connected_apps",
+    "manage_users",
+)
 # Wire names (admin API, CLI) -> columns of ``object_permissions``.
 OBJECT_FLAGS = {
     "read": "can_read",
@@ -64,6 +71,8 @@ class Parent:
     api_enabled: bool
     view_all_data: bool
     modify_all_data: bool
+    manage_connected_apps: bool
+    manage_users: bool
 
 
 def _table(parent_id: str) -> Table:
@@ -72,7 +81,7 @@ def _table(parent_id: str) -> Table:
 
 def _parent(row: Any, kind: str) -> Parent:
     return Parent(
-        row.id, kind, row.org_id, row.name, row.label, row.api_enabled, row.view_all_data, row.modify_all_data
+        row.id, kind, row.org_id, row.name, row.label, *(row._mapping[c] for c in SYSTEM_PERMISSIONS)
     )
 
 

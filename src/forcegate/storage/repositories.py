@@ -186,6 +186,17 @@ def permission_set_names_for_user(conn: Connection, user_id: str) -> list[str]:
 # --- users --------------------------------------------------------------------------------------
 
 
+def users_with_permission_set(conn: Connection, permission_set_id: str) -> list[User]:
+    """The users a permission set is assigned to, by username."""
+    rows = conn.execute(
+        select(users)
+        .join(permission_set_assignments, permission_set_assignments.c.user_id == users.c.id)
+        .where(permission_set_assignments.c.permission_set_id == permission_set_id)
+        .order_by(users.c.username)
+    )
+    return [_user(r) for r in rows]
+
+
 def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,

@@ -69,7 +69,7 @@ profiles = Table(
     _id(),
     _org(),
     Column("name", String(255), nullable=False),
-    # What a profile grants arrives with the permissions issue; these two gate the admin API today.
+    # The administrative rights ("Manage Connected Apps", "Manage Users"): Setup and the admin API.
     Column("manage_connected_apps", Boolean, nullable=False, default=False),
     Column("manage_users", Boolean, nullable=False, default=False),
     Column("created_ms", BigInteger, nullable=False),
@@ -113,6 +113,9 @@ permission_sets = Table(
     Column("api_enabled", Boolean, nullable=False, server_default=false()),
     Column("view_all_data", Boolean, nullable=False, server_default=false()),
     Column("modify_all_data", Boolean, nullable=False, server_default=false()),
+    # The administrative rights a profile has too ("Manage Connected Apps", "Manage Users"), 0012.
+    Column("manage_connected_apps", Boolean, nullable=False, server_default=false()),
+    Column("manage_users", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("org_id", "name", name="uq_permission_sets_org_name"),
 )
 

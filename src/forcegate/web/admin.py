@@ -1,7 +1,8 @@
-"""The admin JSON API: connected apps, users and login history, for users whose profile may manage
-them (System Administrator); errors use the data-API array shape. Bodies are validated by the
-resources' declarations (``forcegate.resources``), and the OpenAPI document served at
-``/admin/api/v1/openapi.json`` is generated from the route table below and those declarations."""
+"""The admin JSON API: connected apps, users and login history, for users whose profile or a permission
+set may manage them (System Administrator; ``org.permissions.user_may``); errors use the data-API array
+shape. Bodies are validated by the resources' declarations (``forcegate.resources``), and the OpenAPI
+document served at ``/admin/api/v1/openapi.json`` is generated from the route table below and those
+declarations."""
 
 from __future__ import annotations
 
@@ -118,13 +119,12 @@ def _run(
     try:
         with transaction() as conn:
             user = repo.user_by_id(conn, grant.user_id)
-            profile = repo.profile_by_id(conn, user.profile_id) if user else None
             # "API Enabled" gates every API, this one included.
             if user is not None and not permissions.load_user_access(conn, user.id).api_enabled:
                 return api_error(
                     403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization."
                 )
-            if not permissions.profile_may(profile, permission):
+            if user is None or not permissions.user_may(conn, user.id, permission):
                 return api_error(
                     403,
                     "INSUFFICIENT_ACCESS",

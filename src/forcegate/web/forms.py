@@ -144,6 +144,13 @@ class Submission:
     def ok(self) -> bool:
         return self.error is None
 
+    def valid(self) -> dict[str, Any]:
+        """The validated values; the admin API's error raised when the form is not valid."""
+        if self.values is None:
+            assert self.error is not None
+            raise self.error
+        return self.values
+
 
 class FormData(Protocol):
     """Starlette's ``FormData`` (and any multi-dict): every value of a name, in order."""
@@ -175,6 +182,11 @@ LABELS: Mapping[str, str] = {
     "contact_email": "Contact Email",
     "description": "Description",
     "ip_relaxation": "IP Relaxation",
+    "api_enabled": "API Enabled",
+    "view_all_data": "View All Data",
+    "modify_all_data": "Modify All Data",
+    "manage_connected_apps": "Manage Connected Apps",
+    "manage_users": "Manage Users",
 }
 # Setup's words for a declared choice (Permitted Users, Refresh Token Policy); others are humanised.
 CHOICE_LABELS: Mapping[str, str] = {
@@ -324,13 +336,15 @@ def form(
     helps: Mapping[str, str] | None = None,
     error: AdminError | None = None,
     prefix: str = "field",
+    choices: Mapping[str, Sequence[Option]] | None = None,
 ) -> Form:
     """The form of ``declaration``: a control per field (or per one of ``names``, in that order),
             showing ``values`` (a record's current values, or a body posted back) or else the declared
             defaults. A secret is never shown. ``error`` (the admin API's, or a service's) is shown on its
             field, or above the form when it names none of them. ``labels``, ``helps``: a page's own words
         for a field (a pick list's help, say), over Setup's label and the declared description; ``prefix``:
-    of the controls' ids, when a page shows two forms."""
+    of the controls' ids, when a page shows two forms; ``choices``: a select of these options for a
+    string field (posted back as its text)."""
     specs = declaration.fields()
     if names is not None:
         specs = [declaration.field(n) for n in names]
@@ -345,6 +359,9 @@ def form(
         mine = error.message if error is not None and error.field == spec.name else None
         help = (helps or {}).get(spec.name, spec.help)
         made = _control(spec, kind, value, options.get(spec.name), labels, help, mine)
+        if choices is not None and spec.name in choices:
+            # A page's pick list (the org's profiles) for a field the declaration types as a string.
+            made = replace(made, kind="select", options=tuple(choices[spec.name]), value=_shown(value))
         controls.append(replace(made, prefix=prefix))
     shown = {c.name for c in controls}
     general = error.message if error is not None and error.field not in shown else None

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from forcegate.web.setup import apps, audit_trail, home, login_history, oauth_usage, security
+from forcegate.web.setup import (
+    apps,
+    audit_trail,
+    home,
+    login_history,
+    oauth_usage,
+    permissions,
+    security,
+    users,
+)
 from forcegate.web.setup.console import HOME_PATH, LOGIN_PATH, LOGOUT_PATH
 
 __all__ = ["HOME_PATH", "LOGIN_PATH", "LOGOUT_PATH", "ROUTES"]
@@ -22,4 +31,6 @@ ROUTES: list[Route] = [
     *oauth_usage.ROUTES,
     *login_history.ROUTES,
     *audit_trail.ROUTES,
+    *users.ROUTES,
+    *permissions.ROUTES,
 ]

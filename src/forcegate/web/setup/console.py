@@ -29,7 +29,7 @@ from forcegate.csv_export import to_csv
 from forcegate.domain import User
 from forcegate.flows.login import BrowserLogin, session_login
 from forcegate.org.audit import Actor
-from forcegate.org.permissions import may_administer
+from forcegate.org.permissions import user_may
 from forcegate.storage import repositories as repo
 from forcegate.web.common import caller_of, run_blocking
 from forcegate.web.pages import PAGE_HEADERS, SESSION_COOKIE, csrf_ok, forbidden, redirect_response, render
@@ -258,7 +258,7 @@ def _admin(request: Request) -> Admin | Response:
         return _to_login(request)
     ctx: Context = request.app.state.ctx
     with ctx.db.read() as conn:
-        allowed = may_administer(repo.profile_by_id(conn, login.user.profile_id))
+        allowed = user_may(conn, login.user.id)
     if not allowed:
         return _refused(request, login)
     return Admin(request, login)

@@ -2,8 +2,9 @@
 
 Setup uses the OAuth flows' login page and browser session (``fg_sid``): logging in here is the same
 check (lockout, throttle, login history, with Salesforce's login type "Application"), and a session
-made by an OAuth login opens Setup too. Only users whose profile has an administrative permission
-(``forcegate.org.permissions.may_administer``, the admin API's rule) get in; others get 403. A Setup
+made by an OAuth login opens Setup too. Only users whose profile or a permission set has an
+administrative permission (``forcegate.org.permissions.user_may``, the admin API's rule) get in; others
+get 403. A Setup
 session also ends the org's ``admin_session_minutes`` (default 2 h) after its login, whatever the
 browser session's lifetime.
 Every form carries a CSRF token: the login form the login page's (double-submit cookie), the others an

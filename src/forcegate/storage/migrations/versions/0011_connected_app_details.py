@@ -1,7 +1,7 @@
 """a connected app's contact email, description and IP Relaxation (issue 12, New Connected App)
 
 Revision ID: 0011
-Revises: 0013 (0011 was planned after 0010; 0013 reached main first, so this follows it: one head)
+Revises: 0012 (0011 was planned after 0010; 0013 and 0012 reached main first, so this follows them: one head)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
