@@ -774,7 +774,7 @@ def recent_logins(
     conn: Connection, org_id: str, limit: int = 100, *, offset: int = 0, where: LoginFilter = LoginFilter()
 ) -> list[dict[str, Any]]:
     """The org's login history rows that match ``where``, newest first. Values are bound parameters;
-    migration 0013's indexes serve a user's, a username's and an app's rows in time order."""
+    migration 0011's indexes serve a user's, a username's and an app's rows in time order."""
     table = login_history.c
     query = select(login_history).where(table.org_id == org_id)
     if where.user_id is not None:

@@ -167,7 +167,7 @@ connected_apps = Table(
     Column("refresh_token_rotation", Boolean, nullable=False, server_default=false()),
     # Salesforce's "JWT-based access tokens for named users": signed, self-contained access tokens.
     Column("jwt_access_tokens", Boolean, nullable=False, server_default=false()),
-    # The New Connected App page's details (0011): who to contact, what the app is for, and its IP
+    # The New Connected App page's details (0013): who to contact, what the app is for, and its IP
     # Relaxation ("ENFORCE", "BYPASS" or "ENFORCE_RELAXREFRESH"; stored, not enforced yet).
     Column("contact_email", String(255), nullable=True),
     Column("description", Text, nullable=True),
@@ -399,7 +399,7 @@ login_history = Table(
     Column("status", String(LOGIN_STATUS_LENGTH), nullable=False),
 )
 Index("ix_login_history_org_time", login_history.c.org_id, login_history.c.login_ms)
-# Setup's Login History filters (0013): a user's, a username's and an app's logins, newest first. The
+# Setup's Login History filters (0011): a user's, a username's and an app's logins, newest first. The
 # app's index also serves the app's deletion (its rows' app_id is cleared).
 Index(
     "ix_login_history_org_user_time",

@@ -2,8 +2,7 @@
 whose profile or a permission set has the admin right get in")
 
 Revision ID: 0012
-Revises: 0013 (for now: written on a branch beside 0010, 0011 and 0013; main had 0010 and 0013 when it
-was merged, so it follows the last of them to keep one head; the chain is put in order at merge)
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0013"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

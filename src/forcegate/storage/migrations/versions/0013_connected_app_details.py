@@ -1,7 +1,7 @@
 """a connected app's contact email, description and IP Relaxation (issue 12, New Connected App)
 
-Revision ID: 0011
-Revises: 0012 (0011 was planned after 0010; 0013 and 0012 reached main first, so this follows them: one head)
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -4,15 +4,15 @@ A user's logins (by record ID), the attempts naming a username no user has, and 
 newest first: without them a filtered page read the org's whole history in time order. The app's index
 also serves deleting an app, which clears its rows' ``app_id``.
 
-Revision ID: 0013
-Revises: 0010 (0011 and 0012 are on other branches: whichever merges later re-chains after the last)
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0013"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
