@@ -259,12 +259,13 @@ def test_when_setup_in_the_browser_changes_something_then_the_entry_says_console
     with server.client() as browser:
         page = browser.get("/setup/login")
         assert submit(browser, page, username=admin.user.username, password=PASSWORD).status_code == 302
-        page = browser.get("/setup/signing-keys")
-        (form,) = [f for f in forms(page.text) if f["action"] == "/setup/signing-keys/rotate"]
-        rotated = browser.post("/setup/signing-keys/rotate", data=dict(form["fields"]))  # type: ignore[arg-type]
-        assert rotated.status_code == 302, rotated.text
+        page = browser.get("/setup/profiles/new")
+        (form,) = [f for f in forms(page.text) if f["action"] == "/setup/profiles/new"]
+        name = f"Audited Profile {secrets.token_hex(3)}"
+        created = browser.post("/setup/profiles/new", data={**form["fields"], "name": name})  # type: ignore[dict-item]
+        assert created.status_code == 302, created.text
 
-    (entry,) = admin.trail()
+    (entry,) = admin.trail(action="profile.created")
     assert entry["channel"] == "console" and entry["source_ip"] == "127.0.0.1"
     assert entry["user_id"] == admin.user.id
-    assert entry["section"] == "Certificate and Key Management" and entry["action"] == "signing_key.rotated"
+    assert entry["section"] == "Manage Users" and entry["target"] == name

@@ -29,7 +29,7 @@ from forcegate.storage import housekeeping as store
 from forcegate.storage import jwt_assertions, rate_limits
 from forcegate.storage.schema import access_tokens
 from tests.support.browser import authorize
-from tests.support.server import PASSWORD, Server, _postgres_database, make_settings, start_server
+from tests.support.server import PASSWORD, Server, make_settings, private_database, start_server
 from tests.support.tokens import (
     CALLBACK,
     assert_invalid_session,
@@ -44,18 +44,11 @@ DAY = 24 * 3600
 FORCEGATE = Path(sys.executable).parent / "forcegate"
 
 
-def _database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'housekeeping.db'}"
-    else:
-        yield from _postgres_database()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on a database of its own that never purges unless told to."""
     tmp = tmp_path_factory.mktemp("housekeeping")
-    for url in _database(request.param, tmp):
+    for url in private_database(request.param, tmp):
         yield from start_server(make_settings(url, tmp, housekeeping_interval_seconds=0), request.param)
 
 
@@ -282,7 +275,7 @@ def _wait_for_runs(server: Server, at_least: int, timeout: float = 20) -> None:
 def test_when_two_servers_share_a_database_then_housekeeping_runs_once_per_interval(
     kind: str, tmp_path: Path
 ) -> None:
-    for url in _database(kind, tmp_path):
+    for url in private_database(kind, tmp_path):
         settings = make_settings(
             url, tmp_path, housekeeping_interval_seconds=3600, housekeeping_poll_seconds=0.1
         )

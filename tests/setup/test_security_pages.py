@@ -10,19 +10,38 @@ import pytest
 from forcegate.storage import repositories as repo
 from tests.support.browser import forms, submit
 from tests.support.org_settings import OrgSettings
-from tests.support.server import PASSWORD, Server
+from tests.support.server import PASSWORD, Server, make_settings, private_database, start_server
 
 ADMIN = "System Administrator"
 
 
-@pytest.fixture
-def admin_browser(server: Server) -> Iterator[httpx.Client]:
-    """An administrator's browser, logged in to Setup."""
+def _logged_in(server: Server) -> Iterator[httpx.Client]:
     admin = server.create_user(profile=ADMIN)
     with server.client() as browser:
         page = browser.get("/setup/login")
         assert submit(browser, page, username=admin.username, password=PASSWORD).status_code == 302
         yield browser
+
+
+@pytest.fixture
+def admin_browser(server: Server) -> Iterator[httpx.Client]:
+    """An administrator's browser, logged in to Setup."""
+    yield from _logged_in(server)
+
+
+@pytest.fixture(scope="module")
+def own_server(backend: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on a database of its own: rotating and retiring signing keys on the shared one would
+    change what later tests of it see (which keys are published, what housekeeping retires)."""
+    tmp = tmp_path_factory.mktemp("signing-keys")
+    for url in private_database(backend[0], tmp):
+        yield from start_server(make_settings(url, tmp), backend[0])
+
+
+@pytest.fixture
+def keys_admin(own_server: Server) -> Iterator[httpx.Client]:
+    """An administrator's browser, logged in to the own server's Setup."""
+    yield from _logged_in(own_server)
 
 
 def _form_of(page: httpx.Response, action: str) -> dict[str, str]:
@@ -88,9 +107,9 @@ def test_a_bad_setting_is_refused_next_to_its_field_and_nothing_changes(
 
 
 def test_rotating_a_signing_key_publishes_both_and_retiring_the_old_one_unpublishes_it(
-    admin_browser: httpx.Client,
+    keys_admin: httpx.Client,
 ) -> None:
-    browser = admin_browser
+    browser = keys_admin
     before = browser.get("/id/keys").json()["keys"]
     page = browser.get("/setup/signing-keys")
     assert page.status_code == 200 and 'id="signing-keys"' in page.text
@@ -107,10 +126,8 @@ def test_rotating_a_signing_key_publishes_both_and_retiring_the_old_one_unpublis
     assert old not in {k["kid"] for k in browser.get("/id/keys").json()["keys"]}
 
 
-def test_the_signing_key_itself_and_an_unknown_key_cannot_be_retired(
-    server: Server, admin_browser: httpx.Client
-) -> None:
-    browser = admin_browser
+def test_the_signing_key_itself_and_an_unknown_key_cannot_be_retired(keys_admin: httpx.Client) -> None:
+    browser = keys_admin
     page = browser.get("/setup/signing-keys")
     token = _form_of(page, "/setup/signing-keys/rotate")["csrf_token"]
     active = browser.get("/id/keys").json()["keys"][0]["kid"]

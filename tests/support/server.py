@@ -76,6 +76,15 @@ def _postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def private_database(backend: str, tmp: Path) -> Iterator[str]:
+    """A database of its own for a server whose tests change what the shared one's must not
+    (signing keys, housekeeping): a file in ``tmp``, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'private.db'}"
+    else:
+        yield from _postgres_database()
+
+
 @dataclass
 class Server:
     """A running forcegate and the handles tests need to set up the org behind it."""

@@ -21,7 +21,16 @@ def users_group() -> None:
 
 
 CREATED = ("username", "password", "profile", "email", "first_name", "last_name")
-CHANGED = ("is_active", "profile", "password", "email", "first_name", "last_name", "unlock")
+CHANGED = (
+    "is_active",
+    "profile",
+    "password",
+    "email",
+    "first_name",
+    "last_name",
+    "unlock",
+    "reset_security_token",
+)
 
 
 @users_group.command("create")
