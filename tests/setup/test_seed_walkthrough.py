@@ -90,6 +90,19 @@ def _new_connected_app(page: Page, name: str, callback_url: str) -> None:
     page.get_by_label("refresh_token", exact=True).check()
 
 
+def _audit_trail(page: Page, server: Server, admin: str) -> list[str]:
+    """The Action column of the administrator's Connected Apps entries, on View Setup Audit Trail."""
+    page.get_by_role("link", name="View Setup Audit Trail").click()
+    page.wait_for_url(server.url + "/setup/audit-trail")
+    filters = page.get_by_role("form", name="Filter changes")
+    filters.get_by_label("User").fill(admin)
+    filters.get_by_label("Section").select_option(label="Connected Apps")
+    with page.expect_navigation():
+        filters.get_by_role("button", name="Apply").click()
+    rows = page.locator("table.list tbody tr")
+    return [row.locator("td").nth(5).inner_text() for row in rows.all()]
+
+
 def test_the_seeds_walk_through_then_requests_oauthlib_completes_the_web_server_flow(
     server: Server, browser: Browser, callback: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,12 +112,15 @@ def test_the_seeds_walk_through_then_requests_oauthlib_completes_the_web_server_
     with fresh_tab(browser) as tab:
         page = tab.page
         _open_app_manager(page, server, admin.username)
-        _new_connected_app(page, f"Walk-through {secrets.token_hex(3)}", callback_url)
+        name = f"Walk-through {secrets.token_hex(3)}"
+        _new_connected_app(page, name, callback_url)
         page.get_by_role("button", name="Save").click()
         page.wait_for_url("**/setup/apps/new")  # the page answering the POST: the secret's one showing
         consumer_key = page.locator("#consumer-key").inner_text().strip()
         consumer_secret = page.locator("#consumer-secret").inner_text().strip()
         check_page(tab, "setup-apps-created")
+        assert _audit_trail(page, server, admin.username) == [f'Created connected app "{name}"']
+        assert consumer_secret not in page.content()
     assert consumer_key.startswith("3MVG9") and len(consumer_secret) == 64
 
     # oauthlib insists on https; the callback and this test server are loopback http.
@@ -172,6 +188,12 @@ def test_a_certificate_uploaded_and_a_profile_pre_authorized_in_the_browser_enab
             .is_visible()
         )
         assert page.url.startswith(app_page)
+        # Each change is in the trail, newest first: the certificate came with the app's creation.
+        assert _audit_trail(page, server, admin.username) == [
+            f'Pre-authorized profile "Standard User" for connected app "{name}"',
+            f'Changed connected app "{name}": permitted users from all_self_authorize to admin_approved',
+            f'Created connected app "{name}"',
+        ]
         assert tab.console_errors == []
 
     granted = flow.token(flow.assertion())
