@@ -23,7 +23,7 @@ from requests_oauthlib import OAuth2Session
 from forcegate.storage import repositories as repo
 from tests.support.data_api import DATA
 from tests.support.jwt_bearer import Setup, key_pair
-from tests.support.pages import check_page, fresh_tab
+from tests.support.pages import audit_trail_rows, check_page, fresh_tab
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"
@@ -90,17 +90,9 @@ def _new_connected_app(page: Page, name: str, callback_url: str) -> None:
     page.get_by_label("refresh_token", exact=True).check()
 
 
-def _audit_trail(page: Page, server: Server, admin: str) -> list[str]:
+def _audit_trail(page: Page, admin: str) -> list[str]:
     """The Action column of the administrator's Connected Apps entries, on View Setup Audit Trail."""
-    page.get_by_role("link", name="View Setup Audit Trail").click()
-    page.wait_for_url(server.url + "/setup/audit-trail")
-    filters = page.get_by_role("form", name="Filter changes")
-    filters.get_by_label("User").fill(admin)
-    filters.get_by_label("Section").select_option(label="Connected Apps")
-    with page.expect_navigation():
-        filters.get_by_role("button", name="Apply").click()
-    rows = page.locator("table.list tbody tr")
-    return [row.locator("td").nth(5).inner_text() for row in rows.all()]
+    return [row.locator("td").nth(5).inner_text() for row in audit_trail_rows(page, admin).all()]
 
 
 def test_the_seeds_walk_through_then_requests_oauthlib_completes_the_web_server_flow(
@@ -119,7 +111,7 @@ def test_the_seeds_walk_through_then_requests_oauthlib_completes_the_web_server_
         consumer_key = page.locator("#consumer-key").inner_text().strip()
         consumer_secret = page.locator("#consumer-secret").inner_text().strip()
         check_page(tab, "setup-apps-created")
-        assert _audit_trail(page, server, admin.username) == [f'Created connected app "{name}"']
+        assert _audit_trail(page, admin.username) == [f'Created connected app "{name}"']
         assert consumer_secret not in page.content()
     assert consumer_key.startswith("3MVG9") and len(consumer_secret) == 64
 
@@ -189,7 +181,7 @@ def test_a_certificate_uploaded_and_a_profile_pre_authorized_in_the_browser_enab
         )
         assert page.url.startswith(app_page)
         # Each change is in the trail, newest first: the certificate came with the app's creation.
-        assert _audit_trail(page, server, admin.username) == [
+        assert _audit_trail(page, admin.username) == [
             f'Pre-authorized profile "Standard User" for connected app "{name}"',
             f'Changed connected app "{name}": permitted users from all_self_authorize to admin_approved',
             f'Created connected app "{name}"',

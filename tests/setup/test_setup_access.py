@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import httpx
 import pytest
@@ -10,9 +11,18 @@ import pytest
 from forcegate.org.access import org_view, update_org
 from forcegate.org.errors import ValidationFailed
 from forcegate.storage import repositories as repo
+from forcegate.web.setup import ROUTES as SETUP_ROUTES
 from forcegate.web.setup.home import FLOW
 from tests.support.actors import FIXTURE
-from tests.support.browser import authorize, authorize_url, forms, log_in_to_setup, setup_csrf_token, submit
+from tests.support.browser import (
+    authorize,
+    authorize_url,
+    forms,
+    log_in_to_setup,
+    setup_csrf_token,
+    setup_session,
+    submit,
+)
 from tests.support.server import PASSWORD, Server
 
 ADMIN = "System Administrator"
@@ -303,3 +313,32 @@ def test_quick_find_narrows_setup_home_to_the_sections_that_match(server: Server
         assert '<a href="/setup/users">Users</a>' not in found.text.split('id="content"')[1]
         nothing = browser.get("/setup", params={"q": "<script>zzz"})
         assert "nothing matches" in nothing.text and "<script>zzz" not in nothing.text
+
+
+_PATHS_WITH_RECORDS = sorted(
+    {(route.path, method) for route in SETUP_ROUTES if "{" in route.path for method in route.methods or ()}
+    - {(r.path, "HEAD") for r in SETUP_ROUTES}
+)
+
+
+@pytest.mark.parametrize(("path", "method"), _PATHS_WITH_RECORDS)
+def test_a_path_naming_what_no_record_can_hold_is_the_404_page(
+    server: Server, path: str, method: str
+) -> None:
+    """A NUL in a path's record name reaches no lookup (PostgreSQL refuses such text: it was a 500)."""
+    with setup_session(server) as browser:
+        token = setup_csrf_token(browser.get("/setup"))
+        url = re.sub(r"\{[a-z_]+\}", "a%00b", path)
+        answer = browser.get(url) if method == "GET" else browser.post(url, data={"csrf_token": token})
+        assert answer.status_code == 404, (url, answer.status_code)
+        assert "There is no such record" in answer.text or "No connected app has this ID" in answer.text
+
+
+def test_a_form_holding_what_no_field_can_store_is_refused_and_nothing_is_created(server: Server) -> None:
+    with setup_session(server) as browser:
+        token = setup_csrf_token(browser.get("/setup"))
+        name = f"Nul\x00Profile {secrets.token_hex(3)}"
+        refused = browser.post("/setup/profiles/new", data={"csrf_token": token, "name": name})
+        assert refused.status_code == 400 and "no field can store" in refused.text
+    with server.ctx.db.read() as conn:
+        assert all("Nul" not in p.name for p in repo.list_profiles(conn, server.org_id))

@@ -24,7 +24,7 @@ from tests.support.actors import FIXTURE
 from tests.support.admin_api import Api, access_token
 from tests.support.admin_cli import Cli
 from tests.support.browser import setup_csrf_token, setup_session
-from tests.support.pages import check_page, setup_tab
+from tests.support.pages import audit_trail_rows, check_page, setup_tab
 from tests.support.server import Server
 from tests.support.tables import assert_filter_refused, pages, records
 from tests.support.tokens import web_server_tokens
@@ -227,14 +227,7 @@ def test_in_chromium_a_revoke_from_oauth_usage_is_in_the_trail(server: Server, b
         admin = page.locator("#setup-user").inner_text()
         with page.expect_navigation():
             page.get_by_role("button", name=f"Revoke All tokens for {app.name}").click()
-        with page.expect_navigation():
-            page.get_by_role("link", name="View Setup Audit Trail").click()
-        filters = page.get_by_role("form", name="Filter changes")
-        filters.get_by_label("User").fill(admin)
-        filters.get_by_label("Section").select_option(label="Connected Apps")
-        with page.expect_navigation():
-            filters.get_by_role("button", name="Apply").click()
-        rows = page.locator("table.list tbody tr")
+        rows = audit_trail_rows(page, admin)
         assert rows.count() == 1
         cells = rows.first.locator("td").all_inner_texts()
         assert cells[1:5] == [admin, "127.0.0.1", "console", "Connected Apps"]

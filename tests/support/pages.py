@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, sync_playwright
 
 from tests.support.server import IN_CI, PASSWORD, Server
 
@@ -105,6 +105,19 @@ def setup_tab(browser: Browser, server: Server, path: str) -> Iterator[Tab]:
             tab.page.get_by_role("button", name="Log In").click()
         assert tab.page.url == server.url + path
         yield tab
+
+
+def audit_trail_rows(page: Page, user: str, section: str = "Connected Apps") -> Locator:
+    """From any Setup page: View Setup Audit Trail, filtered to ``user``'s changes in ``section``;
+    the table's rows, newest first."""
+    with page.expect_navigation():
+        page.get_by_role("link", name="View Setup Audit Trail").click()
+    filters = page.get_by_role("form", name="Filter changes")
+    filters.get_by_label("User").fill(user)
+    filters.get_by_label("Section").select_option(label=section)
+    with page.expect_navigation():
+        filters.get_by_role("button", name="Apply").click()
+    return page.locator("table.list tbody tr")
 
 
 def _serious_violations(page: Page) -> list[str]:

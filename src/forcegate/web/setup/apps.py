@@ -30,7 +30,6 @@ from forcegate.flows.common import SUCCESS
 from forcegate.org import access, credentials
 from forcegate.org import connected_apps as apps
 from forcegate.org.errors import ValidationFailed
-from forcegate.protocol.requests import unstorable
 from forcegate.resources import connected_app as declared
 from forcegate.resources.base import Declaration
 from forcegate.storage import repositories as repo
@@ -104,8 +103,6 @@ def _not_found(admin: Admin) -> Response:
 def _find(admin: Admin) -> ConnectedApp | Response:
     """The app of the URL's ``{app}`` (its record ID), or the 404 page."""
     ref = str(admin.request.path_params["app"])
-    if unstorable(ref):
-        return _not_found(admin)
     try:
         with admin.ctx.db.read() as conn:
             return apps.find_app(conn, admin.org_id, ref)

@@ -30,6 +30,7 @@ from forcegate.domain import User
 from forcegate.flows.login import BrowserLogin, session_login
 from forcegate.org.audit import Actor
 from forcegate.org.permissions import user_may
+from forcegate.protocol.requests import unstorable
 from forcegate.storage import repositories as repo
 from forcegate.web.common import caller_of, run_blocking
 from forcegate.web.pages import PAGE_HEADERS, SESSION_COOKIE, csrf_ok, forbidden, redirect_response, render
@@ -268,12 +269,30 @@ PageHandler = Callable[[Admin], Response]
 ActionHandler = Callable[[Admin, FormData], Response]
 
 
+def _unknown_record(admin: Admin) -> Response | None:
+    """The 404 page for a path naming what no stored name can hold (a NUL, a lone surrogate): no
+    page's lookup ever sees it (PostgreSQL refuses such text outright)."""
+    if not any(unstorable(str(v)) for v in admin.request.path_params.values()):
+        return None
+    path = admin.request.url.path
+    section = max((s.href for s in SECTIONS if path.startswith(s.href)), key=len, default=HOME_PATH)
+    return admin.not_found(
+        _NOT_FOUND.get(section, "There is no such record: the link is wrong."), section=section
+    )
+
+
+# A section's own words for a record it does not have.
+_NOT_FOUND = {"/setup/apps": "No connected app has this ID: it may have been deleted."}
+
+
 def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
     """A GET route: ``handler(admin)`` for an administrator."""
 
     def run(request: Request) -> Response:
         admin = _admin(request)
-        return admin if isinstance(admin, Response) else handler(admin)
+        if isinstance(admin, Response):
+            return admin
+        return _unknown_record(admin) or handler(admin)
 
     async def endpoint(request: Request) -> Response:
         return await run_blocking(request, run, request)
@@ -284,6 +303,10 @@ def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
 
 class _FormRefused(Exception):
     """A form no page will read: too large, or not a form."""
+
+
+class _UnstorableForm(Exception):
+    """A form with a value no stored field can hold (a NUL, a lone surrogate)."""
 
 
 async def _read_form(request: Request) -> FormData:
@@ -309,6 +332,8 @@ async def _read_form(request: Request) -> FormData:
         else:
             items.append((name, value))
     await form.close()
+    if any(unstorable(name) or (isinstance(value, str) and unstorable(value)) for name, value in items):
+        raise _UnstorableForm
     return FormData(items)
 
 
@@ -323,13 +348,20 @@ def action(handler: ActionHandler, *, cpu_heavy: bool = False) -> Callable[[Requ
         submitted = form.get("csrf_token")
         if not csrf_ok(request, CSRF_PURPOSE, admin.login.session_token, str(submitted or "")):
             return forbidden()
-        return handler(admin, form)
+        return _unknown_record(admin) or handler(admin, form)
 
     async def endpoint(request: Request) -> Response:
         try:
             form = await _read_form(request)
         except _FormRefused:
             return forbidden()
+        except _UnstorableForm:
+            return render(
+                "error.html",
+                status=400,
+                error="invalid_request",
+                description="The form holds a character no field can store.",
+            )
         return await run_blocking(request, run, request, form, cpu_heavy=cpu_heavy)
 
     endpoint.__doc__ = handler.__doc__

@@ -20,7 +20,6 @@ from starlette.routing import Route
 
 from forcegate.org import connected_apps, credentials, users
 from forcegate.org.errors import NotFound
-from forcegate.protocol.requests import unstorable
 from forcegate.storage import token_lifecycle
 from forcegate.storage.token_lifecycle import OAuthUsage
 from forcegate.web.setup.console import Admin, Paging, action, page
@@ -71,8 +70,6 @@ def usage(admin: Admin) -> Response:
 def _revoke(admin: Admin, *, for_user: bool) -> Response:
     """Revoke the tokens of the path's app: every user's, or (``for_user``) the path's user's."""
     refs = [admin.request.path_params["app"]] + ([admin.request.path_params["user"]] if for_user else [])
-    if any(unstorable(ref) for ref in refs):
-        return admin.not_found(NOT_FOUND, section=PATH)
     try:
         with admin.ctx.db.write() as conn:
             app = connected_apps.find_app(conn, admin.org_id, refs[0])
